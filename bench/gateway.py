@@ -43,7 +43,7 @@ from routing.models import Capability, Pool, RequestLog  # noqa: E402
 
 FAST, SLOW = "bench-fast", "bench-slow"  # the mock's model ids: instant, and --slow-latency before the headers
 MESSAGES = [{"role": "user", "content": "Count from 1 to 16."}]
-KEY_ENV = "BENCH_GATEWAY_UPSTREAM_KEY"
+KEY_ENV = "BENCH_GATEWAY_UPSTREAM_API_KEY"
 LANES = {"lane": "routing.asgi:application", "django": "modelgraph.asgi:application"}
 
 

@@ -133,11 +133,11 @@ def time_probe_round(latency: float, count: int, rounds_count: int) -> dict:
     process.start()
     try:
         url = queue.get(timeout=30)
-        os.environ["BENCH_FAKE_KEY"] = "sk-bench"
+        os.environ["BENCH_FAKE_API_KEY"] = "sk-bench"
         model = Model.objects.create(slug="probe-model", name="Probe model")
         for i in range(count):
             provider = Provider.objects.create(
-                slug=f"probe-{i:03d}", name=f"Probe {i:03d}", api_base_url=url, api_key_env="BENCH_FAKE_KEY",
+                slug=f"probe-{i:03d}", name=f"Probe {i:03d}", api_base_url=url, api_key_env="BENCH_FAKE_API_KEY",
                 openai_compatible=True,
             )  # fmt: skip
             Mapping.objects.create(provider=provider, model=model, provider_model_id=f"probe-{i:03d}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 
 import django_filters
 from django import forms
@@ -15,8 +15,32 @@ from catalog.models import Capability, Lifecycle, Modality, Model
 from catalog.search import MAX_TERM_LENGTH, model_search
 
 MAX_INT = 2**31 - 1
-MAX_PRICE = Decimal("1000000")
-PRICE_SCHEMA = {"type": "number", "minimum": 0, "maximum": int(MAX_PRICE)}
+# Prices are stored with 6 decimals below 10^8 (Mapping.price_*): "at most x" is exactly "at most x rounded down to
+# 6 decimals", and any x above the largest storable price bounds nothing more than that price does.
+PRICE_STEP = Decimal("0.000001")
+MAX_STORED_PRICE = Decimal("99999999.999999")
+PRICE_SCHEMA = {"type": "number", "minimum": 0}
+EMPTY_NOT_ALLOWED = "Must not be empty: give a value or leave the parameter out."
+
+
+class PriceField(forms.Field):
+    """Any finite non-negative number (`0.15`, `1e-7`, `1e300`), as the Decimal that compares the same way with every
+    stored price."""
+
+    def to_python(self, value):
+        if value in EMPTY_VALUES:
+            return None
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise forms.ValidationError(f"A number is required, got {str(value)[:40]!r}.") from None
+        if not number.is_finite() or number < 0:
+            raise forms.ValidationError(f"A finite number of at least 0 is required, got {str(value)[:40]!r}.")
+        return min(number, MAX_STORED_PRICE).quantize(PRICE_STEP, rounding=ROUND_FLOOR)
+
+
+class PriceFilter(django_filters.Filter):
+    field_class = PriceField
 
 
 class BooleanChoiceFilter(django_filters.ChoiceFilter):
@@ -96,18 +120,18 @@ class ModelFilterSet(django_filters.FilterSet):
     )  # fmt: skip
     max_price_input = documented(
         PRICE_SCHEMA,
-        django_filters.NumberFilter(
-            method="filter_max_price_input", min_value=0, max_value=MAX_PRICE, max_digits=14, decimal_places=6,
-            help_text="Some provider charges at most this per million input tokens (USD, up to 6 decimals).",
+        PriceFilter(
+            method="filter_max_price_input",
+            help_text="Some provider charges at most this per million input tokens (USD).",
         ),
-    )  # fmt: skip
+    )
     max_price_output = documented(
         PRICE_SCHEMA,
-        django_filters.NumberFilter(
-            method="filter_max_price_output", min_value=0, max_value=MAX_PRICE, max_digits=14, decimal_places=6,
-            help_text="Some provider charges at most this per million output tokens (USD, up to 6 decimals).",
+        PriceFilter(
+            method="filter_max_price_output",
+            help_text="Some provider charges at most this per million output tokens (USD).",
         ),
-    )  # fmt: skip
+    )
     released_after = django_filters.DateFilter(
         field_name="release_date", lookup_expr="gte", help_text="Released on or after this date (YYYY-MM-DD)."
     )
@@ -126,6 +150,10 @@ class ModelFilterSet(django_filters.FilterSet):
         "prefix `-` for descending; several separated by commas.",
     )
 
+    # The API refuses `?status=` (an empty enum, date or number is not a value: 400 naming it); the browser form
+    # (web/filtersets.py) submits its unused fields empty and sets this False.
+    empty_values_allowed = False
+
     class Meta:
         model = Model
         fields: list[str] = []
@@ -138,10 +166,25 @@ class ModelFilterSet(django_filters.FilterSet):
         self.base_filters = base_filters
         self.filters = {name: copy.copy(filter_) for name, filter_ in base_filters.items()}
         for filter_ in self.filters.values():
+            # Its own `extra` too: a subclass that edits a filter's help text or widget (the web form does) must not
+            # change the class's filter, which the OpenAPI document is generated from.
+            filter_.extra = dict(filter_.extra)
             filter_.model = self.queryset.model
             filter_.parent = self
             if filter_.method is not None:
                 filter_.method = filter_.method  # re-binds its FilterMethod to this copy
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        if self.empty_values_allowed or not self.is_bound:
+            return valid
+        for name, filter_ in self.filters.items():
+            if type(filter_) is django_filters.CharFilter or isinstance(filter_, django_filters.OrderingFilter):
+                continue  # free text, or a list (`ordering=`: none): empty is a value
+            values = self.data.getlist(name) if hasattr(self.data, "getlist") else [self.data.get(name)]
+            if any(value == "" for value in values):
+                self.form.add_error(name if name in self.form.fields else None, EMPTY_NOT_ALLOWED)
+        return valid and not self.form.errors
 
     def filter_search(self, queryset, name, value):
         return model_search(queryset, value)

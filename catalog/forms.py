@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
-from catalog.models import Capability, DeliveryMode, Mapping, Modality, Model
+from catalog.models import Capability, DeliveryMode, Mapping, Modality, Model, Provider
+from modelgraph.secrets import key_reference_error
 
 # simple-history's `history_change_reason` column is a CharField(max_length=100).
 CHANGE_REASON_MAX_LENGTH = 100
@@ -59,3 +60,18 @@ class MappingAdminForm(ChoiceListForm):
     class Meta:
         model = Mapping
         fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose the fields shown
+
+
+class ProviderAdminForm(forms.ModelForm):
+    """`api_key_env` takes exactly the reference forms the registry accepts (modelgraph.secrets)."""
+
+    class Meta:
+        model = Provider
+        fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose the fields shown
+
+    def clean_api_key_env(self) -> str:
+        reference = (self.cleaned_data.get("api_key_env") or "").strip()
+        error = key_reference_error(reference)
+        if error:
+            raise forms.ValidationError(error)
+        return reference

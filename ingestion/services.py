@@ -21,7 +21,7 @@ from ingestion.provenance import model_refresh_shown_values
 from ingestion.resolution import RESOLVED_FIELDS
 from ingestion.sources import SOURCES, RetryPolicy, make_client
 from ingestion.sources.base import SourceError, SourceErrorKind
-from modelgraph.env import env_str
+from modelgraph.secrets import key_reference_error, key_resolve
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +54,9 @@ def source_key_env(adapter) -> str | None:
 
 
 def _api_key(adapter) -> tuple[str | None, str | None]:
-    env_name = source_key_env(adapter)
-    return (env_str(env_name) or None if env_name else None), env_name
+    """The key and its reference; a reference that breaks the key rule (modelgraph.secrets) gives no key."""
+    reference = source_key_env(adapter)
+    return (key_resolve(reference) if reference else None), reference
 
 
 def ingestion_reap_crashed_runs(*, source: str | None = None) -> int:
@@ -117,7 +118,9 @@ def ingestion_run_source(*, source: str, run: IngestionRun | None = None, base_u
         error = SourceError(SourceErrorKind.SCHEMA, f"{source}: unexpected error: {type(exc).__name__}")
 
     if error is not None and error.kind == SourceErrorKind.NOT_CONFIGURED:
-        return _finish(run, RunStatus.SKIPPED, message=f"not configured: no key in ${env_name}",
+        refused = key_reference_error(env_name or "")
+        message = f"not configured: {refused}" if refused else f"not configured: no key in ${env_name}"
+        return _finish(run, RunStatus.SKIPPED, message=message,
                        details={"reason": "not configured", "key_env": env_name})  # fmt: skip
     try:
         counts = ingestion_apply_observations(run=run, observations=observations) if observations else Counter()

@@ -6,3 +6,6 @@ class ModelgraphConfig(AppConfig):
 
     name = "modelgraph"
     verbose_name = "ModelGraph"
+
+    def ready(self) -> None:
+        from modelgraph.api import client_ip, openapi  # noqa: F401  (system checks; the admin-key schema extension)

@@ -7,13 +7,22 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Every variable the platform reads through this module: never usable as a provider's key (modelgraph/secrets.py).
+_READ: set[str] = set()
+
+
+def platform_env_names() -> frozenset[str]:
+    """The names of the environment variables the platform's own settings read (so far in this process)."""
+    return frozenset(_READ)
 
 
 def env_str(name: str, default: str = "") -> str:
+    _READ.add(name)
     return os.environ.get(name, default)
 
 
 def env_bool(name: str, default: bool = False) -> bool:
+    _READ.add(name)
     value = os.environ.get(name)
     if value is None or value == "":
         return default
@@ -21,11 +30,13 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 
 def env_int(name: str, default: int) -> int:
+    _READ.add(name)
     value = os.environ.get(name)
     return int(value) if value not in (None, "") else default
 
 
 def env_list(name: str, default: list[str] | None = None) -> list[str]:
+    _READ.add(name)
     value = os.environ.get(name)
     if not value:
         return list(default or [])

@@ -23,8 +23,11 @@ urlpatterns = [
     path("", include("web.urls")),
 ]
 
-# JSON under /api/ (delegated to the API's handler), a page with "did you mean" elsewhere.
+# JSON under /api/ and /v1/ (modelgraph/api/errors.py), pages elsewhere (a 404 with "did you mean" for models).
+handler400 = "modelgraph.api.errors.bad_request"
+handler403 = "modelgraph.api.errors.permission_denied"
 handler404 = "web.views.not_found"
+handler500 = "modelgraph.api.errors.server_error"
 
 if settings.BENCH_STATIC_BODY:
     from modelgraph.api.static_body import static_body

@@ -16,7 +16,9 @@ from catalog.signals import catalogue_changed
 from ingestion.resolution import DATE_FIELDS, RESOLVED_FIELDS, resolve_fields
 from ingestion.selectors import model_observation_candidates, model_pins
 from registry import bulk
-from registry.validation import ValidationReport, validate_registry
+from registry.key_bindings import check_base_url_changes
+from registry.refusals import DATABASE_ERRORS, RowRefused, database_error_text, upsert_naming_refused_row
+from registry.validation import RegistryFile, ValidationReport, validate_registry
 
 CHANGE_REASON = "registry load"
 
@@ -142,7 +144,7 @@ def _upsert(
             counts.touched[name].update(v for v in (row[name], current and current[name]) if v)
         rows.append(row)
     pks = {key: row["pk"] for key, row in existing.items()}
-    pks.update(bulk.upsert(model_class, natural_key, written, rows))
+    pks.update(upsert_naming_refused_row(model_class, natural_key, written, rows))
     gone_keys = [key for key, row in existing.items() if row["in_registry"] and key not in desired]
     if gone_keys:
         counts.removed = len(gone_keys)
@@ -246,15 +248,40 @@ def _resolve(rows: dict, references: dict[str, dict]) -> dict:
 def registry_load(*, path: Path | str | None = None, progress=None, reason: str = CHANGE_REASON) -> LoadResult:
     """Validate the registry, then upsert all of it in one transaction: all or nothing, only changed rows written."""
     report = validate_registry(path or settings.REGISTRY_DIR, progress=progress)
+    if report.ok:
+        check_base_url_changes(report)
     if not report.ok:
         raise RegistryInvalid(report)
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # All or nothing still holds; only the wait for this one commit's WAL flush is skipped (a load is
-            # idempotent and re-runnable, so losing it in a power cut costs a re-run, never consistency).
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        return _write(desired_rows(report), reason)
+    try:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                # All or nothing still holds; only the wait for this one commit's WAL flush is skipped (a load is
+                # idempotent and re-runnable, so losing it in a power cut costs a re-run, never consistency).
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            return _write(desired_rows(report), reason)
+    except RowRefused as refused:  # the transaction is rolled back: nothing was written
+        report.add(*_row_location(report, refused.model_class, refused.row), refused.message)
+        raise RegistryInvalid(report) from None
+    except DATABASE_ERRORS as error:
+        report.add(str(report.root), None, f"the database refused the load: {database_error_text(error)}")
+        raise RegistryInvalid(report) from None
+
+
+def _row_location(report: ValidationReport, model_class, row: dict | None) -> tuple[RegistryFile | str, int | None]:
+    """The file and line that stated a row, found by its natural key."""
+    relative = row.get("registry_file") if row else None
+    file = next((f for f in report.files if f.relative == relative), None) if relative else None
+    if file is None:
+        return relative or str(report.root), None
+    listed = {Family: ("families", "slug"), Alias: ("aliases", "alias"), Mapping: ("offers", "provider_model_id")}
+    if model_class not in listed:  # one provider or model per file
+        return file, file.line_of("slug")
+    items, key = listed[model_class]
+    for index, item in enumerate(file.data.get(items, [])):
+        if (item if isinstance(item, str) else item[key]) == row[key]:
+            return file, file.line_of(items, index)
+    return file, None
 
 
 def _write(rows: dict[str, dict], reason: str) -> LoadResult:

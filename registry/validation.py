@@ -15,6 +15,11 @@ from django.conf import settings
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
+from registry.identifiers import check_look_alikes
+from registry.key_bindings import check_key_references
+from registry.schema_messages import path_text as _path_text
+from registry.schema_messages import schema_message
+from registry.values import value_problems
 from registry.writer import UNKNOWN_CREATOR_DIR
 from registry.yamlsafe import ParsedDocument, RegistryFileError, parse_file
 
@@ -91,10 +96,17 @@ def schema_validators() -> dict[str, Draft202012Validator]:
 
 
 def registry_files(root: Path) -> list[Path]:
-    found = []
-    for directory, _dirs, names in os.walk(root):
+    return _walk(root)[0]
+
+
+def _walk(root: Path) -> tuple[list[Path], list[str]]:
+    """The YAML names under root (each then read only if it is a regular file) and the linked directories skipped."""
+    found, linked = [], []
+    for directory, dirs, names in os.walk(root):  # never descends into a linked directory (followlinks=False)
         found.extend(os.path.join(directory, name) for name in names if os.path.splitext(name)[1] in YAML_SUFFIXES)
-    return [Path(name) for name in sorted(found)]  # sorting strings: Path comparisons cost 10x more
+        linked.extend(path for path in (os.path.join(directory, name) for name in dirs) if os.path.islink(path))
+    # sorting strings: Path comparisons cost 10x more
+    return [Path(name) for name in sorted(found)], sorted(linked)
 
 
 _KINDS_BY_TOP = {"providers": ("provider", 2), "models": ("model", 3), "mappings": ("mapping", 3)}
@@ -104,7 +116,14 @@ def discover(root: Path, report: ValidationReport) -> list[RegistryFile]:
     """Find the registry's files by their place in the layout; YAML anywhere else is reported."""
     found: list[RegistryFile] = []
     prefix = len(str(root).rstrip(os.sep)) + 1
-    for path in registry_files(root):
+    paths, linked_directories = _walk(root)
+    for directory in linked_directories:
+        report.add(
+            directory[prefix:] + os.sep,
+            None,
+            "a symbolic link to a directory: refused and not read (the registry reads real directories only)",
+        )
+    for path in paths:
         relative = str(path)[prefix:]
         parts = relative.split(os.sep)
         kind = None
@@ -124,13 +143,6 @@ def discover(root: Path, report: ValidationReport) -> list[RegistryFile]:
     return found
 
 
-def _path_text(path) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(document)"
-
-
 def check_syntax_and_schema(kind: str, path: Path, max_bytes: int) -> tuple[object, bool, list[tuple]]:
     """Parse and schema-check one file: (data or None, schema-valid, [(line, message), ...])."""
     try:
@@ -138,13 +150,12 @@ def check_syntax_and_schema(kind: str, path: Path, max_bytes: int) -> tuple[obje
     except RegistryFileError as exc:
         return None, False, [(exc.line, exc.message)]
     if fast_validators()[kind].is_valid(document.data):
-        return document.data, True, []
+        found = value_problems(kind, document.data)
+        return document.data, not found, [(document.line_of(list(p)), f"{_path_text(p)}: {m}") for p, m in found]
     errors = sorted(schema_validators()[kind].iter_errors(document.data), key=lambda e: list(map(str, e.absolute_path)))
-    return (
-        document.data,
-        False,
-        [(document.line_of(list(e.absolute_path)), f"{_path_text(e.absolute_path)}: {e.message}") for e in errors],
-    )
+    if not errors:  # the two validators disagree: never let a file drop out of the load without a word
+        return document.data, False, [(1, "(document): does not satisfy the registry schema")]
+    return document.data, False, [(document.line_of(list(e.absolute_path)), schema_message(e)) for e in errors]
 
 
 def _check_chunk(jobs: list[tuple[str, Path]], max_bytes: int) -> list[tuple]:
@@ -270,6 +281,7 @@ def check_references(report: ValidationReport) -> None:
         for index, entry in enumerate(data.get("aliases", [])):
             if isinstance(entry, dict):
                 need(file, entry.get("provider"), providers, "provider", "aliases", index, "provider")
+    check_successor_cycles(report)
     for file in report.of_kind("mapping"):
         provider = file.path.parent.name
         if provider not in providers:
@@ -277,6 +289,26 @@ def check_references(report: ValidationReport) -> None:
                 file, None, f"mappings/{provider}/: unknown provider {provider!r} (no providers/{provider}.yaml)"
             )
         need(file, file.data["model"], models, "model", "model")
+
+
+def check_successor_cycles(report: ValidationReport) -> None:
+    """A successor chain must end: A → B → A is reported at every link of the loop (a self-successor above)."""
+    files = {f.data["slug"]: f for f in report.of_kind("model")}
+    successor = {slug: f.data["successor"] for slug, f in files.items() if f.data.get("successor") not in (None, slug)}
+    done: set[str] = set()
+    for start in successor:
+        chain: list[str] = []
+        slug = start
+        while slug in successor and slug not in done and slug not in chain:
+            chain.append(slug)
+            slug = successor[slug]
+        if slug in chain:  # walked into this walk's own path: a loop
+            loop = chain[chain.index(slug) :]
+            for position, member in enumerate(loop):
+                text = " → ".join([*loop[position:], *loop[: position + 1]])  # read from this file's model
+                file = files[member]
+                report.add(file, file.line_of("successor"), f"successor: {successor[member]!r} closes a loop ({text})")
+        done.update(chain)
 
 
 def validate_registry(root: Path | str | None = None, *, progress=None) -> ValidationReport:
@@ -291,7 +323,7 @@ def validate_registry(root: Path | str | None = None, *, progress=None) -> Valid
         report.files, _check_files(report.files, settings.REGISTRY_MAX_FILE_BYTES), strict=True
     ):
         if data is not None:
-            file.document = ParsedDocument(data=data, path=file.path)
+            file.document = ParsedDocument(data=data, path=file.path, max_bytes=settings.REGISTRY_MAX_FILE_BYTES)
         file.valid = valid
         for line, message in problems:
             report.add(file, line, message)
@@ -299,6 +331,8 @@ def validate_registry(root: Path | str | None = None, *, progress=None) -> Valid
             progress(1)
     check_layout(report)
     check_duplicates(report)
+    check_look_alikes(report)
     check_references(report)
+    check_key_references(report)
     report.problems.sort(key=lambda p: (p.file, p.line or 0, p.message))
     return report

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import errno
+import math
+import os
+import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,6 +18,11 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _BaseLoader = yaml.SafeLoader
 
 TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+# The deepest registry document nests 4 levels (mapping → offers → offer → pricing); 32 leaves room and keeps every
+# recursive step after parsing (construction, JSON Schema, repr in messages) far from Python's recursion limit.
+MAX_DEPTH = 32
+# Largest size of a file read again to find a line for a message (the first read enforced the configured limit).
+REREAD_MAX_BYTES = 64 * 1024 * 1024
 
 
 class RegistryFileError(Exception):
@@ -28,6 +38,7 @@ class RegistryFileError(Exception):
 class ParsedDocument:
     data: object
     path: Path | None = None
+    max_bytes: int = REREAD_MAX_BYTES
     # id(container) -> {key: line} for mappings, [line, ...] for sequences; parsed again lazily when needed
     lines: dict[int, object] | None = None
     _tracked: ParsedDocument | None = field(default=None, repr=False)
@@ -39,7 +50,10 @@ class ParsedDocument:
             if self.path is None:
                 return None
             if self._tracked is None:
-                self._tracked = parse_text(decode(self.path.read_bytes()), track_lines=True)
+                try:
+                    self._tracked = parse_text(decode(read_regular_file(self.path, self.max_bytes)), track_lines=True)
+                except RegistryFileError:  # changed since it was read: the message goes without a line
+                    return None
             return self._tracked.line_of(path)
         container, line = self.data, 1
         for part in path:
@@ -79,6 +93,15 @@ class _RegistryLoader(_BaseLoader):
         if self.lines is not None:
             self.lines[id(data)] = marks
 
+    def construct_registry_float(self, node):
+        value = self.construct_yaml_float(node)
+        if not math.isfinite(value):
+            # NaN compares false with every bound, so it would slip past a schema's minimum and maximum.
+            raise RegistryFileError(
+                f"{node.value!r} is not a finite number (NaN and infinity are not allowed)", node.start_mark.line + 1
+            )
+        return value
+
     def construct_registry_seq(self, node):
         data: list = []
         yield data
@@ -89,11 +112,44 @@ class _RegistryLoader(_BaseLoader):
 
 _RegistryLoader.add_constructor("tag:yaml.org,2002:map", _RegistryLoader.construct_registry_map)
 _RegistryLoader.add_constructor("tag:yaml.org,2002:seq", _RegistryLoader.construct_registry_seq)
+_RegistryLoader.add_constructor("tag:yaml.org,2002:float", _RegistryLoader.construct_registry_float)
 # Dates stay ISO strings so JSON Schema checks their format instead of PyYAML guessing a type.
 _RegistryLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != TIMESTAMP_TAG]
     for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
 }
+
+
+# A run of indentation and block indicators at a line's start: the column where the line's deepest block node begins.
+_BLOCK_PREFIX = re.compile(r"^[ \t?:-]+", re.MULTILINE)
+_COLLECTION_STARTS = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_COLLECTION_ENDS = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+
+
+def _depth_bound(text: str) -> int:
+    """A cheap upper bound of the document's nesting depth, linear in the text and done in C.
+
+    Flow collections nest once per bracket, so they are bounded by the count of `[` and `{`. A block collection
+    nested in another starts at least one column further right every second level (a sequence may share its parent
+    mapping's column, its items may not), and its column is where the line's run of indentation and `- `/`? `/`: `
+    indicators ends; tags and anchors cannot start a compact nested collection. Registry files stay near 10.
+    """
+    deepest_prefix = max((len(match) for match in _BLOCK_PREFIX.findall(text)), default=0)
+    return text.count("[") + text.count("{") + 2 * deepest_prefix + 5
+
+
+def _reject_deep_nesting(text: str) -> None:
+    """Refuse documents nested deeper than MAX_DEPTH before the (recursive) composer builds them."""
+    if _depth_bound(text) <= MAX_DEPTH:
+        return
+    depth = 0
+    for event in yaml.parse(text, Loader=_BaseLoader):  # libyaml's event parser keeps an explicit stack
+        if isinstance(event, _COLLECTION_STARTS):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise RegistryFileError(f"nesting deeper than {MAX_DEPTH} levels", event.start_mark.line + 1)
+        elif isinstance(event, _COLLECTION_ENDS):
+            depth -= 1
 
 
 def _reject_anchors(text: str) -> None:
@@ -120,6 +176,7 @@ def parse_text(text: str, *, track_lines: bool = False, path: Path | None = None
     if not text.strip():
         raise RegistryFileError("file is empty", 1)
     try:
+        _reject_deep_nesting(text)
         _reject_anchors(text)
         loader = _RegistryLoader(text, track_lines=track_lines)
         try:
@@ -141,12 +198,57 @@ def parse_text(text: str, *, track_lines: bool = False, path: Path | None = None
     return ParsedDocument(data=data, path=path, lines=loader.lines)
 
 
-def parse_file(path: Path, max_bytes: int) -> ParsedDocument:
+_FILE_TYPES = (
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def _refuse_unless_regular(mode: int) -> None:
+    if stat.S_ISREG(mode):
+        return
+    what = next((name for test, name in _FILE_TYPES if test(mode)), "an unknown kind of file")
+    raise RegistryFileError(_refusal(what))
+
+
+def _refusal(what: str) -> str:
+    # Never followed or opened, so nothing of what it points at can reach a message.
+    return f"{what}, not a regular file: refused (the registry reads regular files only)"
+
+
+def read_regular_file(path: Path, max_bytes: int) -> bytes:
+    """The bytes of a regular file: links are never followed and pipes or devices never opened (no hang, no leak)."""
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(max_bytes + 1)
+        _refuse_unless_regular(os.lstat(path).st_mode)
+        # O_NOFOLLOW and O_NONBLOCK close the gap between the check and the open (a file swapped for a link or a FIFO).
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # became a link after the lstat
+            raise RegistryFileError(_refusal("a symbolic link")) from None
+        raise RegistryFileError(f"cannot read file: {exc.strerror}") from None
+    try:
+        _refuse_unless_regular(os.fstat(descriptor).st_mode)
+        chunks, size = [], 0
+        while size <= max_bytes:
+            chunk = os.read(descriptor, max_bytes + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
     except OSError as exc:
         raise RegistryFileError(f"cannot read file: {exc.strerror}") from None
-    if len(raw) > max_bytes:
+    finally:
+        os.close(descriptor)
+    if size > max_bytes:
         raise RegistryFileError(f"file is over the {max_bytes}-byte limit for a registry file")
-    return parse_text(decode(raw), path=path)
+    return b"".join(chunks)
+
+
+def parse_file(path: Path, max_bytes: int) -> ParsedDocument:
+    document = parse_text(decode(read_regular_file(path, max_bytes)), path=path)
+    document.max_bytes = max_bytes
+    return document

@@ -8,7 +8,16 @@ from django.db.models import Count
 from django.utils import timezone
 
 from routing import selectors, services
-from routing.models import Capability, Pool, RequestLog, RouteState, RouteStateValue, RoutingEvent
+from routing.access import gateway_key_issue, gateway_keys_revoke
+from routing.models import (
+    Capability,
+    GatewayKey,
+    Pool,
+    RequestLog,
+    RouteState,
+    RouteStateValue,
+    RoutingEvent,
+)  # fmt: skip
 
 
 class PoolInline(admin.TabularInline):
@@ -190,3 +199,29 @@ class RequestLogAdmin(admin.ModelAdmin):
         request.GET.pop("stats_window", None)
         extra = {"routing_stats": selectors.request_log_stats(window=window), "stats_windows": selectors.STATS_WINDOWS}
         return super().changelist_view(request, extra_context={**(extra_context or {}), **extra})
+
+
+@admin.register(GatewayKey)
+class GatewayKeyAdmin(admin.ModelAdmin):
+    """Bearer keys for /v1/: issued here (shown once), revoked with the action, never deleted (audit trail)."""
+
+    list_display = ("name", "prefix", "created_at", "created_by", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("name", "prefix")
+    readonly_fields = ("prefix", "created_at", "created_by", "revoked_at")
+    fields = ("name", *readonly_fields)
+    actions = ("revoke",)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        raw = gateway_key_issue(key=obj, user=request.user)
+        self.message_user(request, f"Gateway key for {obj.name}: {raw} — copy it now, it is not stored and will not "
+                          "be shown again.", messages.WARNING)  # fmt: skip
+
+    @admin.action(description="Revoke selected gateway keys")
+    def revoke(self, request, queryset):
+        self.message_user(request, f"{gateway_keys_revoke(keys=queryset)} gateway key(s) revoked.", messages.SUCCESS)

@@ -51,10 +51,11 @@ async def _lifespan(receive, send) -> None:
 async def _gateway(scope, receive, send) -> None:
     headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
     method, path = scope["method"], scope["path"]
+    client = (scope.get("client") or (None,))[0]
     try:
         if path in surface.CHAT_PATHS:
             surface.allow(method, "POST")
-            surface.authorize(headers.get("authorization", ""))
+            await surface.authorize(headers, client)
             body = await _read_body(receive, headers.get("content-length"))
             if body is None:
                 return  # the client left before sending its request: nobody to answer
@@ -64,7 +65,7 @@ async def _gateway(scope, receive, send) -> None:
             return await _send(send, method, 200, answer.body, answer.content_type, answer.headers)
         if path in surface.MODELS_PATHS or path.startswith("/v1/models/"):
             surface.allow(method, "GET", "HEAD")
-            surface.authorize(headers.get("authorization", ""))
+            await surface.authorize(headers, client)
             model_id = path.removeprefix("/v1/models").strip("/")
             body = await (surface.model_detail(model_id) if model_id else surface.models_list())
             return await _send(send, method, 200, json.dumps(body).encode(), JSON, {})

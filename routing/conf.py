@@ -10,8 +10,14 @@ DEFAULTS = {
     # `${secrets:name}` references resolve from the environment, then from this file (NAME=value lines or a JSON
     # object) or directory (one file per secret, as Docker/Kubernetes mount them).
     "ROUTING_SECRETS_FILE": "",
-    # Bearer keys the gateway accepts (values or `${secrets:name}` references); empty: the gateway is open.
+    # Bearer keys the gateway accepts besides those issued in the admin (literal keys or `${secrets:name}`).
     "ROUTING_GATEWAY_KEYS": [],
+    # While no gateway key exists: "loopback" answers clients on this machine only; False answers nobody (401).
+    "ROUTING_GATEWAY_OPEN": False,
+    # Seconds a process reuses the set of accepted gateway keys (a key revoked elsewhere stops working after it).
+    "ROUTING_GATEWAY_KEYS_TTL": 5.0,
+    # Request bodies nested deeper than this are refused (400) before they are parsed.
+    "ROUTING_MAX_JSON_DEPTH": 64,
     # Seconds the in-process routing table (capabilities, pools, candidates) and telemetry scores are reused.
     "ROUTING_TABLE_TTL": 10.0,
     "ROUTING_SCORE_TTL": 60.0,

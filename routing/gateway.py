@@ -10,55 +10,25 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from django.utils import timezone
 
+from modelgraph.secrets import redact
 from routing import errors, retry, upstream
 from routing.candidates import STREAMING, SYNC, Candidate
+from routing.chat_request import ChatRequest, chat_request_parse
 from routing.conf import setting
 from routing.models import Endpoint, Outcome
 from routing.pipeline import NoRoute, Plan
 from routing.router import CAPABILITY, Router, Target, UnknownTarget
-from routing.secrets import redact
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class ChatRequest:
-    model: str
-    payload: dict
-    stream: bool = False
-    include_usage: bool = False
-
-
-def chat_request_parse(raw: bytes | str | dict) -> ChatRequest:
-    """Validate an OpenAI chat request just enough to route it; the upstream validates the rest."""
-    if isinstance(raw, dict):
-        payload = raw
-    else:
-        try:
-            payload = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise errors.GatewayError(400, f"The body is not valid JSON: {exc}.", code="invalid_json") from None
-    if not isinstance(payload, dict):
-        raise errors.GatewayError(400, "The body must be a JSON object.", code="invalid_json")
-    model = payload.get("model")
-    if not isinstance(model, str) or not model.strip():
-        raise errors.GatewayError(400, "`model` is required: a capability or a model.", param="model",
-                                  code="missing_required_parameter")  # fmt: skip
-    messages = payload.get("messages")
-    if not isinstance(messages, list) or not messages:
-        raise errors.GatewayError(400, "`messages` is required: a non-empty list.", param="messages",
-                                  code="missing_required_parameter")  # fmt: skip
-    stream = payload.get("stream", False)
-    if not isinstance(stream, bool):
-        raise errors.GatewayError(400, "`stream` must be true or false.", param="stream", code="invalid_type")
-    options = payload.get("stream_options") or {}
-    include_usage = bool(options.get("include_usage")) if isinstance(options, dict) else False
-    return ChatRequest(model=model.strip(), payload=payload, stream=stream, include_usage=include_usage)
+# Retry-After of a 503 when no member will come back by itself (all on standby, or none serves the model yet).
+UNKNOWN_RETRY_AFTER = 30
+__all__ = ["Answer", "ChatRequest", "StreamAnswer", "chat_request_parse", "complete", "stream"]
 
 
 def _payload(request: ChatRequest, candidate: Candidate) -> bytes:
@@ -143,8 +113,15 @@ async def _begin(router: Router, request: ChatRequest, exchange: Exchange) -> Pl
     try:
         exchange.plan = await router.plan(target, STREAMING if request.stream else SYNC)
     except NoRoute as exc:
-        raise errors.GatewayError(503, str(exc), type=errors.UNAVAILABLE, code="no_available_provider") from None
+        raise errors.GatewayError(503, str(exc), type=errors.UNAVAILABLE, code="no_available_provider",
+                                  headers=_retry_after(exc.retry_after)) from None  # fmt: skip
     return exchange.plan
+
+
+def _retry_after(seconds: float | None) -> dict[str, str]:
+    """When to ask again: the soonest moment a member comes back (at least 1 s), else UNKNOWN_RETRY_AFTER."""
+    wait = UNKNOWN_RETRY_AFTER if seconds is None else max(1, math.ceil(seconds))
+    return {"Retry-After": str(wait)}
 
 
 async def _attempts(router: Router, exchange: Exchange, send: Callable[[Candidate, float], Awaitable]):
@@ -180,7 +157,8 @@ async def _attempts(router: Router, exchange: Exchange, send: Callable[[Candidat
 def _exhausted(exchange: Exchange, failures: list[retry.Failure]) -> errors.GatewayError:
     if not failures:
         return errors.GatewayError(503, f"No attempt fit in the time budget for {exchange.request.model!r}.",
-                                   type=errors.UNAVAILABLE, code="no_available_provider")  # fmt: skip
+                                   type=errors.UNAVAILABLE, code="no_available_provider",
+                                   headers=_retry_after(1))  # fmt: skip
     last = failures[-1].describe()
     if all(f.kind == retry.RATE_LIMITED for f in failures):
         waits = [f.retry_after for f in failures if f.retry_after is not None]
@@ -269,23 +247,22 @@ async def stream(router: Router, request: ChatRequest) -> StreamAnswer:
     return StreamAnswer(exchange.headers(), _relay(router, exchange, candidate, events, first))
 
 
-def _usage(event: bytes) -> tuple[dict | None, bool]:
-    """The usage an event carries, and whether it is the usage-only chunk that `include_usage` adds."""
-    value = upstream.event_json(event)
-    if not value or not isinstance(value.get("usage"), dict):
+def _usage(value: dict) -> tuple[dict | None, bool]:
+    """The usage a chunk carries, and whether it is the usage-only chunk that `include_usage` adds."""
+    if not isinstance(value.get("usage"), dict):
         return None, False
     return value["usage"], not value.get("choices")
 
 
 async def _relay(router: Router, exchange: Exchange, candidate: Candidate, events: upstream.EventStream,
                  first: bytes) -> AsyncIterator[bytes]:  # fmt: skip
+    """Pass each event on; a stall, a cut, a malformed chunk or an error event ends the stream as failed."""
     failure: retry.Failure | None = None
     stall = setting("ROUTING_STALL_TIMEOUT")
-    finished = relayed = False
+    finished = relayed = done = False
     try:
         exchange.ttft_ms = exchange.elapsed_ms()
         yield first
-        done = upstream.is_done(first)
         while not done:
             try:
                 async with asyncio.timeout(stall):
@@ -299,18 +276,23 @@ async def _relay(router: Router, exchange: Exchange, candidate: Candidate, event
             if event is None:
                 failure = retry.Failure(retry.STREAM, "the upstream closed the stream before [DONE]")
                 break
-            if b'"usage"' in event:
-                usage, usage_only = _usage(event)
+            data = upstream.data_of(event)
+            done = data == upstream.DONE
+            if data is not None and not done:
+                value = upstream.chunk_json(data)
+                if value is None:
+                    failure = retry.Failure(retry.STREAM, "the upstream sent a malformed chunk")
+                    break
+                if value.get("error"):
+                    yield event  # already an OpenAI-shaped error event: it is the last one
+                    failure = retry.Failure(retry.STREAM, "the upstream sent an error event mid-stream")
+                    relayed = True
+                    break
+                usage, usage_only = _usage(value)
                 exchange.usage = usage or exchange.usage
                 if usage_only and not exchange.request.include_usage:
                     continue
-            if upstream.is_error(event):
-                yield event  # already an OpenAI-shaped error event: it is the last one
-                failure = retry.Failure(retry.STREAM, "the upstream sent an error event mid-stream")
-                relayed = True
-                break
             yield event
-            done = upstream.is_done(event)
         if failure is not None and not relayed:
             yield errors.sse_error(f"The stream from {candidate.label} failed after it started: "
                                    f"{failure.message}", code="stream_interrupted")  # fmt: skip

@@ -53,6 +53,7 @@ class NoRoute(Exception):
 
     def __init__(self, requested: str, reasons: Counter):
         self.requested, self.reasons = requested, reasons
+        self.retry_after: float | None = None  # seconds until the soonest member comes back (the router knows)
         if not reasons:
             message = f"No provider serves {requested!r} yet."
         else:

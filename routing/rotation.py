@@ -62,6 +62,7 @@ class Rotation:
         self.windows: dict[int, Window] = {}
         self.due: set[tuple[str, int]] = set()
         self.probing: set[tuple[str, int]] = set()
+        self.rate_limited: dict[int, float] = {}  # mapping id → epoch seconds its Retry-After ends
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
@@ -69,6 +70,12 @@ class Rotation:
     # Reading the states.
     def blocked(self, candidate: Candidate) -> str | None:
         """Why a candidate may not be routed to now (None: it may). Notes the ones whose cooldown is over."""
+        if self.rate_limited:
+            until = self.rate_limited.get(candidate.mapping_id)
+            if until is not None:
+                if until > self.clock():
+                    return "rate limited"
+                del self.rate_limited[candidate.mapping_id]
         for key, prefix in (((PROVIDER, candidate.provider_id), "provider "), ((OFFER, candidate.mapping_id), "")):
             entry = self.entries.get(key)
             if entry is None:
@@ -79,6 +86,20 @@ class Rotation:
                 self.due.add(key)
             return f"{prefix}deactivated"
         return None
+
+    def soonest_back(self, candidates) -> float | None:
+        """Seconds until the first of these members may be routed to again (0: a probe is due); None: never by
+        itself (on standby, or no member at all)."""
+        now, soonest = self.clock(), None
+        for candidate in candidates:
+            back: float | None = self.rate_limited.get(candidate.mapping_id, now)
+            for key in ((PROVIDER, candidate.provider_id), (OFFER, candidate.mapping_id)):
+                entry = self.entries.get(key)
+                if entry is not None and back is not None:
+                    back = None if entry.state == RouteStateValue.STANDBY else max(back, entry.until or now)
+            if back is not None:
+                soonest = back - now if soonest is None else min(soonest, back - now)
+        return None if soonest is None else max(0.0, soonest)
 
     def load(self, rows: list[dict]) -> None:
         entries = {}
@@ -107,9 +128,15 @@ class Rotation:
         if failure is None:
             self.consecutive.pop((OFFER, candidate.mapping_id), None)
             self.consecutive.pop((PROVIDER, candidate.provider_id), None)
+            self.rate_limited.pop(candidate.mapping_id, None)
             self._window(candidate.mapping_id, False, policy)
             return
-        if failure.kind == retry.AUTH:
+        if failure.kind == retry.RATE_LIMITED and failure.retry_after:
+            # Out of rotation for as long as the provider asked (this process; says nothing about health).
+            wait = min(failure.retry_after, setting("ROUTING_COOLDOWN_MAX"))
+            self.rate_limited[candidate.mapping_id] = max(self.rate_limited.get(candidate.mapping_id, 0.0),
+                                                          self.clock() + wait)  # fmt: skip
+        elif failure.kind == retry.AUTH:
             await self._deactivate(
                 (PROVIDER, candidate.provider_id), candidate, policy, f"key refused ({failure.status})", failure, 1
             )

@@ -23,7 +23,7 @@ from routing import upstream
 from routing.conf import setting
 from routing.logwriter import RequestLogSink
 from routing.orm import db
-from routing.pipeline import Plan, RouteSet, route_plan
+from routing.pipeline import NoRoute, Plan, RouteSet, route_plan
 from routing.policies import PoolSpec
 from routing.rotation import OFFER, Rotation
 from routing.selectors import routing_table_load
@@ -184,6 +184,10 @@ class Router:
                 route_sets, mode=mode, blocked=self.rotation.blocked, arrange=self.strategies.arrange,
                 requested=target.requested,
             )  # fmt: skip
+        except NoRoute as exc:
+            members = (c for route_set in route_sets for c in route_set.by_mode[mode])
+            exc.retry_after = self.rotation.soonest_back(members)
+            raise
         finally:
             self.start_due_probes()
 

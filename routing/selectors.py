@@ -9,10 +9,10 @@ from django.db.models import Avg, Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from catalog.models import Lifecycle, Mapping, Model
+from modelgraph.secrets import key_resolve
 from routing.candidates import Candidate
 from routing.models import Capability, Outcome, Pool, RequestLog, RouteState, RouteStateValue, RoutingEvent
 from routing.policies import PoolSpec
-from routing.secrets import secret_resolve
 from routing.table import CapabilityNode, ModelInfo, RoutingTable
 
 STATS_WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7)}
@@ -40,8 +40,8 @@ def routable_candidates() -> list[Candidate]:
     )  # fmt: skip
     candidates = []
     for pk, provider_id, model_id, model_slug, provider_slug, pmid, base_url, key_ref, p_in, p_out, modes in rows:
-        if key_ref and secret_resolve(key_ref) is None:
-            continue  # a key is referenced but not present in this process: never route there
+        if key_ref and key_resolve(key_ref) is None:
+            continue  # a key is referenced but absent here (or refused by the key rule): never route there
         candidates.append(
             Candidate(
                 mapping_id=pk,

@@ -16,8 +16,8 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from modelgraph.secrets import redact
 from routing.models import EventKind, RequestLog, RouteState, RouteStateValue, RoutingEvent
-from routing.secrets import redact
 
 logger = logging.getLogger(__name__)
 STATE_VERSION_KEY = "routing:state-version"

@@ -6,12 +6,10 @@ translate HTTP.
 
 from __future__ import annotations
 
-import hmac
-
-from routing import errors, gateway
+from routing import access, errors, gateway
+from routing.chat_request import has_control_characters
 from routing.conf import setting
 from routing.router import CAPABILITY, UnknownTarget, get_router
-from routing.secrets import secret_resolve
 from routing.table import RoutingTable
 
 CHAT_PATHS = frozenset({"/v1/chat/completions", "/v1/chat/completions/"})
@@ -24,17 +22,9 @@ def allow(method: str, *methods: str) -> None:
                                   code="method_not_allowed", headers={"Allow": ", ".join(methods)})  # fmt: skip
 
 
-def authorize(authorization: str) -> None:
-    """With ROUTING_GATEWAY_KEYS set, `Authorization: Bearer <one of them>` is required."""
-    references = setting("ROUTING_GATEWAY_KEYS")
-    if not references:
-        return
-    keys = [key for key in (secret_resolve(ref) for ref in references) if key]
-    scheme, _, token = (authorization or "").partition(" ")
-    token_bytes = token.strip().encode()
-    if scheme.lower() != "bearer" or not any(hmac.compare_digest(token_bytes, key.encode()) for key in keys):
-        raise errors.GatewayError(401, "A valid gateway key is required: Authorization: Bearer <key>.",
-                                  type=errors.AUTHENTICATION, code="invalid_api_key")  # fmt: skip
+async def authorize(headers: dict[str, str], client: str | None) -> None:
+    """A gateway key, or a loopback client while none is configured (routing.access); else a 401."""
+    await access.authorize(headers, client)
 
 
 def body_limit() -> int:
@@ -102,7 +92,8 @@ async def model_detail(model_id: str) -> dict:
     if model_id in entries:
         return entries[model_id]
     try:
-        target = await router.resolve(model_id)
+        # No name holds a control character: never worth a look-up (PostgreSQL refuses NUL in a query).
+        target = None if has_control_characters(model_id) else await router.resolve(model_id)
     except UnknownTarget:
         target = None
     info = table.models.get(target.model_id) if target and target.model_id else None

@@ -17,13 +17,14 @@ from collections import deque
 
 import httpcore
 
+from modelgraph.secrets import key_resolve, redact
 from routing import retry
 from routing.candidates import Candidate
 from routing.conf import setting
-from routing.secrets import redact, secret_resolve
 
 USER_AGENT = b"ModelGraph-gateway/1.0"
 _ERROR_BODY_BYTES = 4096
+_MAX_HELD_EVENTS = 64  # chunks without output (role, usage) held back before the first with output
 # httpcore's pool does work proportional to its connections on every request event (it checks each one's expiry):
 # one big pool spends more CPU than the requests at fifty in flight. Small pools per upstream host keep it flat
 # (telemetry's probes shard for the same reason). A request leases the most recently freed shard, so sequential
@@ -115,7 +116,7 @@ def request_headers(candidate: Candidate, stream: bool) -> list[tuple[bytes, byt
         (b"User-Agent", USER_AGENT),
     ]
     if candidate.key_ref:
-        key = secret_resolve(candidate.key_ref)
+        key = key_resolve(candidate.key_ref)
         if key:
             headers.append((b"Authorization", b"Bearer " + key.encode()))
     return headers
@@ -203,19 +204,39 @@ def data_of(event: bytes) -> bytes | None:
     return b"\n".join(lines) if lines else None
 
 
-def event_json(event: bytes) -> dict | None:
-    data = data_of(event)
-    if not data or data == b"[DONE]":
-        return None
+DONE = b"[DONE]"
+
+
+def chunk_json(data: bytes) -> dict | None:
+    """A chunk's JSON object, or None when the data is not one (a malformed chunk)."""
     try:
         value = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return value if isinstance(value, dict) else None
 
 
+def event_json(event: bytes) -> dict | None:
+    data = data_of(event)
+    if not data or data == DONE:
+        return None
+    return chunk_json(data)
+
+
 def is_done(event: bytes) -> bool:
-    return data_of(event) == b"[DONE]"
+    return data_of(event) == DONE
+
+
+def carries_output(chunk: dict) -> bool:
+    """Whether a chunk holds some of the answer (content, a tool call, reasoning…), not just a role or usage."""
+    choices = chunk.get("choices")
+    if not isinstance(choices, list):
+        return False
+    for choice in choices:
+        delta = choice.get("delta") if isinstance(choice, dict) else None
+        if isinstance(delta, dict) and any(value for name, value in delta.items() if name != "role"):
+            return True
+    return False
 
 
 def is_error(event: bytes) -> bool:
@@ -284,15 +305,7 @@ async def open_stream(candidate: Candidate, payload: bytes, timeout: float) -> t
             if response.status != 200:
                 raise AttemptFailed(failure_from_response(response, await response.aread()))
             events = EventStream(response, on_close=functools.partial(release, candidate.base_url, pool))
-            while True:
-                first = await events.next()
-                if first is None:
-                    raise AttemptFailed(retry.Failure(retry.STREAM, "the stream ended before its first event"))
-                if data_of(first) is not None:
-                    break  # comments (keep-alives) before the first data are not worth starting an answer for
-            if is_error(first):
-                message = redact(json.dumps((event_json(first) or {}).get("error")))[:200]
-                raise AttemptFailed(retry.Failure(retry.SERVER, f"error event before the first chunk: {message}"))
+            first = await _first_output(events)
             handed_over = True  # from here the stream gives the pool back when it is closed
             return events, first
     except AttemptFailed:
@@ -304,6 +317,31 @@ async def open_stream(candidate: Candidate, payload: bytes, timeout: float) -> t
         if not handed_over:
             await _close(response)
             release(candidate.base_url, pool)
+
+
+async def _first_output(events: EventStream) -> bytes:
+    """The events up to the first that carries output, joined: an empty, malformed or failing start is a failed
+    attempt (retried elsewhere), since nothing has gone downstream yet. Comments (keep-alives) are dropped."""
+    held: list[bytes] = []
+    while True:
+        event = await events.next()
+        if event is None:
+            what = "before its first event" if not held else "without any output"
+            raise AttemptFailed(retry.Failure(retry.STREAM, f"the stream ended {what}"))
+        data = data_of(event)
+        if data is None:
+            continue
+        if data == DONE:
+            raise AttemptFailed(retry.Failure(retry.STREAM, "empty stream: [DONE] before any output"))
+        value = chunk_json(data)
+        if value is None:
+            raise AttemptFailed(retry.Failure(retry.STREAM, "malformed chunk before the first output"))
+        if value.get("error"):
+            message = redact(json.dumps(value.get("error")))[:200]
+            raise AttemptFailed(retry.Failure(retry.SERVER, f"error event before the first chunk: {message}"))
+        held.append(event)
+        if carries_output(value) or len(held) >= _MAX_HELD_EVENTS:
+            return b"".join(held)
 
 
 async def _close(response: httpcore.Response | None) -> None:

@@ -44,7 +44,7 @@ def _read_body(request) -> bytes:
 @_guarded
 async def chat_completions(request):
     surface.allow(request.method, "POST")
-    surface.authorize(request.headers.get("Authorization", ""))
+    await surface.authorize(request.headers, request.META.get("REMOTE_ADDR"))
     answer = await surface.chat(_read_body(request))
     if isinstance(answer, gateway.StreamAnswer):
         response = StreamingHttpResponse(answer.events, content_type="text/event-stream")
@@ -60,14 +60,14 @@ async def chat_completions(request):
 @_guarded
 async def models_list(request):
     surface.allow(request.method, "GET", "HEAD")
-    surface.authorize(request.headers.get("Authorization", ""))
+    await surface.authorize(request.headers, request.META.get("REMOTE_ADDR"))
     return JsonResponse(await surface.models_list())
 
 
 @_guarded
 async def model_detail(request, model_id: str):
     surface.allow(request.method, "GET", "HEAD")
-    surface.authorize(request.headers.get("Authorization", ""))
+    await surface.authorize(request.headers, request.META.get("REMOTE_ADDR"))
     return JsonResponse(await surface.model_detail(model_id))
 
 

@@ -23,6 +23,7 @@ from urllib.parse import quote
 import httpx
 from django.utils import timezone
 
+from modelgraph.secrets import redact as secrets_redact
 from telemetry.classification import ErrorClass, Outcome, classify_exception, classify_status
 from telemetry.conf import ProbeConfig
 
@@ -79,9 +80,7 @@ class _ProbeFailed(Exception):
 
 def redact(message: str, secret: str | None) -> str:
     """Never let a key reach a log or a row, whatever an exception chose to print."""
-    if secret:
-        message = message.replace(secret, "[redacted]")
-    return message[:300]
+    return secrets_redact(message, secret)[:300]
 
 
 def _elapsed_ms(started: float) -> float:

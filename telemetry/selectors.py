@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from catalog.models import Mapping, Model, Provider
 from catalog.selectors import model_ref_by_id_or_alias
-from modelgraph.env import env_str
+from modelgraph.secrets import provider_api_key
 from telemetry.classification import ErrorClass, Outcome
 from telemetry.conf import setting
 from telemetry.models import DailyLatency, HealthCheck, HourlyHealth, HourlyLatency
@@ -28,11 +28,6 @@ CURRENT_FOR = timedelta(minutes=10)
 def window_since(window: str, now: datetime | None = None) -> datetime:
     """Windows are whole hours: the hour `window` ago and every hour after it, up to the current one."""
     return floor_hour((now or timezone.now()) - WINDOWS[window])
-
-
-def provider_api_key(provider: Provider) -> str:
-    """The key, read when needed from the variable the catalogue names; never stored, never logged."""
-    return env_str(provider.api_key_env) if provider.api_key_env else ""
 
 
 def provider_probe_skip(provider: Provider) -> ErrorClass | None:

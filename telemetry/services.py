@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from catalog.models import Lifecycle, Mapping
 from modelgraph.api import cache as api_cache
+from modelgraph.secrets import provider_api_key
 from telemetry.classification import Outcome
 from telemetry.conf import ProbeConfig, setting
 from telemetry.models import DailyLatency, HealthCheck, HourlyHealth, HourlyLatency, LatencySample
@@ -24,7 +25,7 @@ from telemetry.rollups import (
     rollup_latency_day,
     rollup_latency_span,
 )
-from telemetry.selectors import provider_api_key, provider_probe_skip
+from telemetry.selectors import provider_probe_skip
 
 PROBED_STATUSES = (Lifecycle.ACTIVE, Lifecycle.PREVIEW, Lifecycle.DEPRECATED)
 

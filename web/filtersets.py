@@ -34,6 +34,7 @@ ORDERING_FIELDS = (
 
 
 class ModelPageFilterSet(ModelFilterSet):
+    empty_values_allowed = True  # the form submits its unused fields empty
     provider = django_filters.ChoiceFilter(
         label="Provider",
         choices=selectors.serving_provider_choices,
@@ -78,7 +79,7 @@ class ModelPageFilterSet(ModelFilterSet):
         """Presets, plus the value a shared URL carries when it is not one of them (so the form shows it)."""
         values = set(CONTEXT_PRESETS)
         current = (data or {}).get("min_context", "")
-        if current.isdigit():
+        if current.isascii() and current.isdigit():  # not "²": str.isdigit() takes it, int() does not
             values.add(int(current))
         return [("", "Any")] + [(str(v), f"{v:,} tokens") for v in sorted(values)]
 

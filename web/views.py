@@ -14,6 +14,7 @@ from django.views.decorators.http import require_safe
 from catalog.models import Capability, Modality
 from catalog.search import MAX_TERM_LENGTH
 from catalog.selectors import provider_get
+from modelgraph.api.errors import is_api_path
 from modelgraph.api.errors import not_found as api_not_found
 from telemetry.selectors import provider_health, provider_latency
 from web import panels, selectors, series
@@ -214,10 +215,11 @@ def ingestion_status(request: HttpRequest) -> HttpResponse:
 
 
 def not_found(request: HttpRequest, exception=None) -> HttpResponse:
-    """Project 404: JSON under /api/ (the API's own handler); a page elsewhere, with "did you mean" for models."""
-    if request.path.startswith("/api/"):
+    """Project 404: JSON under /api/ and /v1/ (the API's own handler); a page elsewhere, with "did you mean" for
+    models (not for a path with a NUL, which the database cannot even compare)."""
+    if is_api_path(request.path):
         return api_not_found(request, exception)
     found = MODEL_PATH.match(request.path)
-    if found:
+    if found and "\x00" not in request.path:
         return model_not_found(request, unquote(found["name"]))
     return render(request, "web/404.html", {"missing": request.path, "kind": "page"}, status=404)

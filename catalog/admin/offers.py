@@ -7,13 +7,14 @@ from decimal import Decimal
 from django.contrib import admin
 
 from catalog.admin.curated import CuratedAdmin
-from catalog.forms import MappingAdminForm
+from catalog.forms import MappingAdminForm, ProviderAdminForm
 from catalog.models import Mapping, Provider
-from modelgraph.env import env_str
+from modelgraph.secrets import provider_api_key, provider_key_problem
 
 
 @admin.register(Provider)
 class ProviderAdmin(CuratedAdmin):
+    form = ProviderAdminForm
     list_display = (
         "name",
         "slug",
@@ -22,6 +23,7 @@ class ProviderAdmin(CuratedAdmin):
         "model_count",
         "api_key_env",
         "key_configured",
+        "key_status",
         "in_registry",
     )
     list_filter = ("kind", "openai_compatible", "in_registry")
@@ -31,13 +33,16 @@ class ProviderAdmin(CuratedAdmin):
         (
             "API",
             {
-                "fields": ("api_base_url", "openai_compatible", "api_key_env", "key_configured"),
-                "description": "<code>api_key_env</code> is the <em>name</em> of the environment variable that "
-                "holds the key; the key itself is never stored or shown.",
+                "fields": ("api_base_url", "openai_compatible", "api_key_env", "key_configured", "key_status"),
+                "description": "<code>api_key_env</code> names where the key is, never the key itself: "
+                "<code>${secrets:NAME}</code> (the secrets file) or an allowed environment variable name such as "
+                "<code>OPENAI_API_KEY</code>; the platform's own variables are refused. The key is never stored or "
+                "shown. Changing the API base URL of a provider with a key is done here, with a reason: a registry "
+                "load never changes it.",
             },
         ),
     )
-    readonly_fields = ("key_configured",)
+    readonly_fields = ("key_configured", "key_status")
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_model_counts()
@@ -48,8 +53,12 @@ class ProviderAdmin(CuratedAdmin):
 
     @admin.display(description="Key configured", boolean=True)
     def key_configured(self, obj) -> bool:
-        # Whether this process's environment has a non-empty value under that name; the value is never read out.
-        return bool(obj.api_key_env) and bool(env_str(obj.api_key_env))
+        # Whether this process can resolve the reference to a non-empty key; the value is never read out.
+        return provider_api_key(obj) is not None
+
+    @admin.display(description="Key status")
+    def key_status(self, obj) -> str:
+        return provider_key_problem(obj) or "configured"
 
 
 def _price(value: Decimal | None) -> str | None:

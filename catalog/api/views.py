@@ -18,6 +18,7 @@ from modelgraph.api.base import ERROR_RESPONSES, NOT_FOUND, ReadOnlyViewSet
 from modelgraph.api.errors import NotFound, ParameterError
 
 MAX_NAME_LENGTH = 300
+NAME_SCHEMA = {"type": "string", "minLength": 1, "maxLength": MAX_NAME_LENGTH, "pattern": r"^[^\x00]*\S[^\x00]*$"}
 
 MODEL_ID = OpenApiParameter(
     "id", OpenApiTypes.STR, OpenApiParameter.PATH,
@@ -38,6 +39,8 @@ def _candidates(candidates, context) -> list[dict]:
     list=extend_schema(
         operation_id="models_list",
         summary="Find models",
+        description="Canonical models matching every filter given (capabilities, modalities, context, price, "
+        "provider, dates…), ranked by relevance when `search` is given, else by `ordering`; paginated.",
         responses={200: serializers.ModelListSerializer(many=True), **ERROR_RESPONSES, **NOT_FOUND},
     ),
 )
@@ -96,6 +99,9 @@ class ModelViewSet(ReadOnlyViewSet):
     @extend_schema(
         operation_id="models_retrieve",
         summary="One model, by slug or alias",
+        description="Everything the catalogue knows about one model: lifecycle, limits, modalities, capabilities, "
+        "parameters, licence, aliases and its cheapest offers. An alias answers with the canonical model; an "
+        "unknown name is 404 with near matches.",
         parameters=[MODEL_ID],
         responses={200: serializers.ModelDetailSerializer, **ERROR_RESPONSES, **MODEL_NOT_FOUND},
     )
@@ -106,6 +112,8 @@ class ModelViewSet(ReadOnlyViewSet):
     @extend_schema(
         operation_id="models_providers",
         summary="Who offers a model, at what price and limits",
+        description="Each provider's offer of the model: its own model id, every price dimension, context window and "
+        "max output there, quantization, delivery modes and lifecycle; paginated.",
         parameters=[MODEL_ID],
         responses={200: serializers.MappingSerializer(many=True), **ERROR_RESPONSES, **MODEL_NOT_FOUND},
     )
@@ -117,6 +125,8 @@ class ModelViewSet(ReadOnlyViewSet):
     @extend_schema(
         operation_id="models_compare",
         summary="A model's providers side by side, best first",
+        description="The model's offers ranked by price, uptime and latency together (telemetry of the last week), "
+        "with the figures each score was made of; paginated.",
         parameters=[MODEL_ID],
         responses={200: serializers.CompareSerializer, **ERROR_RESPONSES, **MODEL_NOT_FOUND},
     )
@@ -136,11 +146,14 @@ class ModelViewSet(ReadOnlyViewSet):
     list=extend_schema(
         operation_id="providers_list",
         summary="Providers, with how many models each offers",
+        description="Every provider and lab in the catalogue, by slug, with its kind, links and offer count; "
+        "paginated.",
         responses={200: serializers.ProviderSerializer(many=True), **ERROR_RESPONSES, **NOT_FOUND},
     ),
     retrieve=extend_schema(
         operation_id="providers_retrieve",
         summary="One provider",
+        description="One provider by slug: its kind, API base URL, documentation and how many models it offers.",
         parameters=[PROVIDER_ID],
         responses={200: serializers.ProviderSerializer, **ERROR_RESPONSES, **NOT_FOUND},
     ),
@@ -180,9 +193,12 @@ class ResolveViewSet(ReadOnlyViewSet):
     @extend_schema(
         operation_id="resolve",
         summary="Any name a model goes by → the canonical model",
+        description="Exact slug or alias first, then a normalised spelling, then a fuzzy match above the threshold; "
+        "says which kind of match it was. Nothing close enough is 404 with the nearest candidates.",
         parameters=[
             OpenApiParameter(
-                "name", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True,
+                "name", NAME_SCHEMA,
+                OpenApiParameter.QUERY, required=True,
                 description="`gpt-4o-2024-08-06`, `openai/gpt-4o`, `deepseek-ai/DeepSeek-V3`, `Claude 3.5 Sonnet`…",
             ),  # fmt: skip
         ],
@@ -193,11 +209,12 @@ class ResolveViewSet(ReadOnlyViewSet):
         },
     )
     def resolve(self, request, *args, **kwargs):
-        name = request.query_params.get("name", "").strip()
+        raw = request.query_params.get("name", "")
+        if len(raw) > MAX_NAME_LENGTH:
+            raise ParameterError("name", f"At most {MAX_NAME_LENGTH} characters.")
+        name = raw.strip()
         if not name:
             raise ParameterError("name", "This parameter is required: the name to resolve.")
-        if len(name) > MAX_NAME_LENGTH:
-            raise ParameterError("name", f"At most {MAX_NAME_LENGTH} characters.")
         resolution = model_resolve_name(name)
         context = {"request": request}
         if resolution.model is None:

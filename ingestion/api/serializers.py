@@ -16,3 +16,4 @@ class IngestQueuedSerializer(serializers.Serializer):
     run_id = serializers.IntegerField()
     source = serializers.CharField()
     status = serializers.CharField()
+    detail = serializers.CharField(required=False, help_text="Why the run could not start (409 only).")

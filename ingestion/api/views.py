@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django_q.tasks import async_task
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -13,33 +13,73 @@ from ingestion.api.serializers import IngestionRunSerializer, IngestQueuedSerial
 from ingestion.models import RunStatus
 from ingestion.selectors import ingestion_run_list
 from ingestion.services import UnknownSource, ingestion_start_run, source_adapter
-from modelgraph.api.bearer import BearerKeyAuthentication, HasActiveApiKey
+from modelgraph.api.bearer import BearerKeyAuthentication, HasActiveApiKey, MethodCheckedFirst
+from modelgraph.api.errors import (
+    ErrorSerializer,
+    NotFound,
+    ParameterError,
+    ParameterErrorSerializer,
+    api_exception_handler,
+)
 
 
-class AdminAPIView:
+class AdminAPIView(MethodCheckedFirst):
+    """Bearer key required (401/403; 429 after too many bad keys); a wrong method is 405 before authentication."""
+
     authentication_classes = [BearerKeyAuthentication]
     permission_classes = [HasActiveApiKey]
     throttle_classes: list = []
 
+    def get_exception_handler(self):
+        return api_exception_handler
+
 
 @extend_schema(
     tags=["admin"],
+    summary="Ingestion runs, newest first",
+    description="Every run of every source: when, its status, how many models and aliases it added or updated, "
+    "and its error message. Filter by `source` and `status`.",
     parameters=[
-        OpenApiParameter("source", str, description="only runs of this source"),
-        OpenApiParameter("status", str, enum=RunStatus.values, description="only runs with this status"),
+        OpenApiParameter("source", str, description="Only runs of this source (e.g. `openai`, `huggingface`)."),
+        OpenApiParameter("status", str, enum=RunStatus.values, description="Only runs with this status."),
     ],
+    responses={
+        200: IngestionRunSerializer(many=True),
+        400: OpenApiResponse(ParameterErrorSerializer, description="A parameter is invalid; `errors` names it."),
+    },
 )
 class IngestionRunListView(AdminAPIView, generics.ListAPIView):
     serializer_class = IngestionRunSerializer
 
     def get_queryset(self):
         status_ = self.request.query_params.get("status")
-        if status_ and status_ not in RunStatus.values:
-            raise ValidationError({"status": [f"must be one of {', '.join(RunStatus.values)}"]})
+        if status_ is not None and status_ not in RunStatus.values:
+            raise ParameterError("status", f"One of {', '.join(RunStatus.values)}.")
         return ingestion_run_list(source=self.request.query_params.get("source"), status=status_)
 
 
-@extend_schema(tags=["admin"], request=None, responses={202: IngestQueuedSerializer, 409: IngestQueuedSerializer})
+@extend_schema(
+    tags=["admin"],
+    summary="Queue an ingestion run of one source",
+    description="Starts a run of the source in the background and answers at once with its id; 409 when a run of "
+    "that source is still going (or the source cannot run now: `detail` says why).",
+    parameters=[
+        OpenApiParameter(
+            "source",
+            OpenApiTypes.STR,
+            OpenApiParameter.PATH,
+            pattern=r"^[a-z0-9_.-]+$",
+            description="A source name: `openai`, `anthropic`, `google`, `mistral`, `cohere`, `xai`, "
+            "`deprecations`, `huggingface`, `openrouter`.",
+        ),  # fmt: skip
+    ],
+    request=None,
+    responses={
+        202: IngestQueuedSerializer,
+        404: OpenApiResponse(ErrorSerializer, description="No source has that name."),
+        409: IngestQueuedSerializer,
+    },
+)
 class IngestView(AdminAPIView, APIView):
     def post(self, request, source: str):
         try:

@@ -15,11 +15,11 @@ import httpx
 
 from ingestion.sources.base import SourceError, SourceErrorKind
 from modelgraph.http import retry_after_seconds
+from modelgraph.secrets import redact as secrets_redact
 
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "ModelGraph-ingestion/0.1 (+https://github.com/modelgraph)"
-REDACTED = "***"
 
 
 @dataclass(frozen=True)
@@ -44,10 +44,8 @@ def make_client(*, timeout: float = 30.0) -> httpx.Client:
 
 
 def redact(message: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            message = message.replace(secret, REDACTED)
-    return message
+    """The one redaction (modelgraph.secrets): every key this process handed out, and `secrets`."""
+    return secrets_redact(message, *secrets)
 
 
 def looks_truncated(document: str) -> bool:

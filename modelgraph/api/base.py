@@ -19,6 +19,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.throttling import AnonRateThrottle
 
 from modelgraph.api import cache as api_cache
+from modelgraph.api.client_ip import client_ip
 from modelgraph.api.errors import (
     ErrorSerializer,
     ParameterError,
@@ -58,13 +59,13 @@ class APIPagination(PageNumberPagination):
 
     def get_page_size(self, request) -> int:
         raw = request.query_params.get(self.page_size_query_param)
-        if raw in (None, ""):
+        if raw is None:  # given but empty is a 400, like any other value that is not a number
             return self.page_size
         return parse_positive_int(self.page_size_query_param, raw, self.max_page_size)
 
     def get_page_number(self, request, paginator):
         raw = request.query_params.get(self.page_query_param)
-        if raw in (None, ""):
+        if raw is None:
             return 1
         if raw in self.last_page_strings:
             return paginator.num_pages
@@ -108,6 +109,9 @@ class ClientRateThrottle(AnonRateThrottle):
 
     def get_rate(self) -> str:
         return settings.API_THROTTLE_RATE
+
+    def get_ident(self, request) -> str:
+        return client_ip(request)  # X-Forwarded-For only from API_TRUSTED_PROXIES (see modelgraph/api/client_ip.py)
 
     def counter(self, request) -> api_cache.Counter | None:
         """This client's counter for the current window (and the wait until the next); None: do not count."""

@@ -5,6 +5,9 @@ A cached response records the version token of everything it shows (`catalogue` 
 Invalidation never deletes responses: it replaces the version tokens of exactly what changed, so the next read
 misses. Tokens are nanosecond timestamps, which also give Last-Modified for free.
 
+A stored response outlives its freshness by API_CACHE_STALE_SECONDS: that last good copy is served (marked stale)
+only when the database is down (stale-if-error, modelgraph/middleware.py), never in place of a fresh answer.
+
 Every cache call goes through `_guarded`: an error (or a call slow enough to be a timeout) opens a short circuit
 breaker, and while it is open the API reads the database without touching the cache at all.
 """
@@ -16,7 +19,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -182,6 +185,11 @@ class CachedResponse:
     last_modified: int | None  # seconds since the epoch
     versions: tuple[tuple[str, int], ...]  # the tag versions it was computed under: valid while they are current
     status: int = 200
+    fresh_until: float | None = None  # epoch seconds; kept longer than this only as the stale-if-error copy
+
+    @property
+    def is_fresh(self) -> bool:
+        return self.fresh_until is None or time.time() < self.fresh_until
 
 
 def response_key(parts: Iterable[str]) -> str:
@@ -254,13 +262,23 @@ def lookup(key: str, tags: Iterable[str], counter: Counter | None = None) -> Loo
     found, count = _fetch([*keys, key], counter)
     entry = found.pop(key, None)
     tag_versions = _versions_from(found, keys)
-    if tag_versions is None or not isinstance(entry, CachedResponse) or entry.versions != frozen(tag_versions):
+    if not isinstance(entry, CachedResponse) or not getattr(entry, "is_fresh", False):
+        entry = None
+    elif tag_versions is None or entry.versions != frozen(tag_versions):
         entry = None
     return Lookup(tag_versions, entry, count)
 
 
 def response_set(key: str, value: CachedResponse, timeout: int) -> None:
-    _guarded(lambda: cache.set(key, value, timeout=timeout), None)
+    """Store a response: fresh for `timeout` seconds, then kept API_CACHE_STALE_SECONDS more as the last good copy."""
+    value = replace(value, fresh_until=time.time() + timeout)
+    _guarded(lambda: cache.set(key, value, timeout=timeout + settings.API_CACHE_STALE_SECONDS), None)
+
+
+def stale_entry(key: str) -> CachedResponse | None:
+    """The last good copy stored under `key`, whatever its versions and age: only for when the database is down."""
+    entry = _guarded(lambda: cache.get(key), None)
+    return entry if isinstance(entry, CachedResponse) else None
 
 
 def last_modified(tag_versions: dict[str, int]) -> int | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, serializers
 from rest_framework.views import exception_handler
 
@@ -79,11 +81,52 @@ class ThrottledSerializer(ErrorSerializer):
     retry_after = serializers.IntegerField(help_text="Seconds to wait before the next request (also in Retry-After).")
 
 
-def not_found(request, exception=None):
-    """Project 404 handler: JSON under /api/ (every API answer is JSON), Django's page elsewhere."""
-    from django.http import JsonResponse
-    from django.views.defaults import page_not_found
+API_PREFIXES = ("/api/", "/v1/")
+GATEWAY_PREFIX = "/v1/"
+# OpenAI's error types, for the gateway's fall-through answers (the gateway's own are routing/errors.py).
+GATEWAY_ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
+                       404: "not_found_error", 405: "invalid_request_error", 429: "rate_limit_error",
+                       503: "service_unavailable"}  # fmt: skip
 
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Not found: no such API path."}, status=404)
-    return page_not_found(request, exception)
+
+def is_api_path(path: str) -> bool:
+    """Every answer under these prefixes is JSON, errors included."""
+    return path.startswith(API_PREFIXES) or path in ("/api", "/v1")
+
+
+def json_error(request, status: int, detail: str, *, parameter: str | None = None, **extra) -> HttpResponse:
+    """An error answer in the shape of its surface: `{"detail": ...}` under /api/, OpenAI's under /v1/."""
+    if request.path.startswith(GATEWAY_PREFIX):
+        error = {"message": detail, "type": GATEWAY_ERROR_TYPES.get(status, "server_error"), "param": parameter}
+        body = {"error": {**error, "code": extra.pop("code", None)}}
+    elif parameter is not None:
+        body = {"detail": f"Invalid parameter '{parameter}': {detail}", "errors": {parameter: [detail]}, **extra}
+    else:
+        body = {"detail": detail, **extra}
+    return JsonResponse(body, status=status)
+
+
+def not_found(request, exception=None):
+    """Project 404 handler: JSON under /api/ and /v1/ (every API answer is JSON), Django's page elsewhere."""
+    if is_api_path(request.path):
+        return json_error(request, 404, "Not found: no such API path.")
+    return defaults.page_not_found(request, exception)
+
+
+def bad_request(request, exception=None):
+    if is_api_path(request.path):
+        return json_error(request, 400, "Bad request.")
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception=None):
+    if is_api_path(request.path):
+        return json_error(request, 403, "Forbidden.")
+    return defaults.permission_denied(request, exception)
+
+
+def server_error(request):
+    """Project 500 handler: JSON under /api/ and /v1/ (the traceback is logged, never shown), a page elsewhere."""
+    if is_api_path(request.path):
+        return json_error(request, 500, "Server error: the request could not be answered; it has been logged.")
+    return defaults.server_error(request)

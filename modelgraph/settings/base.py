@@ -23,6 +23,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "django_q",
+    "axes",
+    "csp",
     "modelgraph",
     "catalog",
     "registry",
@@ -35,14 +37,19 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "modelgraph.middleware.ApiErrorMiddleware",  # JSON errors under /api/ and /v1/; stale-if-error; 503s
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "modelgraph.page_throttle.PageThrottleMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "modelgraph.middleware.HostileInputMiddleware",  # NUL characters, bad admin ids, unserved methods: 4xx
+    "axes.middleware.AxesMiddleware",  # last: it turns a lockout into its 429 page
 ]
 
 ROOT_URLCONF = "modelgraph.urls"
@@ -86,10 +93,17 @@ REGISTRY_MAX_FILE_BYTES = env_int("REGISTRY_MAX_FILE_BYTES", 1_000_000)
 REGISTRY_PARALLEL_THRESHOLD = env_int("REGISTRY_PARALLEL_THRESHOLD", 2000)
 TELEMETRY_PROBE_CONCURRENCY = env_int("TELEMETRY_PROBE_CONCURRENCY", 25)  # other knobs: telemetry/conf.py
 SNAPSHOTS_BASE_URL = env_str("SNAPSHOTS_BASE_URL", "https://openrouter.ai")  # other knobs: snapshots/conf.py
-# Gateway (/v1/): provider keys by `${secrets:name}` from the environment or this file; optional bearer keys the
-# gateway accepts (comma-separated values or references; empty: open). Other knobs: routing/conf.py.
+# Provider keys (modelgraph/secrets.py): `${secrets:NAME}` from this file or directory (or an allowed variable), or
+# an environment variable whose name matches SECRETS_KEY_ENV_ALLOW and is none of the platform's own variables
+# (DJANGO_*, DATABASE_URL, REDIS_URL, everything read here, SECRETS_KEY_ENV_DENY).
 ROUTING_SECRETS_FILE = env_str("ROUTING_SECRETS_FILE", "")
+SECRETS_KEY_ENV_ALLOW = env_list("SECRETS_KEY_ENV_ALLOW", ["*_API_KEY", "*_TOKEN"])
+SECRETS_KEY_ENV_DENY = env_list("SECRETS_KEY_ENV_DENY", [])
+# Gateway (/v1/): bearer keys it accepts besides those issued in the admin (comma-separated literal keys or
+# `${secrets:NAME}`). With no key at all it answers only loopback clients ("loopback"; production: nobody).
+# Other knobs: routing/conf.py.
 ROUTING_GATEWAY_KEYS = env_list("ROUTING_GATEWAY_KEYS", [])
+ROUTING_GATEWAY_OPEN = "loopback" if env_str("ROUTING_GATEWAY_OPEN", "loopback").lower() == "loopback" else False
 
 # Ingestion: a run still "running" after this many seconds is taken as crashed; base URLs overridable per source.
 INGESTION_RUN_TIMEOUT = env_int("INGESTION_RUN_TIMEOUT", 3600)
@@ -107,10 +121,48 @@ INGESTION_BASE_URLS = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "modelgraph.api.openapi.APIAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    # Client IPs for throttling come from REMOTE_ADDR unless this many proxies in front append X-Forwarded-For.
-    "NUM_PROXIES": env_int("API_NUM_PROXIES", 0),
+    # One error shape, `{"detail": ...}`, for every API view (public, admin and routing APIs alike).
+    "EXCEPTION_HANDLER": "modelgraph.api.errors.api_exception_handler",
+    # No NUM_PROXIES here: DRF would read X-Forwarded-For from anyone. Client addresses: modelgraph/api/client_ip.py.
+}
+# Client addresses (throttles, failed keys, login lockouts) are REMOTE_ADDR, or X-Forwarded-For only when REMOTE_ADDR
+# is one of these proxies (IPs or CIDRs, comma-separated). API_NUM_PROXIES alone trusts nothing any more (it used to
+# let anyone forge X-Forwarded-For and escape the throttle); `check --deploy` warns when it is set without these.
+API_TRUSTED_PROXIES = env_list("API_TRUSTED_PROXIES", [])
+API_NUM_PROXIES = env_int("API_NUM_PROXIES", 0)
+# Bad admin API keys per client address; past it every bearer attempt from there is 429 until the window ends.
+API_ADMIN_KEY_FAILURE_RATE = env_str("API_ADMIN_KEY_FAILURE_RATE", "10/min")
+# Browser pages (everything outside /api/, /v1/, /static/ and /admin/) per client address; over it: 429.
+PAGE_THROTTLE_RATE = env_str("PAGE_THROTTLE_RATE", "300/min")
+
+# Admin logins (django-axes): 5 failures for one username from one address lock that pair out for 15 minutes (429);
+# a success resets the count. Attempts are kept in the database (Axes › Access attempts; `manage.py axes_reset`).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "modelgraph.api.client_ip.client_ip"
+AXES_VERBOSE = False
+
+# Content Security Policy (django-csp), everywhere so that development sees what production enforces: scripts and
+# everything else from this origin only, no inline script (the Swagger UI loads its start-up script as a file);
+# inline styles are allowed (charts colour their legends with style attributes; CSS cannot run code).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
 }
 
 # Public API (modelgraph/api/base.py): throttling per client, pagination, response caching.
@@ -120,6 +172,8 @@ API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 200)
 API_CACHE_ENABLED = env_bool("API_CACHE_ENABLED", True)
 API_CACHE_CATALOGUE_SECONDS = env_int("API_CACHE_CATALOGUE_SECONDS", 300)
 API_CACHE_TELEMETRY_SECONDS = env_int("API_CACHE_TELEMETRY_SECONDS", 60)
+# A cached answer is kept this much longer as its last good copy, served (marked stale) only while the database is down.
+API_CACHE_STALE_SECONDS = env_int("API_CACHE_STALE_SECONDS", 6 * 3600)
 # /api/resolve accepts a fuzzy (trigram) match at or above this similarity; below it answers 404 with near matches.
 RESOLVE_FUZZY_THRESHOLD = float(env_str("RESOLVE_FUZZY_THRESHOLD", "0.5"))
 # bench/api.py only: a JSON file served at /bench/static as the static-body baseline.
@@ -128,9 +182,10 @@ BENCH_STATIC_BODY = env_str("BENCH_STATIC_BODY", "")
 SPECTACULAR_SETTINGS = {
     "TITLE": "ModelGraph API",
     "DESCRIPTION": (
-        "The open catalogue of LLM models and the providers that serve them. Read-only and anonymous; "
-        "every response carries an ETag (conditional GETs answer 304); requests are throttled per client "
-        "(429 with Retry-After)."
+        "The open catalogue of LLM models and the providers that serve them. The public API is read-only and "
+        "anonymous; every response carries an ETag (conditional GETs answer 304); requests are throttled per client "
+        "(429 with Retry-After). The admin operations (`/api/v1/admin/`, `/api/routing/`) need an admin API key "
+        "(`Authorization: Bearer <key>`); the OpenAI-compatible gateway (`/v1/`) needs a gateway key."
     ),
     "VERSION": "1.0.0",
     "OAS_VERSION": "3.1.0",
@@ -138,7 +193,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {
+    "ENUM_NAME_OVERRIDES": {  # chosen names: no `Status65aEnum` (tests/api/test_schema.py)
+        "BatchStatusEnum": "snapshots.models.Batch.Status",
+        "EntityKindEnum": "snapshots.models.EntityKind",
+        "EntityStateEnum": "snapshots.models.EntityState",
+        "EventKindEnum": "snapshots.models.EventKind",
+        "IngestionRunStatusEnum": "ingestion.models.RunStatus",
+        "IngestionTierEnum": "ingestion.models.Tier",
+        "RouteStateEnum": "routing.models.RouteStateValue",
+        "RequestOutcomeEnum": "routing.models.Outcome",
         "LifecycleEnum": "catalog.models.Lifecycle",
         "ModalityEnum": "catalog.models.Modality",
         "CapabilityEnum": "catalog.models.Capability",
@@ -148,7 +211,9 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "modelgraph.api.schema.strip_trailing_slashes",
+        "modelgraph.api.openapi.strip_trailing_slashes",
+        "modelgraph.api.openapi.forbid_nul_in_strings",
+        "modelgraph.api.openapi.add_gateway",
     ],
 }
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import math
 import re
 from collections import Counter
 
+from modelgraph.secrets import key_reference_error
 from registry.importers.normalise import parse_parameters, quantization_of
 
 MODALITIES = ("text", "image", "audio", "video", "pdf")
@@ -45,6 +47,10 @@ _PRICES = (
     ("cached_write", "cache_write"),
 )
 _PRICE_ORDER = ("input", "output", "cached_input", "cache_write")
+# Prices keep the database's six decimal places; a feed's float noise (0.049999999999999996) is rounded away, but a
+# price the rounding would change by more than 0.1% (1e-07 would become a free 0) is left out rather than altered.
+_PRICE_PLACES = 6
+_PRICE_TOLERANCE = 1e-3
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _URL = re.compile(r"^https?://\S+$")
 _ENV = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -211,6 +217,16 @@ def majority_facts(records: list[dict]) -> dict:
     return facts
 
 
+def stored_price(value: float | int) -> float | int | None:
+    """The price as the registry states it (six decimal places), or None when rounding would change it."""
+    if not math.isfinite(value):
+        return None
+    rounded = round(value, _PRICE_PLACES)
+    if abs(rounded - value) > value * _PRICE_TOLERANCE:
+        return None
+    return rounded
+
+
 def offer_document(model_id: str, data: dict) -> dict:
     """One offer of a mapping: the provider's id, its prices per million tokens and its limits there."""
     offer: dict = {"provider_model_id": model_id}
@@ -221,7 +237,8 @@ def offer_document(model_id: str, data: dict) -> dict:
     for source, target in _PRICES:
         value = cost.get(source)
         if target not in prices and isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
-            prices[target] = value
+            if (price := stored_price(value)) is not None:
+                prices[target] = price
     if prices:
         offer["pricing"] = {key: prices[key] for key in _PRICE_ORDER if key in prices}
     limit = data.get("limit") or {}
@@ -245,7 +262,9 @@ def provider_document(slug: str, data: dict, kind: str, openai_compatible_slugs:
     # AZURE_RESOURCE_NAME comes before AZURE_API_KEY: prefer a variable that holds a secret.
     secret = [name for name in env if any(word in name for word in _KEY_WORDS)]
     if env:
-        document["api_key_env"] = (secret or env)[0]
+        # A variable outside the key allow-list (AWS_ACCESS_KEY_ID, *_PAT) is referenced through the secrets file.
+        name = (secret or env)[0]
+        document["api_key_env"] = f"${{secrets:{name}}}" if key_reference_error(name) else name
     npm = data.get("npm") or ""
     document["openai_compatible"] = npm == "@ai-sdk/openai-compatible" or slug in openai_compatible_slugs
     return document

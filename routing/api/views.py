@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import BasePermission
@@ -11,8 +12,8 @@ from rest_framework.views import APIView
 
 from ingestion.models import ApiKey
 from modelgraph.api.base import APIPagination
-from modelgraph.api.bearer import BearerKeyAuthentication
-from modelgraph.api.errors import ParameterError
+from modelgraph.api.bearer import BearerKeyAuthentication, MethodCheckedFirst
+from modelgraph.api.errors import ErrorSerializer, ParameterError, ParameterErrorSerializer, api_exception_handler
 from routing import selectors
 from routing.api.serializers import RequestLogSerializer, RouteStateSerializer
 from routing.models import Outcome
@@ -25,15 +26,26 @@ class AdminKeyOrStaff(BasePermission):
         return bool(request.user and request.user.is_staff)
 
 
-class RoutingAdminView:
+class RoutingAdminView(MethodCheckedFirst):
     authentication_classes = [BearerKeyAuthentication, SessionAuthentication]
     permission_classes = [AdminKeyOrStaff]
     throttle_classes: list = []
 
+    def get_exception_handler(self):
+        return api_exception_handler
+
+
+BAD_PARAMETER = {
+    400: OpenApiResponse(ParameterErrorSerializer, description="A parameter is invalid (`errors`)."),
+    404: OpenApiResponse(ErrorSerializer, description="A page beyond the last one."),
+}
+
 
 @extend_schema(tags=["routing"], parameters=[
     OpenApiParameter("window", str, enum=list(selectors.STATS_WINDOWS), description="default 24h"),
-])  # fmt: skip
+], summary="Gateway traffic over a window",
+   description="Requests, outcomes, attempts, latency and time-to-first-token percentiles, tokens and cost, per pool "
+   "and per offer, over the window.", responses={200: OpenApiTypes.OBJECT, **BAD_PARAMETER})  # fmt: skip
 class StatsView(RoutingAdminView, APIView):
     def get(self, request):
         window = request.query_params.get("window", "24h")
@@ -45,7 +57,9 @@ class StatsView(RoutingAdminView, APIView):
 @extend_schema(tags=["routing"], parameters=[
     OpenApiParameter("outcome", str, enum=Outcome.values), OpenApiParameter("pool", str),
     OpenApiParameter("requested", str, description="the `model` the request named"),
-])  # fmt: skip
+], summary="The gateway's request log, newest first",
+   description="One row per request: what was asked, where it went, its outcome, attempts, latency, tokens and cost; "
+   "paginated.", responses={200: RequestLogSerializer(many=True), **BAD_PARAMETER})  # fmt: skip
 class RequestLogListView(RoutingAdminView, generics.ListAPIView):
     serializer_class = RequestLogSerializer
     pagination_class = APIPagination
@@ -58,7 +72,9 @@ class RequestLogListView(RoutingAdminView, generics.ListAPIView):
         return selectors.request_log_list(outcome=outcome, pool=params.get("pool"), requested=params.get("requested"))
 
 
-@extend_schema(tags=["routing"])
+@extend_schema(tags=["routing"], summary="Route states: which offers are in rotation",
+               description="Each model and offer the gateway routes to, active, on standby or deactivated, and why; "
+               "paginated.", responses={200: RouteStateSerializer(many=True), **BAD_PARAMETER})  # fmt: skip
 class RouteStateListView(RoutingAdminView, generics.ListAPIView):
     serializer_class = RouteStateSerializer
     pagination_class = APIPagination

@@ -62,6 +62,8 @@ class TelemetryViewSet(ReadOnlyViewSet):
     @extend_schema(
         operation_id="telemetry_health",
         summary="A provider's uptime: its API and each offer",
+        description="Hourly health-check results over the window: uptime of the provider's API and of each of its "
+        "offers, the latest check, and an overall status.",
         parameters=[PROVIDER_ID, WINDOW],
         responses={200: serializers.TelemetryHealthSerializer, **ERROR_RESPONSES, **NOT_FOUND},
     )
@@ -73,6 +75,8 @@ class TelemetryViewSet(ReadOnlyViewSet):
     @extend_schema(
         operation_id="telemetry_latency",
         summary="A provider's time to first token and total time, p50/p90/p99",
+        description="Latency percentiles over the window, for the provider and for each offer, with hourly points "
+        "for charts and the number of samples behind them.",
         parameters=[PROVIDER_ID, WINDOW],
         responses={200: serializers.TelemetryLatencySerializer, **ERROR_RESPONSES, **NOT_FOUND},
     )
@@ -83,6 +87,8 @@ class TelemetryViewSet(ReadOnlyViewSet):
     @extend_schema(
         operation_id="telemetry_ranked",
         summary="Who serves this model best right now: its providers scored and ranked",
+        description="The model's offers scored on recent uptime, latency and price and ranked best first; the model "
+        "may be named by slug or any alias.",
         parameters=[MODEL_ID],
         responses={200: serializers.TelemetryRankedSerializer, **ERROR_RESPONSES, **NOT_FOUND},
     )

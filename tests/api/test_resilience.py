@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import time
+
 import pytest
+import redis
 from django.core.cache import cache
-from django.db import connection
 from django.test import override_settings
+from django.utils import timezone
 
 from catalog.models import Model
+from ingestion.models import ApiKey
 from modelgraph.api import cache as api_cache
 from modelgraph.api.base import ClientRateThrottle
 from tests.api.test_caching import ENDPOINTS
 
+pytest_plugins = ["tests.outage.fixtures"]
 pytestmark = pytest.mark.django_db
 
 
@@ -134,9 +143,52 @@ class TestOtherCacheBackends:
             assert api.get("/api/models").status_code == 429
 
 
+@pytest.fixture
+def admin_key() -> str:
+    raw = ApiKey.generate()
+    ApiKey.objects.create(name="ops", prefix=raw[:10], key_hash=ApiKey.hash(raw))
+    return raw
+
+
+@pytest.fixture
+def hung_redis(tmp_path):
+    """A real redis-server on a free loopback port, then frozen with SIGSTOP: connections are accepted by the kernel,
+    nothing answers."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        for line in server.stdout:  # its own log says when it listens: no polling
+            if "Ready to accept connections" in line:
+                break
+        assert redis.Redis(port=port).ping()
+        os.kill(server.pid, signal.SIGSTOP)
+        yield port
+    finally:
+        server.kill()  # SIGKILL works on a stopped process; its sockets close and blocked clients return
+        server.wait()
+
+
+def redis_cache(port: int, socket_timeout: float) -> dict:
+    return {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+            "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": socket_timeout,
+                        "SOCKET_TIMEOUT": socket_timeout},
+        }
+    }  # fmt: skip
+
+
 class TestHealth:
-    def test_all_ok(self, db, api):
-        response = api.get("/api/health/")
+    def test_all_ok(self, db, api, admin_key):
+        response = api.get("/api/health/", HTTP_AUTHORIZATION=f"Bearer {admin_key}")
         assert response.status_code == 200 and response["Cache-Control"] == "no-store"
         body = response.json()
         assert body["status"] == "ok"
@@ -145,13 +197,13 @@ class TestHealth:
         }  # fmt: skip
         assert all(check["latency_ms"] >= 0 for check in body["checks"].values())
 
-    def test_worker_cluster_not_running_is_degraded(self, db, api, settings):
+    def test_worker_cluster_not_running_is_degraded(self, db, api, settings, admin_key):
         settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": False}
-        body = api.get("/api/health").json()
+        body = api.get("/api/health", HTTP_AUTHORIZATION=f"Bearer {admin_key}").json()
         assert body["status"] == "degraded"
         assert body["checks"]["worker"] == {**body["checks"]["worker"], "status": "degraded", "detail": "not running"}
 
-    def test_running_cluster_is_ok(self, db, api, settings, monkeypatch):
+    def test_running_cluster_is_ok(self, db, api, settings, monkeypatch, admin_key):
         from django_q.status import Stat
 
         class Running:
@@ -159,17 +211,66 @@ class TestHealth:
 
         settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": False}
         monkeypatch.setattr(Stat, "get_all", staticmethod(lambda broker=None: [Running()]))
-        worker = api.get("/api/health").json()["checks"]["worker"]
+        worker = api.get("/api/health", HTTP_AUTHORIZATION=f"Bearer {admin_key}").json()["checks"]["worker"]
         assert (worker["status"], worker["clusters"], worker["workers"]) == ("ok", 1, 2)
 
-    def test_database_down_is_503(self, db, api, monkeypatch):
-        from django.db.utils import OperationalError
-
-        def refuse(*args, **kwargs):
-            raise OperationalError("connection refused")
-
-        monkeypatch.setattr(connection, "cursor", refuse)
+    @pytest.mark.django_db(transaction=True)
+    def test_database_down_is_503(self, api, database_outage):
+        database_outage.cut()
         response = api.get("/api/health")
         assert response.status_code == 503
         assert response.json()["status"] == "down"
-        assert "connection refused" in response.json()["checks"]["database"]["error"]
+        assert response.json()["checks"]["database"] == {"status": "down"}
+
+
+class TestHealthBudget:
+    def test_a_hung_redis_costs_at_most_the_budget(self, db, api, hung_redis):
+        with override_settings(CACHES=redis_cache(hung_redis, socket_timeout=5)):
+            started = time.monotonic()
+            response = api.get("/api/health")
+            elapsed = time.monotonic() - started
+        assert elapsed < 1.5, elapsed
+        body = response.json()
+        assert response.status_code == 200 and body["status"] == "degraded"
+        assert body["checks"]["cache"] == {"status": "down", "detail": "timeout"}
+        assert body["checks"]["database"] == {"status": "ok"}
+
+    def test_staff_see_which_check_timed_out_and_why(self, db, api, hung_redis, admin_key):
+        with override_settings(CACHES=redis_cache(hung_redis, socket_timeout=5)):
+            body = api.get("/api/health", HTTP_AUTHORIZATION=f"Bearer {admin_key}").json()
+        assert body["checks"]["cache"]["error"] == "no answer within 1 s"
+
+
+class TestHealthDisclosure:
+    def test_anonymous_callers_see_statuses_only(self, db, api):
+        with override_settings(CACHES=unreachable_redis(False)):
+            response = api.get("/api/health")
+        checks = response.json()["checks"]
+        assert checks == {"database": {"status": "ok"}, "cache": {"status": "down"}, "worker": {"status": "ok"}}
+        for secret in (b"127.0.0.1", b"Error", b"postgresql", b"RedisCache", b"latency"):
+            assert secret not in response.content
+
+    def test_an_admin_key_sees_what_anonymous_callers_do_not(self, db, api, admin_key):
+        with override_settings(CACHES=unreachable_redis(False)):
+            anonymous = api.get("/api/health").json()["checks"]
+            checks = api.get("/api/health", HTTP_AUTHORIZATION=f"Bearer {admin_key}").json()["checks"]
+        assert "vendor" not in anonymous["database"] and "error" not in anonymous["cache"]
+        assert checks["database"]["vendor"] == "postgresql"
+        assert "Connection" in checks["cache"]["error"] or "127.0.0.1" in checks["cache"]["error"]
+
+    def test_a_staff_session_sees_what_anonymous_callers_do_not(self, db, api, django_user_model):
+        assert "backend" not in api.get("/api/health").json()["checks"]["cache"]
+        api.force_login(django_user_model.objects.create_user("ops", password="pw", is_staff=True))
+        assert api.get("/api/health").json()["checks"]["cache"]["backend"] == "RedisCache"
+
+    def test_a_revoked_key_and_a_plain_user_see_statuses_only(self, db, api, admin_key, django_user_model):
+        ApiKey.objects.update(revoked_at=timezone.now())
+        assert api.get("/api/health", HTTP_AUTHORIZATION=f"Bearer {admin_key}").json()["checks"]["database"] == {
+            "status": "ok"
+        }
+        api.force_login(django_user_model.objects.create_user("reader", password="pw"))
+        assert api.get("/api/health").json()["checks"]["database"] == {"status": "ok"}
+
+    def test_an_unknown_key_is_401(self, db, api):
+        response = api.get("/api/health", HTTP_AUTHORIZATION="Bearer mg_not-a-key")
+        assert response.status_code == 401 and "detail" in response.json()

@@ -34,7 +34,7 @@ def make_graph(count: int, start: int = 0) -> list[Model]:
     models = []
     for i in range(start, start + count):
         creator = baker.make(Provider, slug=f"lab-{i}", name=f"Lab {i}")
-        host = baker.make(Provider, slug=f"host-{i}", name=f"Host {i}", api_key_env=f"HOST_{i}_KEY")
+        host = baker.make(Provider, slug=f"host-{i}", name=f"Host {i}", api_key_env=f"HOST_{i}_API_KEY")
         family = baker.make(Family, slug=f"family-{i}", name=f"Family {i}", creator=creator)
         model = make_model(f"model-{i}", creator=creator, family=family)
         baker.make(Alias, alias=f"lab-{i}/model-{i}", model=model, provider=host)
@@ -312,23 +312,23 @@ class TestProviderSecrets:
     SENTINEL = "sk-sentinel-3b1f9e0d7c-never-shown"
 
     def test_provider_pages_never_show_the_key_value(self, admin_client, monkeypatch):
-        monkeypatch.setenv("MG_TEST_PROVIDER_KEY", self.SENTINEL)
-        provider = baker.make(Provider, slug="groq", name="Groq", api_key_env="MG_TEST_PROVIDER_KEY")
+        monkeypatch.setenv("MG_TEST_PROVIDER_API_KEY", self.SENTINEL)
+        provider = baker.make(Provider, slug="groq", name="Groq", api_key_env="MG_TEST_PROVIDER_API_KEY")
         pages = {
             "change": admin_client.get(change_url(provider)).content.decode(),
             "changelist": admin_client.get(changelist_url(Provider)).content.decode(),
             "history": admin_client.get(reverse("admin:catalog_provider_history", args=[provider.pk])).content.decode(),
         }
-        assert "MG_TEST_PROVIDER_KEY" in pages["change"]  # the variable's name is shown...
-        assert "MG_TEST_PROVIDER_KEY" in pages["changelist"]
+        assert "MG_TEST_PROVIDER_API_KEY" in pages["change"]  # the variable's name is shown...
+        assert "MG_TEST_PROVIDER_API_KEY" in pages["changelist"]
         for name, content in pages.items():
             assert self.SENTINEL not in content, name  # ...its value never is
 
     def test_key_configured_reflects_the_environment(self, admin_client, monkeypatch):
-        monkeypatch.setenv("MG_TEST_PROVIDER_KEY", self.SENTINEL)
-        monkeypatch.delenv("MG_TEST_MISSING_KEY", raising=False)
-        baker.make(Provider, slug="set", name="Set", api_key_env="MG_TEST_PROVIDER_KEY")
-        baker.make(Provider, slug="unset", name="Unset", api_key_env="MG_TEST_MISSING_KEY")
+        monkeypatch.setenv("MG_TEST_PROVIDER_API_KEY", self.SENTINEL)
+        monkeypatch.delenv("MG_TEST_MISSING_API_KEY", raising=False)
+        baker.make(Provider, slug="set", name="Set", api_key_env="MG_TEST_PROVIDER_API_KEY")
+        baker.make(Provider, slug="unset", name="Unset", api_key_env="MG_TEST_MISSING_API_KEY")
         baker.make(Provider, slug="none", name="None", api_key_env="")
         response = admin_client.get(changelist_url(Provider))
         model_admin = response.context["cl"].model_admin

@@ -371,7 +371,7 @@ class TestEverySource:
     def test_an_echoed_key_in_another_error_body_is_redacted(self, build, replay_server, client):
         replay_server.route("GET", "/v1/models", status=404, json={"error": f"no such key {KEY}"})
         error = failing(build("openai"), replay_server, client)
-        assert error.kind == SourceErrorKind.HTTP and KEY not in error.message and "***" in error.message
+        assert error.kind == SourceErrorKind.HTTP and KEY not in error.message and "[redacted]" in error.message
 
 
 FAULTS = [  # (fault, options, kind, words in the message, attempts made)

@@ -10,9 +10,11 @@ import yaml
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from registry.importers.facts import offer_document
 from registry.importers.modelsdev import AliasBook, build_registry
 from registry.importers.normalise import display_slug, fallback_keys, parse_parameters, strict_keys, strip_stamps
 from registry.validation import validate_registry
+from registry.values import value_problems
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "modelsdev"
 OPENROUTER = FIXTURE / "openrouter_models.json"
@@ -104,6 +106,12 @@ class TestNormalise:
     )
     def test_parameters_only_when_plainly_stated(self, slug, expected):
         assert parse_parameters(slug) == expected
+
+    def test_prices_keep_six_decimals_and_one_rounding_would_change_is_left_out(self):
+        cost = {"input": 0.049999999999999996, "output": 1.0e-7, "cache_read": 0.25599999, "cache_write": float("nan")}
+        offer = offer_document("m", {"cost": cost})
+        assert offer["pricing"] == {"input": 0.05, "cached_input": 0.256}  # never a free 0 for 1e-07
+        assert not value_problems("mapping", {"model": "m", "offers": [offer]})
 
 
 class TestAliasBook:

@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.db import DatabaseError, connection
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Alias, Mapping, Model, Provider
-from registry.loading import registry_load
+from registry.loading import RegistryInvalid, registry_load
 
 pytestmark = pytest.mark.django_db
 
@@ -111,7 +111,8 @@ class TestReload:
 
 class TestAtomicity:
     def test_database_failure_midway_rolls_back_everything(self, registry_dir, catalogue_state):
-        """A real database error on the last table (mappings) undoes the providers and models written before it."""
+        """A real database error on the last table (mappings) undoes the providers written before it, and is reported
+        as the FILE:LINE of the refused row instead of escaping as a database exception."""
         registry_load(path=registry_dir)
         (registry_dir / "providers" / "cerebras.yaml").write_text("slug: cerebras\nname: Cerebras\n")
         path = registry_dir / "mappings" / "openai" / "gpt-4o.yaml"
@@ -124,8 +125,11 @@ class TestAtomicity:
                 CREATE TRIGGER mg_fail BEFORE INSERT OR UPDATE ON catalog_mapping
                 FOR EACH ROW EXECUTE FUNCTION mg_fail();
             """)
-        with pytest.raises(DatabaseError, match="injected failure"):
+        with pytest.raises(RegistryInvalid) as raised:
             registry_load(path=registry_dir)
+        assert [str(p) for p in raised.value.report.problems] == [
+            "mappings/openai/gpt-4o.yaml:3: the database refused this mapping: injected failure"
+        ]
         with connection.cursor() as cursor:
             cursor.execute("DROP TRIGGER mg_fail ON catalog_mapping; DROP FUNCTION mg_fail();")
         assert catalogue_state() == before

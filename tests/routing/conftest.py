@@ -71,8 +71,8 @@ def upstreams(upstream_servers):
 
 @pytest.fixture(autouse=True)
 def routing_settings(settings, monkeypatch):
-    monkeypatch.setenv("ROUTING_TEST_KEY_A", KEY_A)
-    monkeypatch.setenv("ROUTING_TEST_KEY_B", KEY_B)
+    monkeypatch.setenv("PROVIDER_A_TEST_API_KEY", KEY_A)
+    monkeypatch.setenv("PROVIDER_B_TEST_API_KEY", KEY_B)
     settings.ROUTING_LOG_MODE = "inline"
     settings.ROUTING_TABLE_TTL = 3600
     settings.ROUTING_SCORE_TTL = 3600
@@ -115,7 +115,7 @@ def catalogue(db, upstreams, tree):
     """Model `chat-model` at providers a (key A), b (key B) and c (no key), each on its own fake upstream;
     a, b and c also serve `coder-model`; prices make c the cheapest and a the dearest."""
     providers, mappings = {}, {}
-    for name, key in (("a", "${secrets:ROUTING_TEST_KEY_A}"), ("b", "ROUTING_TEST_KEY_B"), ("c", "")):
+    for name, key in (("a", "${secrets:PROVIDER_A_TEST_API_KEY}"), ("b", "PROVIDER_B_TEST_API_KEY"), ("c", "")):
         server = getattr(upstreams, name)
         providers[name] = Provider.objects.create(
             slug=f"prov-{name}", name=f"Provider {name.upper()}", api_base_url=server.url, api_key_env=key,

@@ -162,3 +162,78 @@ class TestStreamFailures:
         status, content = run(stream, chat_body("tool-use", stream=True))
         assert status == 200 and contents(sse_data(content)) == "1 2 3 4 5 "
         assert RequestLog.objects.get().attempt_log[0]["kind"] == "timeout"
+
+
+@pytest.mark.django_db
+class TestRateLimitRotation:
+    def test_a_429_with_retry_after_takes_the_member_out_for_that_long(self, catalogue, upstreams, clock,
+                                                                       make_pool):  # fmt: skip
+        make_pool("coders", capability="code-generation", strategy="priority", priority_list=["@prov-a"])
+        upstreams.a.configure(status=429, retry_after=7)
+        assert run(post, chat_body("code-generation")).status_code == 200  # rotated to b at once
+        upstreams.a.reset()
+        second = run(post, chat_body("code-generation"))
+        assert second.status_code == 200 and second["X-ModelGraph-Route"] != "coder-model@prov-a"
+        assert upstreams.a.requests == []  # not asked again while its Retry-After runs
+        clock.advance(7.5)
+        third = run(post, chat_body("code-generation"))
+        assert third["X-ModelGraph-Route"] == "coder-model@prov-a" and len(upstreams.a.requests) == 1
+
+    def test_no_available_provider_says_when_to_retry(self, catalogue, upstreams, clock):
+        upstreams.a.configure(status=429, retry_after=120)
+        assert run(post, chat_body("chat-model@prov-a")).status_code == 429
+        clock.advance(20)
+        response = run(post, chat_body("chat-model@prov-a"))
+        assert response.status_code == 503 and json.loads(response.content)["error"]["code"] == "no_available_provider"
+        assert response["Retry-After"] == "100"  # the soonest moment a member comes back
+        assert len(upstreams.a.requests) == 1
+
+    def test_retry_after_is_at_least_one_second(self, catalogue, upstreams, clock):
+        upstreams.a.configure(status=429, retry_after=120)
+        run(post, chat_body("chat-model@prov-a"))
+        clock.advance(119.8)
+        response = run(post, chat_body("chat-model@prov-a"))
+        assert response.status_code == 503 and response["Retry-After"] == "1"
+
+    def test_a_member_on_standby_gives_the_default_retry_after(self, catalogue, upstreams):
+        from routing.models import RouteStateValue
+        from routing.services import route_state_set
+
+        route_state_set(provider_id=catalogue.providers["a"].pk, value=RouteStateValue.STANDBY)
+        response = run(post, chat_body("chat-model@prov-a"))
+        assert response.status_code == 503 and response["Retry-After"] == "30"
+
+
+@pytest.mark.django_db
+class TestBrokenStreams:
+    def test_a_malformed_chunk_mid_stream_is_a_failure_not_a_success(self, catalogue, upstreams):
+        upstreams.b.configure(malformed=True)
+        status, content = run(stream, chat_body("chat-model@prov-b", stream=True))
+        data = sse_data(content)
+        assert status == 200 and contents(data) == "1 "
+        assert json.loads(data[-1])["error"]["code"] == "stream_interrupted" and "[DONE]" not in data
+        assert not any("broken" in item for item in data)  # the malformed chunk never reaches the client
+        log = RequestLog.objects.get()
+        assert log.outcome == Outcome.STREAM_ERROR and "malformed" in log.error
+
+    def test_a_malformed_first_chunk_is_retried_elsewhere(self, catalogue, upstreams, make_pool):
+        make_pool("chat", capability="tool-use", strategy="cheapest")
+        upstreams.c.configure(malformed=True, tokens=1)
+        status, content = run(stream, chat_body("tool-use", stream=True))
+        assert status == 200 and contents(sse_data(content)) == "1 2 3 4 5 "
+        log = RequestLog.objects.get()
+        assert log.attempts == 2 and log.attempt_log[0]["kind"] == "stream" and log.outcome == Outcome.SUCCESS
+
+    def test_an_empty_stream_is_retried_elsewhere(self, catalogue, upstreams, make_pool):
+        make_pool("chat", capability="tool-use", strategy="cheapest")
+        upstreams.c.configure(empty=True)
+        status, content = run(stream, chat_body("tool-use", stream=True))
+        assert status == 200 and contents(sse_data(content)) == "1 2 3 4 5 "
+        attempt = RequestLog.objects.get().attempt_log[0]
+        assert attempt["route"] == "chat-model@prov-c" and "output" in attempt["error"]
+
+    def test_an_empty_stream_with_nowhere_else_to_go_is_an_error(self, catalogue, upstreams):
+        upstreams.c.configure(empty=True)
+        status, content = run(stream, chat_body("chat-model@prov-c", stream=True))
+        assert status == 502 and json.loads(content)["error"]["code"] == "upstream_failed"
+        assert RequestLog.objects.get().outcome == Outcome.UPSTREAM_ERROR

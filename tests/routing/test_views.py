@@ -95,6 +95,69 @@ class TestMalformedRequests:
         error = error_of(response)
         assert (error["type"], error["param"], error["code"]) == ("invalid_request_error", param, code)
 
+    @pytest.mark.parametrize(
+        "messages, param, code",
+        [
+            (["hi"], "messages[0]", "invalid_type"),
+            ([{"content": "hi"}], "messages[0].role", "invalid_value"),
+            ([{"role": "wizard", "content": "hi"}], "messages[0].role", "invalid_value"),
+            ([{"role": "user", "content": 42}], "messages[0].content", "invalid_type"),
+            ([{"role": "user", "content": {"text": "hi"}}], "messages[0].content", "invalid_type"),
+            ([{"role": "user"}], "messages[0].content", "missing_required_parameter"),
+            ([{"role": "user", "content": None}], "messages[0].content", "missing_required_parameter"),
+            ([{"role": "user", "content": ["hi"]}], "messages[0].content[0]", "invalid_type"),
+            ([{"role": "user", "content": [{"text": "hi"}]}], "messages[0].content[0]", "invalid_type"),
+            ([{"role": "user", "content": [{"type": "text", "text": 1}]}],
+             "messages[0].content[0].text", "invalid_type"),
+            ([{"role": "user", "content": [{"type": "image_url", "image_url": "x"}]}],
+             "messages[0].content[0].image_url", "invalid_type"),
+            ([{"role": "user", "content": "hi", "name": 7}], "messages[0].name", "invalid_type"),
+            ([{"role": "user", "content": "a"}, {"role": "user", "content": True}],
+             "messages[1].content", "invalid_type"),
+        ],
+    )  # fmt: skip
+    def test_message_content_types_are_validated(self, catalogue, upstreams, messages, param, code):
+        response = run(post, json.dumps({"model": "chat-model", "messages": messages}))
+        assert response.status_code == 400
+        error = error_of(response)
+        assert (error["type"], error["param"], error["code"]) == ("invalid_request_error", param, code)
+        assert param in error["message"]
+        assert upstreams.a.requests == upstreams.b.requests == upstreams.c.requests == []
+
+    def test_accepted_message_shapes_pass_and_a_wrong_part_does_not(self, catalogue, upstreams):
+        messages = [
+            {"role": "system", "content": "be brief"},
+            {"role": "user", "content": [{"type": "text", "text": "what is this?"},
+                                         {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]},
+            {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function",
+                                                                   "function": {"name": "f", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": "c1", "content": "42"},
+        ]  # fmt: skip
+        response = run(post, json.dumps({"model": "chat-model@prov-a", "messages": messages}))
+        assert response.status_code == 200 and upstreams.a.requests[0]["json"]["messages"] == messages
+        messages[1]["content"].append({"type": "text"})
+        response = run(post, json.dumps({"model": "chat-model@prov-a", "messages": messages}))
+        assert response.status_code == 400 and error_of(response)["param"] == "messages[1].content[2].text"
+        assert len(upstreams.a.requests) == 1
+
+    def test_a_body_nested_100000_deep_is_400_not_500(self, catalogue, upstreams):
+        deep = '{"model": "chat-model", "messages": ' + "[" * 100_000 + "]" * 100_000 + "}"
+        response = run(post, deep)
+        assert response.status_code == 400
+        error = error_of(response)
+        assert error["code"] == "invalid_json" and "deep" in error["message"]
+        assert not RequestLog.objects.exists()
+        # Brackets inside strings are text, not nesting.
+        body = chat_body("chat-model@prov-a", messages=[{"role": "user", "content": "[{" * 5000}])
+        assert run(post, body).status_code == 200
+
+    @pytest.mark.parametrize("model", ["chat\\u0000model", "chat-model\\u0000", "chat\\nmodel", "chat\\u009bmodel"])
+    def test_control_characters_in_model_are_400_not_500(self, catalogue, model):
+        response = run(post, '{"model": "' + model + '", "messages": [{"role": "user", "content": "hi"}]}')
+        assert response.status_code == 400
+        error = error_of(response)
+        assert (error["param"], error["code"]) == ("model", "invalid_value")
+
     def test_unknown_capability_or_model_is_404(self, catalogue):
         response = run(post, chat_body("no-such-thing"))
         assert response.status_code == 404

@@ -19,14 +19,14 @@ NOW = datetime(2026, 3, 10, 12, 30, tzinfo=UTC)
 
 @pytest.fixture
 def api_key(monkeypatch) -> str:
-    monkeypatch.setenv("FAKE_PROVIDER_KEY", KEY)
+    monkeypatch.setenv("FAKE_PROVIDER_API_KEY", KEY)
     return KEY
 
 
 @pytest.fixture
 def probed(api_key) -> dict:
     """Provider fields that make it probeable (an endpoint and a key in the environment), without a server."""
-    return {"api_base_url": "http://127.0.0.1:9/v1", "api_key_env": "FAKE_PROVIDER_KEY", "openai_compatible": True}
+    return {"api_base_url": "http://127.0.0.1:9/v1", "api_key_env": "FAKE_PROVIDER_API_KEY", "openai_compatible": True}
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def make_provider(fake_provider, api_key):  # noqa: F811
         defaults = {
             "name": slug.title(),
             "api_base_url": fake_provider.url,
-            "api_key_env": "FAKE_PROVIDER_KEY",
+            "api_key_env": "FAKE_PROVIDER_API_KEY",
             "openai_compatible": True,
         }
         return baker.make(Provider, slug=slug, **{**defaults, **fields})

@@ -83,7 +83,7 @@ class TestProviderHealth:
 
     def test_a_provider_without_key_or_endpoint_is_not_configured(self, provider, monkeypatch):
         add_health(provider, timezone.now() - timedelta(minutes=1))
-        monkeypatch.delenv("FAKE_PROVIDER_KEY")
+        monkeypatch.delenv("FAKE_PROVIDER_API_KEY")
         health = provider_health(provider)
         assert (health["status"], health["not_configured_reason"]) == ("not_configured", "no_key")
         Provider.objects.filter(pk=provider.pk).update(openai_compatible=False)

@@ -18,7 +18,10 @@ from modelgraph.api.base import ERROR_RESPONSES, NOT_FOUND, ReadOnlyViewSet
 from modelgraph.api.errors import NotFound, ParameterError
 
 MAX_NAME_LENGTH = 300
-NAME_SCHEMA = {"type": "string", "minLength": 1, "maxLength": MAX_NAME_LENGTH, "pattern": r"^[^\x00]*\S[^\x00]*$"}
+# Not blank once stripped, no NUL (the view answers 400 to either).
+NAME_SCHEMA = {
+    "type": "string", "minLength": 1, "maxLength": MAX_NAME_LENGTH, "pattern": r"^[^\x00]*[^\s\x00][^\x00]*$",
+}  # fmt: skip
 
 MODEL_ID = OpenApiParameter(
     "id", OpenApiTypes.STR, OpenApiParameter.PATH,

@@ -149,6 +149,9 @@ class HealthView(APIView):
     @extend_schema(
         operation_id="health",
         summary="Liveness and readiness",
+        description="Each check (database, cache, workers) within its own time budget. Database down: 503 `down`; "
+        "cache or workers unavailable: 200 `degraded` (the API still answers). Anonymous callers see statuses only; "
+        "an admin key or a staff session sees details.",
         responses={
             200: HealthSerializer,
             401: OpenApiResponse(ErrorSerializer, description="An Authorization header with an unknown key."),

@@ -7,13 +7,9 @@ import datetime as dt
 import pytest
 
 from snapshots.services import snapshot_sync
-from tests.snapshots.replay import REALDATA, Catalogue, ReplayServer
+from tests.snapshots.replay import Catalogue, ReplayServer
 
 HOUR0 = dt.datetime(2025, 5, 20, 12, 0, tzinfo=dt.UTC)
-
-if not REALDATA.is_dir():  # pragma: no cover - the recorded responses live beside the repository
-    pytest.skip(f"recorded OpenRouter responses not found at {REALDATA}", allow_module_level=True)
-
 
 @pytest.fixture
 def catalogue() -> Catalogue:

@@ -27,7 +27,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-REALDATA = Path(__file__).resolve().parents[2].parent / "shared" / "realdata" / "openrouter"
+# Real recorded OpenRouter bodies, copied byte for byte from ../shared/realdata/openrouter (see its README.md).
+REALDATA = Path(__file__).resolve().parents[1] / "fixtures" / "openrouter"
 V1_MODELS = REALDATA / "orchid" / "v1_models_2025-05-24.json"
 FRONTEND_HOURS = (
     REALDATA / "orchid" / "frontend" / "models_2025-05-20.json",

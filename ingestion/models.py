@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from catalog.models import Model
+from modelgraph.hashed_keys import HashedKey
 
 
 class Tier(models.IntegerChoices):
@@ -105,28 +103,12 @@ class FieldPin(models.Model):
         return f"{self.model_id}.{self.field} pinned"
 
 
-class ApiKey(models.Model):
+class ApiKey(HashedKey):
     """A bearer key for the admin API; only its SHA-256 is stored, the key is shown once on creation."""
 
-    name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=12, db_index=True, editable=False)
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(HashedKey.Meta):
         verbose_name = "API key"
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.prefix}…)"
-
-    @staticmethod
-    def hash(raw: str) -> str:
-        return hashlib.sha256(raw.encode()).hexdigest()
-
-    @classmethod
-    def generate(cls) -> str:
-        return "mg_" + secrets.token_urlsafe(32)

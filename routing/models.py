@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -16,6 +14,7 @@ from django.utils import timezone
 from catalog.models import Capability as CatalogueCapability
 from catalog.models import Mapping, Modality, Provider
 from catalog.models import Model as CatalogueModel
+from modelgraph.hashed_keys import HashedKey
 
 
 class Endpoint(models.TextChoices):
@@ -274,30 +273,15 @@ class RequestLog(models.Model):
         return f"{self.requested} → {self.status}"
 
 
-class GatewayKey(models.Model):
+class GatewayKey(HashedKey):
     """A bearer key for /v1/; only its SHA-256 is stored, the key is shown once when issued."""
 
     PREFIX = "mg_gw_"
 
     name = models.CharField(max_length=100, help_text="Who or what uses it, e.g. “search backend”.")
     prefix = models.CharField(max_length=16, db_index=True, editable=False)
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")  # fmt: skip
-    revoked_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(HashedKey.Meta):
         verbose_name = "gateway key"
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.prefix}…)"
-
-    @staticmethod
-    def hash(raw: str) -> str:
-        return hashlib.sha256(raw.encode()).hexdigest()
-
-    @classmethod
-    def generate(cls) -> str:
-        return cls.PREFIX + secrets.token_urlsafe(32)

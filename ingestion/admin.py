@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
-from django_q.tasks import async_task
 
 from catalog.admin.canonical import ModelAdmin as CatalogModelAdmin
 from catalog.models import Model
@@ -12,7 +11,7 @@ from ingestion.keys import api_key_issue, api_keys_revoke
 from ingestion.models import ApiKey, FieldPin, IngestionRun, Observation, RunStatus
 from ingestion.provenance import field_release, model_pin_admin_edits
 from ingestion.selectors import model_field_provenance
-from ingestion.services import ingestion_start_run
+from ingestion.services import ingestion_queue_run
 
 
 @admin.register(IngestionRun)
@@ -38,9 +37,8 @@ class IngestionRunAdmin(admin.ModelAdmin):
     @admin.action(description="Run this source now")
     def run_source_now(self, request, queryset):
         for source in sorted(set(queryset.values_list("source", flat=True))):
-            run = ingestion_start_run(source=source)
+            run = ingestion_queue_run(source=source)
             if run.status == RunStatus.RUNNING:
-                async_task("ingestion.tasks.ingest_run", run.pk)
                 self.message_user(request, f"{source}: run #{run.pk} queued.", messages.SUCCESS)
             else:
                 self.message_user(request, f"{source}: not queued — {run.error_message}.", messages.WARNING)

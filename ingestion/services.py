@@ -90,6 +90,17 @@ def ingestion_start_run(*, source: str) -> IngestionRun:
         )
 
 
+def ingestion_queue_run(*, source: str) -> IngestionRun:
+    """Start a run and queue it for a worker, unless one of this source is already running (then the run is
+    recorded as skipped and returned, not queued). The one way the admin, the API and schedules queue a run."""
+    from django_q.tasks import async_task
+
+    run = ingestion_start_run(source=source)
+    if run.status == RunStatus.RUNNING:
+        async_task("ingestion.tasks.ingest_run", run.pk)
+    return run
+
+
 def ingestion_run_source(*, source: str, run: IngestionRun | None = None, base_url: str | None = None,
                          client: httpx.Client | None = None, progress=None) -> IngestionRun:  # fmt: skip
     """Run one source end to end. Never raises for a source failure: the run records it."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django_q.tasks import async_task
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -12,7 +11,7 @@ from rest_framework.views import APIView
 from ingestion.api.serializers import IngestionRunSerializer, IngestQueuedSerializer
 from ingestion.models import RunStatus
 from ingestion.selectors import ingestion_run_list
-from ingestion.services import UnknownSource, ingestion_start_run, source_adapter
+from ingestion.services import UnknownSource, ingestion_queue_run, source_adapter
 from modelgraph.api.bearer import BearerKeyAuthentication, HasActiveApiKey, MethodCheckedFirst
 from modelgraph.api.errors import (
     ErrorSerializer,
@@ -86,9 +85,8 @@ class IngestView(AdminAPIView, APIView):
             source_adapter(source)
         except UnknownSource as exc:
             raise NotFound(str(exc)) from None
-        run = ingestion_start_run(source=source)
+        run = ingestion_queue_run(source=source)
         if run.status != RunStatus.RUNNING:
             body = {"run_id": run.pk, "source": source, "status": run.status, "detail": run.error_message}
             return Response(body, status=status.HTTP_409_CONFLICT)
-        async_task("ingestion.tasks.ingest_run", run.pk)
         return Response({"run_id": run.pk, "source": source, "status": "queued"}, status=status.HTTP_202_ACCEPTED)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db.models import Count
-from django.utils import timezone
 
 from routing import selectors, services
 from routing.access import gateway_key_issue, gateway_keys_revoke
@@ -143,8 +142,10 @@ class RouteStateAdmin(admin.ModelAdmin):
 
     @admin.action(description="End the cooldown: probe at the next request")
     def probe_at_next_request(self, request, queryset):
-        changed = queryset.filter(state=RouteStateValue.DEACTIVATED).update(deactivated_until=timezone.now())
-        services.state_version_bump()
+        changed = sum(
+            services.route_state_end_cooldown(mapping_id=mapping_id, provider_id=provider_id, user=request.user)
+            for mapping_id, provider_id in self._subjects(queryset.filter(state=RouteStateValue.DEACTIVATED))
+        )
         self.message_user(request, f"{changed} will be probed at the next request (or `manage.py routing_probe`).")
 
 

@@ -210,6 +210,7 @@ class EventKind(models.TextChoices):
     PROVIDER_RECOVERED = "provider_recovered", "Provider recovered"
     STANDBY = "standby", "Put on standby"
     REACTIVATED = "reactivated", "Reactivated by a curator"
+    COOLDOWN_ENDED = "cooldown_ended", "Cooldown ended by a curator"
 
 
 class RoutingEvent(models.Model):

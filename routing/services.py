@@ -158,6 +158,23 @@ def route_state_set(
     return state
 
 
+@transaction.atomic
+def route_state_end_cooldown(*, mapping_id: int | None = None, provider_id: int | None = None, user=None) -> bool:
+    """A curator ends a deactivated member's cooldown so the next request (or `routing_probe`) probes it now;
+    False when it was not deactivated."""
+    now = timezone.now()
+    state = _locked_state(mapping_id, provider_id)
+    if state.state != RouteStateValue.DEACTIVATED:
+        return False
+    state.deactivated_until = now
+    state.changed_at = now
+    state.save(update_fields=["deactivated_until", "changed_at"])
+    who = getattr(user, "username", None) or "a curator"
+    _event(state, EventKind.COOLDOWN_ENDED, EventKind.COOLDOWN_ENDED, f"cooldown ended by {who}", now, user=who)
+    transaction.on_commit(state_version_bump)
+    return True
+
+
 def _cost(record: dict) -> Decimal | None:
     prompt, completion = record.get("prompt_tokens"), record.get("completion_tokens")
     price_in, price_out = record.pop("price_input", None), record.pop("price_output", None)

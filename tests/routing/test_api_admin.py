@@ -103,3 +103,23 @@ class TestAdmin:
 
         assert run(models).json()["modelgraph"]["models"] == 1
         assert not Pool.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+class TestRouteStateAdminActions:
+    def test_ending_a_cooldown_goes_through_the_service_and_records_an_event(self, catalogue, admin_client):
+        from routing.models import EventKind, RouteState, RoutingEvent
+        from routing.services import route_state_deactivate
+
+        provider = catalogue.providers["b"]
+        route_state_deactivate(provider_id=provider.pk, reason="refused our key", cooldown_seconds=3600)
+        state = RouteState.objects.get(provider=provider)
+        response = admin_client.post(
+            "/admin/routing/routestate/",
+            {"action": "probe_at_next_request", "_selected_action": [state.pk]},
+        )
+        assert response.status_code == 302
+        state.refresh_from_db()
+        assert state.state == RouteStateValue.DEACTIVATED and state.deactivated_until <= state.changed_at
+        event = RoutingEvent.objects.filter(state=state).latest("pk")
+        assert event.kind == EventKind.COOLDOWN_ENDED and "admin" in event.message

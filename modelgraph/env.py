@@ -43,6 +43,17 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_prefixed(prefix: str) -> dict[str, str]:
+    """Every non-empty variable named PREFIX<SUFFIX>, keyed by the lower-cased suffix
+    (`INGESTION_BASE_URL_OPENAI=…` → `{"openai": …}`): per-name overrides without a list of names to keep in step."""
+    found = {}
+    for name, value in os.environ.items():
+        if name.startswith(prefix) and len(name) > len(prefix) and value:
+            _READ.add(name)
+            found[name[len(prefix) :].lower()] = value
+    return found
+
+
 def database_from_url(url: str) -> dict:
     """Turn `postgres://USER:PASS@HOST:PORT/NAME` or `sqlite:////abs/path` into a DATABASES entry."""
     parsed = urlparse(url)

@@ -28,7 +28,6 @@ DEFAULTS = {
     "ROUTING_FIRST_TOKEN_TIMEOUT": 60.0,  # streaming: until the first event
     "ROUTING_STALL_TIMEOUT": 30.0,  # streaming: the longest silence between two events
     "ROUTING_MAX_CONNECTIONS": 1000,
-    "ROUTING_MAX_KEEPALIVE": 200,
     "ROUTING_MAX_BODY_BYTES": 8 * 1024 * 1024,
     # Ask streaming upstreams for a final usage chunk (dropped again unless the client asked for it).
     "ROUTING_STREAM_USAGE": True,

@@ -15,7 +15,6 @@ DEFAULTS = {
     "TELEMETRY_PROMPT": "Count from 1 to 10, separated by spaces.",
     "TELEMETRY_RETENTION_DAYS": 30,
     "TELEMETRY_RANKING_DAYS": 7,
-    "TELEMETRY_CACHE_SECONDS": 60,
     # Fewer samples than this in the ranking window and a provider's rank is provisional.
     "TELEMETRY_MIN_LATENCY_SAMPLES": 20,
     "TELEMETRY_MIN_UPTIME_SAMPLES": 50,

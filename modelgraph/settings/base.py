@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from modelgraph.env import BASE_DIR, cache_setting, database_setting, env_bool, env_int, env_list, env_str
+from modelgraph.env import (
+    BASE_DIR,
+    cache_setting,
+    database_setting,
+    env_bool,
+    env_int,
+    env_list,
+    env_prefixed,
+    env_str,
+)
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "insecure-embedded-default-change-me")
 DEBUG = env_bool("DJANGO_DEBUG", True)
@@ -111,14 +120,8 @@ INGESTION_HTTP_TIMEOUT = float(env_str("INGESTION_HTTP_TIMEOUT", "20"))
 INGESTION_RETRY_ATTEMPTS = env_int("INGESTION_RETRY_ATTEMPTS", 4)
 INGESTION_RETRY_BACKOFF = float(env_str("INGESTION_RETRY_BACKOFF", "0.5"))
 INGESTION_RETRY_AFTER_MAX = float(env_str("INGESTION_RETRY_AFTER_MAX", "30"))
-INGESTION_SOURCE_NAMES = (
-    "openai", "anthropic", "google", "mistral", "cohere", "xai", "deprecations", "huggingface", "openrouter",
-)  # fmt: skip
-INGESTION_BASE_URLS = {
-    name: env_str(f"INGESTION_BASE_URL_{name.upper()}")
-    for name in INGESTION_SOURCE_NAMES
-    if env_str(f"INGESTION_BASE_URL_{name.upper()}")
-}
+# INGESTION_BASE_URL_<SOURCE> (e.g. INGESTION_BASE_URL_OPENAI) points one source at another host.
+INGESTION_BASE_URLS = env_prefixed("INGESTION_BASE_URL_")
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "modelgraph.api.openapi.APIAutoSchema",

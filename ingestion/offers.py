@@ -8,12 +8,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from catalog import bulk
 from catalog.models import Mapping, Provider
 from catalog.naming import normalise_name
 from catalog.signals import catalogue_changed
 from ingestion.matching import ModelIndex
 from ingestion.models import IngestionRun
-from registry import bulk
 
 OFFER_FIELDS = ("price_input", "price_output", "price_cached_input", "price_cache_write", "context_window",
                 "max_output", "quantization")  # fmt: skip

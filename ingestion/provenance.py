@@ -7,12 +7,12 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
+from catalog import bulk
 from catalog.models import Model
 from catalog.signals import catalogue_changed
 from ingestion.models import FieldPin
 from ingestion.resolution import DATE_FIELDS, RESOLVED_FIELDS, resolve_fields
 from ingestion.selectors import model_observation_candidates, model_pins
-from registry import bulk
 
 
 def _row_value(field: str, value, slug_to_pk: dict):

@@ -11,11 +11,11 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection, transaction
 
+from catalog import bulk
 from catalog.models import Alias, Family, Mapping, Model, Provider
 from catalog.signals import catalogue_changed
 from ingestion.resolution import DATE_FIELDS, RESOLVED_FIELDS, resolve_fields
 from ingestion.selectors import model_observation_candidates, model_pins
-from registry import bulk
 from registry.key_bindings import check_base_url_changes
 from registry.refusals import DATABASE_ERRORS, RowRefused, database_error_text, upsert_naming_refused_row
 from registry.validation import RegistryFile, ValidationReport, validate_registry

@@ -6,7 +6,7 @@ import django.db
 import psycopg
 from django.db import transaction
 
-from registry import bulk
+from catalog import bulk
 
 # COPY runs on psycopg's own cursor, so its errors arrive unwrapped by Django.
 DATABASE_ERRORS = (django.db.Error, psycopg.Error)

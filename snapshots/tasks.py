@@ -2,16 +2,15 @@
 
 from snapshots.conf import setting
 from snapshots.services import snapshot_prune_metrics, snapshot_sync
+from snapshots.signals import snapshot_batch_completed
 
 
 def snapshot_sync_task() -> int:
-    """Crawl this hour; a complete batch is then projected into the catalogue by the "openrouter" ingestion source."""
+    """Crawl this hour; a complete batch is announced (ingestion then projects it into the catalogue as the
+    "openrouter" source, see ingestion/receivers.py)."""
     batch = snapshot_sync()
     if batch.complete:
-        from ingestion.services import ingestion_run_source, ingestion_start_run
-
-        run = ingestion_start_run(source="openrouter")
-        ingestion_run_source(source="openrouter", run=run)
+        snapshot_batch_completed.send(sender=type(batch), batch=batch)
     return batch.pk
 
 

@@ -30,3 +30,15 @@ def test_complete_batch_becomes_openrouter_mappings_of_known_models(sync):
     again = ingestion_run_source(source="openrouter")
     assert (again.details["offers_added"], again.details["offers_updated"]) == (0, 0)
     assert IngestionRun.objects.filter(source="openrouter").count() == 2
+
+
+def test_the_completed_batch_signal_runs_the_openrouter_source(sync):
+    """The archive announces a complete batch; ingestion (a layer above) projects it without being imported."""
+    from snapshots.signals import snapshot_batch_completed
+
+    registry_load()
+    batch = sync(0)
+    assert batch.complete and not IngestionRun.objects.filter(source="openrouter").exists()
+    snapshot_batch_completed.send(sender=type(batch), batch=batch)
+    (run,) = IngestionRun.objects.filter(source="openrouter")
+    assert run.status == RunStatus.SUCCESS and Mapping.objects.filter(source="openrouter").count() > 0

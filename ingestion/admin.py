@@ -7,8 +7,7 @@ from django.utils.html import format_html, format_html_join
 
 from catalog.admin.canonical import ModelAdmin as CatalogModelAdmin
 from catalog.models import Model
-from ingestion.keys import api_key_issue, api_keys_revoke
-from ingestion.models import ApiKey, FieldPin, IngestionRun, Observation, RunStatus
+from ingestion.models import FieldPin, IngestionRun, Observation, RunStatus
 from ingestion.provenance import field_release, model_pin_admin_edits
 from ingestion.selectors import model_field_provenance
 from ingestion.services import ingestion_queue_run
@@ -80,26 +79,6 @@ class FieldPinAdmin(admin.ModelAdmin):
         for pin in queryset.select_related("model"):
             released += field_release(model=pin.model, field=pin.field, reason="released in admin", user=request.user)
         self.message_user(request, f"{released} pin(s) released.", messages.SUCCESS)
-
-
-@admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ("name", "prefix", "created_at", "created_by", "last_used_at", "revoked_at")
-    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
-    readonly_fields = ("prefix", "created_at", "created_by", "last_used_at", "revoked_at")
-    fields = ("name", *readonly_fields)
-    actions = ("revoke",)
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            return super().save_model(request, obj, form, change)
-        raw = api_key_issue(key=obj, user=request.user)
-        self.message_user(request, f"Key for {obj.name}: {raw} — copy it now, it is not stored and will not be "
-                          "shown again.", messages.WARNING)  # fmt: skip
-
-    @admin.action(description="Revoke selected keys")
-    def revoke(self, request, queryset):
-        self.message_user(request, f"{api_keys_revoke(keys=queryset)} key(s) revoked.", messages.SUCCESS)
 
 
 class FieldPinInline(admin.TabularInline):

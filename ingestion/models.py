@@ -8,7 +8,6 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from catalog.models import Model
-from modelgraph.hashed_keys import HashedKey
 
 
 class Tier(models.IntegerChoices):
@@ -101,14 +100,3 @@ class FieldPin(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model_id}.{self.field} pinned"
-
-
-class ApiKey(HashedKey):
-    """A bearer key for the admin API; only its SHA-256 is stored, the key is shown once on creation."""
-
-    prefix = models.CharField(max_length=12, db_index=True, editable=False)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta(HashedKey.Meta):
-        verbose_name = "API key"

@@ -15,10 +15,10 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.throttling import SimpleRateThrottle
 
-from ingestion.models import ApiKey
 from modelgraph.api import cache as api_cache
 from modelgraph.api.client_ip import client_ip
 from modelgraph.api.errors import Throttled
+from modelgraph.models import ApiKey
 
 
 class FailedKeyCounter:

@@ -10,10 +10,10 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ingestion.models import ApiKey
 from modelgraph.api.base import APIPagination
 from modelgraph.api.bearer import BearerKeyAuthentication, MethodCheckedFirst
 from modelgraph.api.errors import ErrorSerializer, ParameterError, ParameterErrorSerializer, api_exception_handler
+from modelgraph.models import ApiKey
 from routing import selectors
 from routing.api.serializers import RequestLogSerializer, RouteStateSerializer
 from routing.models import Outcome

@@ -8,7 +8,7 @@ from django.test import override_settings
 from django.urls import include, path
 from django.views.decorators.http import require_POST
 
-from ingestion.models import ApiKey
+from modelgraph.models import ApiKey
 
 pytestmark = pytest.mark.django_db
 

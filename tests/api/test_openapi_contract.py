@@ -18,7 +18,7 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.core.parameters import ParameterLocation
 
-from ingestion.models import ApiKey
+from modelgraph.models import ApiKey
 from modelgraph.wsgi import application
 
 ADMIN_KEY = "mg_contract-test-admin-key-0123456789abcdef"

@@ -15,9 +15,9 @@ from django.test import override_settings
 from django.utils import timezone
 
 from catalog.models import Model
-from ingestion.models import ApiKey
 from modelgraph.api import cache as api_cache
 from modelgraph.api.base import ClientRateThrottle
+from modelgraph.models import ApiKey
 from tests.api.test_caching import ENDPOINTS
 
 pytest_plugins = ["tests.outage.fixtures"]

@@ -8,7 +8,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from catalog.models import Model
-from ingestion.models import ApiKey, FieldPin, IngestionRun, RunStatus
+from ingestion.models import FieldPin, IngestionRun, RunStatus
+from modelgraph.models import ApiKey
 from registry.loading import registry_load
 
 pytest_plugins = ["tests.replay.fixtures"]
@@ -91,7 +92,7 @@ class TestOperatorsAdmin:
         assert [r.source for r in response.context["cl"].result_list] == ["openai"]
 
     def test_creating_a_key_shows_it_once_and_stores_only_its_hash(self, admin_client):
-        response = admin_client.post(reverse("admin:ingestion_apikey_add"), {"name": "ci"}, follow=True)
+        response = admin_client.post(reverse("admin:modelgraph_apikey_add"), {"name": "ci"}, follow=True)
         message = next(str(m) for m in response.context["messages"] if "copy it now" in str(m))
         raw = message.split("Key for ci: ")[1].split(" ")[0]
         assert ApiKey.objects.get(name="ci").key_hash == ApiKey.hash(raw)

@@ -6,7 +6,7 @@ import pytest
 from django.test import AsyncClient
 from rest_framework.test import APIClient
 
-from ingestion.models import ApiKey
+from modelgraph.models import ApiKey
 from routing.models import Pool, RouteStateValue
 from routing.services import route_state_set
 from tests.routing.conftest import chat_body, run

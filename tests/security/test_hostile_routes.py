@@ -18,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RegexPattern, RoutePattern
 from drf_spectacular.generators import SchemaGenerator
 
-from ingestion.models import ApiKey
+from modelgraph.models import ApiKey
 from registry.loading import registry_load
 
 pytestmark = pytest.mark.django_db

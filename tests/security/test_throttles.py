@@ -7,9 +7,9 @@ import pytest
 from django.core import checks
 from rest_framework.test import APIClient
 
-from ingestion.models import ApiKey
 from modelgraph.api import cache as api_cache
 from modelgraph.api.client_ip import client_ip
+from modelgraph.models import ApiKey
 from registry.loading import registry_load
 
 pytestmark = pytest.mark.django_db

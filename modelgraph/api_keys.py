@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from ingestion.models import ApiKey
+from modelgraph.models import ApiKey
 
 
 @transaction.atomic

@@ -5,8 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 
-from catalog.admin.canonical import ModelAdmin as CatalogModelAdmin
-from catalog.models import Model
+from catalog.admin.canonical import ModelAdminExtension, model_admin_extend
 from ingestion.models import FieldPin, IngestionRun, Observation, RunStatus
 from ingestion.provenance import field_release, model_pin_admin_edits
 from ingestion.selectors import model_field_provenance
@@ -93,40 +92,42 @@ class FieldPinInline(admin.TabularInline):
         return False
 
 
-admin.site.unregister(Model)
+def _pin_admin_edits(request, obj, form, change) -> None:
+    """Editing a sourced field in the admin pins it, with the change reason and the curator."""
+    if change:
+        model_pin_admin_edits(model=obj, fields=form.changed_data, reason=obj._change_reason, user=request.user)
 
 
-@admin.register(Model)
-class ModelAdmin(CatalogModelAdmin):
-    """The catalogue's model admin plus provenance per field; editing a sourced field pins it with the reason."""
-
-    inlines = (*CatalogModelAdmin.inlines, FieldPinInline)
-    provenance_fields = ("field_provenance", *CatalogModelAdmin.provenance_fields)
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if change:
-            model_pin_admin_edits(model=obj, fields=form.changed_data, reason=obj._change_reason, user=request.user)
-
-    @admin.display(description="Where each shown value came from")
-    def field_provenance(self, obj) -> str:
-        if obj is None or obj.pk is None:
-            return "—"
-        rows = model_field_provenance(obj)
-        body = format_html_join(
-            "",
-            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+def field_provenance(obj) -> str:
+    if obj is None or obj.pk is None:
+        return "—"
+    rows = model_field_provenance(obj)
+    body = format_html_join(
+        "",
+        "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
             (
-                (r["field"], _show(r["value"]), r["source"] or "default", r["at"] or "",
-                 format_html_join("; ", "{}: {}", ((c.source, _show(c.value)) for c in r["others"])) or "—")
-                for r in rows
-            ),
-        )  # fmt: skip
-        return format_html(
-            "<table><thead><tr><th>field</th><th>shown value</th><th>source</th><th>since</th>"
-            "<th>other sources</th></tr></thead><tbody>{}</tbody></table>",
-            body,
-        )
+                r["field"],
+                _show(r["value"]),
+                r["source"] or "default",
+                r["at"] or "",
+                format_html_join("; ", "{}: {}", ((c.source, _show(c.value)) for c in r["others"])) or "—",
+            )
+            for r in rows
+        ),
+    )
+    return format_html(
+        "<table><thead><tr><th>field</th><th>shown value</th><th>source</th><th>since</th>"
+        "<th>other sources</th></tr></thead><tbody>{}</tbody></table>",
+        body,
+    )
+
+
+field_provenance.short_description = "Where each shown value came from"
+
+model_admin_extend(
+    ModelAdminExtension(inlines=(FieldPinInline,), provenance_fields=(field_provenance,), after_save=_pin_admin_edits)
+)
 
 
 def _show(value) -> str:

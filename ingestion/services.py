@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 from collections import Counter
 from dataclasses import replace
+from typing import Any
 
 import httpx
 from django.conf import settings
@@ -134,7 +135,9 @@ def ingestion_run_source(*, source: str, run: IngestionRun | None = None, base_u
         return _finish(run, RunStatus.SKIPPED, message=message,
                        details={"reason": "not configured", "key_env": env_name})  # fmt: skip
     try:
-        counts = ingestion_apply_observations(run=run, observations=observations) if observations else Counter()
+        counts: dict[str, Any] = (
+            ingestion_apply_observations(run=run, observations=observations) if observations else {}
+        )
     except Exception as exc:
         log.exception("applying %s observations failed", source)
         return _finish(run, RunStatus.FAILED, message=f"{source}: could not apply observations: {exc}")
@@ -142,9 +145,9 @@ def ingestion_run_source(*, source: str, run: IngestionRun | None = None, base_u
         status = RunStatus.SUCCESS
     else:
         status = RunStatus.PARTIAL if observations else RunStatus.FAILED
-    return _finish(run, status, message=error.message if error else "", counts=counts,
-                   details={"observations": len(observations), "error_kind": error.kind if error else None,
-                            **counts.get("details", {})})  # fmt: skip
+    details = {"observations": len(observations), "error_kind": error.kind if error else None}
+    details.update(counts.get("details", {}))
+    return _finish(run, status, message=error.message if error else "", counts=counts, details=details)
 
 
 def _run_offers(run: IngestionRun, adapter) -> IngestionRun:
@@ -175,12 +178,12 @@ def _finish(run: IngestionRun, status: str, *, message: str = "", counts=None, d
 
 
 @transaction.atomic
-def ingestion_apply_observations(*, run: IngestionRun, observations: list) -> Counter:
+def ingestion_apply_observations(*, run: IngestionRun, observations: list) -> dict[str, Any]:
     """Match each observation to a model (creating "needs review" ones for unmatched provider ids), store the
     source's latest values, add aliases and offers, and re-resolve what the touched models show."""
     index = ModelIndex.build()
     providers = dict(Provider.objects.values_list("slug", "pk"))
-    counts: Counter = Counter()
+    counts: dict[str, Any] = Counter()
     unmatched, created, created_ids = [], [], set()
     touched: set[int] = set()
     new_aliases: dict[str, Alias] = {}
@@ -244,7 +247,8 @@ def _create_needs_review_model(obs, index: ModelIndex, providers: dict) -> Model
         needs_review=True,
         in_registry=False,
     )
-    model._change_reason = f"ingestion: new id {obs.external_id} from {obs.source} matched nothing"[:100]
+    reason = f"ingestion: new id {obs.external_id} from {obs.source} matched nothing"[:100]
+    model._change_reason = reason  # type: ignore[attr-defined]  # read by django-simple-history
     model.save()
     return model
 

@@ -114,11 +114,10 @@ def routing_table_load() -> RoutingTable:
 
 def route_states_not_active() -> list[dict]:
     """Every offer or provider taken out of rotation (a missing row means active)."""
-    return list(
-        RouteState.objects.exclude(state=RouteStateValue.ACTIVE).values(
-            "mapping_id", "provider_id", "state", "reason", "deactivated_until", "failed_probes", "cooldown_seconds"
-        )
+    rows = RouteState.objects.exclude(state=RouteStateValue.ACTIVE).values(
+        "mapping_id", "provider_id", "state", "reason", "deactivated_until", "failed_probes", "cooldown_seconds"
     )
+    return [dict(row) for row in rows]
 
 
 def route_state_list() -> QuerySet[RouteState]:
@@ -172,13 +171,16 @@ def request_log_stats(*, window: str = "24h", now: datetime | None = None) -> di
         "cost": Sum("cost"),
     }
     totals = rows.aggregate(**sums)
-    per_pool = rows.values(pool_slug=F("pool__slug")).annotate(**sums).order_by("-requests")
-    per_offer = (
+    # The stubs cannot see annotations passed as **sums: rows are read as plain dicts.
+    by_pool = rows.values(pool_slug=F("pool__slug")).annotate(**sums).order_by("-requests")  # type: ignore[misc]
+    per_pool = [dict(row) for row in by_pool]
+    by_offer = (
         rows.filter(mapping__isnull=False)
         .values("mapping_id", model=F("mapping__model__slug"), provider_slug=F("provider__slug"))
         .annotate(**sums)
-        .order_by("-requests")
+        .order_by("-requests")  # type: ignore[misc]
     )
+    per_offer = [dict(row) for row in by_offer]
     outcomes = dict(rows.values_list("outcome").annotate(n=Count("pk")).order_by())
     return {
         "window": window,

@@ -9,7 +9,7 @@ import codecs
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 
 from snapshots.models import EntityKind
@@ -123,8 +123,15 @@ def endpoint_observations(body: bytes) -> tuple[str, list[Observation]]:
         seen.add(key)
         stable, volatile = split_fields(endpoint)
         observations.append(
-            Observation(EntityKind.ENDPOINT, key, stable, ENDPOINTS, model_key=model_id, provider_key=provider,
-                        volatile=volatile)  # fmt: skip
+            Observation(
+                EntityKind.ENDPOINT,
+                key,
+                stable,
+                ENDPOINTS,
+                model_key=model_id,
+                provider_key=provider,
+                volatile=volatile,
+            )  # fmt: skip
         )
     return model_id, observations
 
@@ -142,7 +149,7 @@ class FrontendScan:
             yield Observation(EntityKind.MODEL, slug, fields, FRONTEND_MODELS, model_key=slug, orphaned=True)
 
 
-def frontend_scan(body: bytes, listed_ids: set[str]) -> FrontendScan:
+def frontend_scan(body: bytes, listed_ids: Collection[str]) -> FrontendScan:
     """Orphans are models the frontend lists with no endpoint at all, and that `/api/v1/models` omits."""
     scan = FrontendScan()
     with_endpoint: set[str] = set()

@@ -129,8 +129,10 @@ def _claim_batch(hour: dt.datetime, now: dt.datetime, force: bool) -> Batch | No
         return batch
     if batch.complete and not force:
         return None
-    claimed = Batch.objects.filter(pk=batch.pk).exclude(status=Batch.Status.RUNNING).update(
-        status=Batch.Status.RUNNING, complete=False, started_at=now, finished_at=None
+    claimed = (
+        Batch.objects.filter(pk=batch.pk)
+        .exclude(status=Batch.Status.RUNNING)
+        .update(status=Batch.Status.RUNNING, complete=False, started_at=now, finished_at=None)
     )
     if not claimed:
         raise SyncInProgress(f"a sync of {hour:%Y-%m-%d %H:00} is already running")
@@ -180,7 +182,7 @@ def _sync_into(batch: Batch, *, base_url: str | None, concurrency: int | None, p
         items, error = None, ""
         if fetched.ok:
             try:
-                scan = frontend_scan(fetched.body, listed)
+                scan = frontend_scan(fetched.body or b"", listed)
                 items = scan.entries
             except (ValueError, KeyError, TypeError) as exc:
                 error = f"unreadable: {exc}"[:300]
@@ -195,10 +197,11 @@ def _sync_into(batch: Batch, *, base_url: str | None, concurrency: int | None, p
         total = len(listed)
         for done, fetched in enumerate(crawler.fetch_many(endpoints_path(m) for m in listed), start=1):
             archive.add(ENDPOINTS, fetched)
-            model_id, observations, error = None, [], ""
+            model_id, error = None, ""
+            observations: list = []
             if fetched.ok:
                 try:
-                    model_id, observations = endpoint_observations(fetched.body)
+                    model_id, observations = endpoint_observations(fetched.body or b"")
                 except (ValueError, KeyError, TypeError) as exc:
                     error = f"unreadable: {exc}"[:300]
             for observation in observations:
@@ -244,7 +247,8 @@ def _sync_list(crawler, archive, indexer, validator, kind: str, observe) -> dict
 def snapshot_export(*, batch: Batch, out_dir: Path) -> dict:
     """Write every raw response of `batch` back out, byte for byte, with an index of their sha256."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    index, contents = [], {}
+    index: list[dict] = []
+    contents: dict = {}
     for entry in manifest_read(batch):
         body = entry_body(entry, contents)
         record = {"path": entry.path, "kind": entry.kind, "status": entry.status, "error": entry.error}

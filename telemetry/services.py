@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
@@ -55,21 +56,24 @@ def probe_targets(*, kind: str, provider_slug: str | None = None) -> list[ProbeT
         provider = mapping.provider
         # The key is read at probe time from the variable the catalogue names; it is never stored or logged.
         api_key = provider_api_key(provider)
-        common = {"provider_id": provider.pk, "base_url": provider.api_base_url, "api_key": api_key or None}
-        skip = provider_probe_skip(provider)
+        target = partial(
+            ProbeTarget,
+            provider_id=provider.pk,
+            base_url=provider.api_base_url,
+            api_key=api_key or None,
+            skip=provider_probe_skip(provider),
+        )
         if kind == HEALTH and provider.pk not in seen_providers:
             seen_providers.add(provider.pk)
-            targets.append(ProbeTarget(kind=HEALTH, mapping_id=None, label=provider.slug, skip=skip, **common))
+            targets.append(target(kind=HEALTH, mapping_id=None, label=provider.slug))
         modes = mapping.delivery_modes or []
         targets.append(
-            ProbeTarget(
+            target(
                 kind=kind,
                 mapping_id=mapping.pk,
                 label=f"{provider.slug}/{mapping.provider_model_id}",
                 model=mapping.provider_model_id,
                 stream=not modes or "streaming" in modes,
-                skip=skip,
-                **common,
             )
         )
     return targets

@@ -73,6 +73,8 @@ class SourceAdapter(Protocol):
     key_env: str | None
     default_base_url: str
 
+    def __init__(self, *, retry: RetryPolicy | None = None, timeout: float = 30.0) -> None: ...
+
     def fetch(
         self,
         *,

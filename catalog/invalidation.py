@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import partial
 
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
@@ -61,12 +60,42 @@ def _remember_previous(sender, instance, raw=False, **kwargs) -> None:
     instance._previous_ids = _ids(previous) if previous is not None else {}
 
 
-def _on_row_changed(sender, instance, raw=False, **kwargs) -> None:
+class _PendingInvalidation:
+    """The ids every row saved in one transaction changed, bumped once when it commits."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, set[int]] = {}
+        self.done = False
+
+    def add(self, ids: dict[str, set[int]]) -> None:
+        self.ids = _merge(self.ids, ids)
+
+    def __call__(self) -> None:
+        self.done = True
+        catalogue_invalidate(**self.ids)
+
+
+def _pending_for(connection) -> _PendingInvalidation:
+    """This transaction's pending invalidation, registered with on_commit once. A rollback discards Django's
+    callback with it, so a pending object no longer in the connection's on-commit list starts afresh."""
+    pending = getattr(connection, "_catalogue_pending", None)
+    if pending is None or pending.done or not any(entry[1] is pending for entry in connection.run_on_commit):
+        pending = connection._catalogue_pending = _PendingInvalidation()
+        transaction.on_commit(pending, using=connection.alias, robust=True)
+    return pending
+
+
+def _on_row_changed(sender, instance, raw=False, using=None, **kwargs) -> None:
     if raw:
         return
     ids = _merge(_ids(instance), getattr(instance, "_previous_ids", {}))
-    # After commit: bumping earlier would let a concurrent read cache the old rows under the new version.
-    transaction.on_commit(partial(catalogue_invalidate, **ids), robust=True)
+    connection = transaction.get_connection(using)
+    if not connection.in_atomic_block:
+        catalogue_invalidate(**ids)
+        return
+    # After commit, once per transaction: bumping earlier would let a concurrent read cache the old rows under
+    # the new version, and bumping per row would make a bulk write pay one cache round trip a row.
+    _pending_for(connection).add(ids)
 
 
 def connect() -> None:

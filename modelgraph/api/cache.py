@@ -140,11 +140,17 @@ def _write_versions(tags: set[str]) -> bool:
         return False
 
 
+# How many bumps this process has made (a figure for metrics and for tests that writes are coalesced).
+bump_count = 0
+
+
 def bump(tags: Iterable[str]) -> None:
     """Give each tag a new version token: every response that showed one of them is no longer served.
 
     Never skipped (not even while the circuit breaker is open): a bump that fails is kept and replayed."""
+    global bump_count
     tags = set(tags)
+    bump_count += 1
     if tags and not _write_versions(tags):
         with _pending_lock:
             _pending_bumps.update(tags)

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from catalog import bulk
 from catalog.models import Alias, Mapping, Model, Provider
 from catalog.signals import catalogue_changed
 from ingestion.matching import ModelIndex
@@ -184,7 +185,8 @@ def ingestion_apply_observations(*, run: IngestionRun, observations: list) -> di
     index = ModelIndex.build()
     providers = dict(Provider.objects.values_list("slug", "pk"))
     counts: dict[str, Any] = Counter()
-    unmatched, created, created_ids = [], [], set()
+    unmatched: list[str] = []
+    new_models: dict[int, Model] = {}
     touched: set[int] = set()
     new_aliases: dict[str, Alias] = {}
     offers: set[tuple[int, str, int]] = set()  # (provider id, provider model id, model id)
@@ -199,10 +201,9 @@ def ingestion_apply_observations(*, run: IngestionRun, observations: list) -> di
             if run.tier != 1:
                 unmatched.append(obs.external_id)  # lower tiers only annotate models we already know
                 continue
-            model = _create_needs_review_model(obs, index, providers)
-            model_id = model.pk
-            created.append(model.slug)
-            created_ids.add(model.pk)
+            # Created below in one INSERT; until then a placeholder id (negative) stands for it.
+            model_id = -(len(new_models) + 1)
+            new_models[model_id] = _needs_review_model(obs, index, providers)
         touched.add(model_id)
         provider_id = providers.get(obs.provider) if obs.provider else None
         for name in (obs.external_id, *obs.aliases):
@@ -214,11 +215,20 @@ def ingestion_apply_observations(*, run: IngestionRun, observations: list) -> di
         for field_name, value in obs.fields.items():
             if field_name in RESOLVED_FIELDS:
                 observed[(model_id, field_name)] = (value, obs.external_id)
+    real_ids = _create_needs_review_models(new_models, reason=f"ingestion: new ids from {run.source} matched nothing")
+    if real_ids:
+        touched = {real_ids.get(pk, pk) for pk in touched}
+        for alias in new_aliases.values():
+            alias.model_id = real_ids.get(alias.model_id, alias.model_id)
+        offers = {(provider, external, real_ids.get(pk, pk)) for provider, external, pk in offers}
+        observed = {(real_ids.get(pk, pk), name): value for (pk, name), value in observed.items()}
+    created = [model.slug for model in new_models.values()]
+    created_ids = set(real_ids.values())
     counts["aliases_added"] = len(new_aliases)
     Alias.objects.bulk_create(new_aliases.values(), ignore_conflicts=True)
     # Successors are ids too: match them against the index as it stands after this run's aliases, exactly as the
     # next run would, so a second unchanged run finds nothing new.
-    index = ModelIndex.build() if new_aliases else index
+    index = ModelIndex.build() if new_aliases or new_models else index
     for key, (value, external_id) in list(observed.items()):
         if key[1] == "successor":
             slug = _successor_slug(value, index)
@@ -239,18 +249,28 @@ def ingestion_apply_observations(*, run: IngestionRun, observations: list) -> di
     return counts
 
 
-def _create_needs_review_model(obs, index: ModelIndex, providers: dict) -> Model:
-    model = Model(
+def _needs_review_model(obs, index: ModelIndex, providers: dict) -> Model:
+    """An unsaved model for an id nothing matched, flagged for a curator's review."""
+    return Model(
         slug=index.new_slug(obs.external_id),
         name=obs.fields.get("name") or obs.external_id,
         creator_id=providers.get(obs.provider),
         needs_review=True,
         in_registry=False,
     )
-    reason = f"ingestion: new id {obs.external_id} from {obs.source} matched nothing"[:100]
-    model._change_reason = reason  # type: ignore[attr-defined]  # read by django-simple-history
-    model.save()
-    return model
+
+
+def _create_needs_review_models(models: dict[int, Model], *, reason: str) -> dict[int, int]:
+    """Insert the models in one statement and their history in one more; placeholder id → real id."""
+    if not models:
+        return {}
+    saved = Model.objects.bulk_create(list(models.values()))
+    if any(model.pk is None for model in saved):  # a backend that does not return ids
+        by_slug = dict(Model.objects.filter(slug__in=[m.slug for m in saved]).values_list("slug", "pk"))
+        for model in saved:
+            model.pk = by_slug[model.slug]
+    bulk.copy_to_history(Model, [model.pk for model in saved], "+", reason)
+    return {placeholder: model.pk for placeholder, model in zip(models, saved, strict=True)}
 
 
 def _successor_slug(value: str, index: ModelIndex) -> str | None:

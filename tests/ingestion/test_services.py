@@ -63,6 +63,20 @@ class TestMatching:
         apply("openai", Tier.PROVIDER_API, Seen("openai", "o9-preview", "openai", {}))
         assert Model.objects.filter(slug__startswith="o9-preview").count() == 1
 
+    def test_many_unmatched_ids_become_models_in_one_insert_with_their_history(self, catalogue):
+        ids = [f"o{n}-preview-2026-01-01" for n in range(5, 10)]
+        with CaptureQueriesContext(connection) as queries:
+            _, counts = apply("openai", Tier.PROVIDER_API, *(Seen("openai", i, "openai", {}) for i in ids))
+        model_inserts = [
+            q for q in catalogue_writes(queries) if q.lstrip().upper().startswith('INSERT INTO "CATALOG_MODEL"')
+        ]
+        assert len(model_inserts) == 1
+        assert counts["models_added"] == 5
+        for external_id in ids:
+            model = Model.objects.get(aliases__alias=external_id)
+            assert model.needs_review and model.history.filter(history_type="+").count() == 1
+            assert Mapping.objects.filter(provider_model_id=external_id, model=model).exists()
+
     def test_lower_tiers_only_annotate_known_models(self, catalogue):
         run, counts = apply(
             "huggingface",

@@ -4,96 +4,22 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 
 import httpx
 import pytest
 
 from ingestion.sources import (
     SOURCES,
-    AnthropicAdapter,
-    CohereAdapter,
-    DeprecationsAdapter,
-    GoogleAdapter,
     HuggingFaceAdapter,
-    MistralAdapter,
-    OpenAIAdapter,
-    RetryPolicy,
     SourceAdapter,
     SourceError,
     SourceErrorKind,
-    XAIAdapter,
-    make_client,
 )
 from ingestion.sources.base import CAPABILITIES, MODALITIES
-from ingestion.sources.http import retry_after_seconds
 from ingestion.sources.huggingface import parameters_from_name
+from tests.ingestion.sources_support import ADAPTERS, FIELDS, FIRST_PATH, KEY, KEYED, failing, run
 
-pytest_plugins = ["tests.replay.fixtures"]
-
-KEY = "sk-test-5f3c9a1e77d04b2b"
-ADAPTERS = {
-    "openai": OpenAIAdapter,
-    "anthropic": AnthropicAdapter,
-    "google": GoogleAdapter,
-    "mistral": MistralAdapter,
-    "cohere": CohereAdapter,
-    "xai": XAIAdapter,
-    "deprecations": DeprecationsAdapter,
-    "huggingface": HuggingFaceAdapter,
-}
-KEYED = [name for name, cls in ADAPTERS.items() if cls.key_required]
-FIRST_PATH = {"xai": "/v1/models", "google": "/v1beta/models", "deprecations": "/v1/deprecations.json",
-              "huggingface": "/api/models"}  # fmt: skip
-FIELDS = {"name", "release_date", "status", "deprecation_date", "sunset_date", "successor", "context_window",
-          "max_output", "input_modalities", "output_modalities", "capabilities", "open_weights", "parameters_total",
-          "parameters_active", "license", "canonical_url", "description"}  # fmt: skip
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    """These tests touch neither the cache nor the database: replace the project-wide cache reset."""
-    yield
-
-
-@pytest.fixture
-def client():
-    with make_client(timeout=5.0) as http_client:
-        yield http_client
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def build(sleeps):
-    """An adapter with fast retries (3 tries, waits recorded instead of slept) and a short timeout."""
-
-    def _build(name: str, **attributes):
-        retry = RetryPolicy(
-            attempts=3, backoff=0.01, backoff_max=0.02, retry_after_max=0.05, jitter=0, sleep=sleeps.append
-        )
-        adapter = ADAPTERS[name](retry=retry, timeout=attributes.pop("timeout", 2.0))
-        for key, value in attributes.items():
-            setattr(adapter, key, value)
-        return adapter
-
-    return _build
-
-
-def run(adapter, server, client, *, key: str | None = KEY, **kwargs):
-    """Fetch from the source's recorded routes (mounted here unless the test mounted them to add faults)."""
-    base_url = server.url if server.routes() else server.mount(adapter.name)
-    found = adapter.fetch(client=client, base_url=base_url, api_key=key, **kwargs)
-    return {(o.provider, o.external_id) if o.source == "deprecations" else o.external_id: o for o in found}
-
-
-def failing(adapter, server, client, *, key: str | None = KEY) -> SourceError:
-    with pytest.raises(SourceError) as caught:
-        adapter.fetch(client=client, base_url=server.url, api_key=key)
-    return caught.value
+pytest_plugins = ["tests.replay.fixtures", "tests.ingestion.sources_support"]
 
 
 class TestRegistry:
@@ -372,82 +298,3 @@ class TestEverySource:
         replay_server.route("GET", "/v1/models", status=404, json={"error": f"no such key {KEY}"})
         error = failing(build("openai"), replay_server, client)
         assert error.kind == SourceErrorKind.HTTP and KEY not in error.message and "[redacted]" in error.message
-
-
-FAULTS = [  # (fault, options, kind, words in the message, attempts made)
-    ("timeout", {"seconds": 3}, SourceErrorKind.TIMEOUT, "no response within 0.2s", 3),
-    ("status", {"status": 429, "retry_after": "1"}, SourceErrorKind.RATE_LIMITED, "HTTP 429, Retry-After 1s", 3),
-    ("status", {"status": 500}, SourceErrorKind.HTTP, "HTTP 500", 3),
-    ("malformed", {}, SourceErrorKind.MALFORMED, "not valid JSON", 1),
-    ("truncated", {"mode": "length"}, SourceErrorKind.MALFORMED, "truncated", 3),
-    ("truncated", {"mode": "cut"}, SourceErrorKind.MALFORMED, "truncated", 1),
-    ("schema_change", {}, SourceErrorKind.SCHEMA, "unexpected response shape", 1),
-]
-
-
-class TestFaults:
-    @pytest.mark.parametrize("name", list(ADAPTERS))
-    @pytest.mark.parametrize(("fault", "options", "kind", "words", "attempts"), FAULTS, ids=lambda v: str(v)[:18])
-    def test_each_fault_is_a_clear_typed_error(self, name, fault, options, kind, words, attempts, build, replay_server,
-                                               client, sleeps):  # fmt: skip
-        replay_server.mount(name)
-        replay_server.fault(fault, **options)
-        error = failing(build(name, timeout=0.2), replay_server, client)
-        assert error.kind == kind and words in error.message
-        assert error.message.startswith(f"{name}: GET {FIRST_PATH.get(name, '/v1/models')}")
-        assert error.partial == [] and KEY not in str(error)
-        assert len(replay_server.requests) == attempts
-        if fault == "status" and options["status"] == 429:
-            assert sleeps == [0.05, 0.05]  # Retry-After honoured up to the configured cap
-
-    def test_a_passing_rate_limit_is_waited_out(self, build, replay_server, client, sleeps):
-        replay_server.mount("openai")
-        replay_server.fault("status", status=429, retry_after="0.02", times=1)
-        assert len(run(build("openai"), replay_server, client)) == 123
-        assert sleeps == [0.02] and len(replay_server.requests) == 3 - 1
-
-    def test_a_passing_server_error_is_retried_with_backoff(self, build, replay_server, client, sleeps):
-        replay_server.mount("cohere")
-        replay_server.fault("status", path="/v1/models", query={"page_token": None}, status=503, times=2)
-        assert len(run(build("cohere"), replay_server, client)) == 35
-        assert sleeps == [0.01, 0.02]
-
-    @pytest.mark.parametrize(
-        ("name", "second_page", "kept"),
-        [
-            ("anthropic", {"after_id": "claude-opus-4-1-20250805"}, 10),
-            ("cohere", {"page_token": "eyJhZnRlciI6ICJjb21tYW5kLXI3Yi0xMi0yMDI0In0="}, 20),
-            ("google", {"pageToken": "Ch9tb2RlbHMvdmVvLTMuMS1nZW5lcmF0ZS1wcmV2aWV3"}, 50),
-        ],
-    )
-    def test_a_failing_second_page_keeps_the_first_as_partial(self, name, second_page, kept, build, replay_server,
-                                                               client):  # fmt: skip
-        replay_server.mount(name)
-        (route,) = replay_server.fault("status", query=second_page, status=500)
-        error = failing(build(name, page_size=10), replay_server, client)
-        assert error.kind == SourceErrorKind.HTTP and "gave up after 3 attempts" in error.message
-        assert len(error.partial) == kept and route.hits == 3
-        assert all(o.source == name for o in error.partial)
-
-    def test_a_failing_lab_keeps_the_labs_read_before_it(self, build, replay_server, client):
-        replay_server.mount("huggingface")
-        replay_server.fault("malformed", query={"author": "CohereForAI", "cursor": None})
-        error = failing(build("huggingface"), replay_server, client, key=None)
-        assert error.kind == SourceErrorKind.MALFORMED
-        assert {o.external_id.split("/")[0] for o in error.partial} == {"meta-llama", "mistralai"}
-
-
-class TestReplayServer:
-    def test_latency_applies_to_every_request(self, build, replay_server, client):
-        replay_server.latency = 0.05
-        started = time.monotonic()
-        run(build("anthropic", page_size=10), replay_server, client)
-        assert time.monotonic() - started >= 0.1
-
-    def test_an_unknown_route_is_a_404(self, build, replay_server, client):
-        error = failing(build("openai"), replay_server, client)
-        assert error.kind == SourceErrorKind.HTTP and "HTTP 404" in error.message
-
-    def test_retry_after_as_an_http_date(self):
-        assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
-        assert retry_after_seconds("2") == 2.0 and retry_after_seconds("soon") is None

@@ -18,6 +18,7 @@ from collections import deque
 import httpcore
 
 from modelgraph.secrets import key_resolve, redact
+from modelgraph.sse import SseSplitter
 from routing import retry
 from routing.candidates import Candidate
 from routing.conf import setting
@@ -254,7 +255,7 @@ class EventStream:
         self.response = response
         self.on_close = on_close
         self._chunks = response.aiter_stream()
-        self._buffer = b""
+        self._splitter = SseSplitter()
         self._events: deque[bytes] = deque()
 
     async def next(self) -> bytes | None:
@@ -263,12 +264,9 @@ class EventStream:
             try:
                 chunk = await self._chunks.__anext__()
             except StopAsyncIteration:
-                return None
-            buffer = self._buffer + chunk
-            if b"\r" in buffer:
-                buffer = buffer.replace(b"\r\n", b"\n")
-            *complete, self._buffer = buffer.split(b"\n\n")
-            self._events.extend(event + b"\n\n" for event in complete if event.strip())
+                self._events.extend(self._splitter.end_events())
+                return self._events.popleft() if self._events else None
+            self._events.extend(self._splitter.events(chunk))
         return self._events.popleft()
 
     async def finish(self, timeout: float = 1.0) -> None:

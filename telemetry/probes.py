@@ -24,6 +24,7 @@ import httpx
 from django.utils import timezone
 
 from modelgraph.secrets import redact as secrets_redact
+from modelgraph.sse import SseSplitter
 from telemetry.classification import ErrorClass, Outcome, classify_exception, classify_status
 from telemetry.conf import ProbeConfig
 
@@ -143,15 +144,14 @@ def _usage_tokens(chunk: dict) -> int | None:
 async def _read_stream(response: httpx.Response, result: ProbeResult, started: float) -> None:
     """Parse SSE `data:` lines to `[DONE]`; time the first token; take output tokens from `usage` where given."""
     state = {"token_chunks": 0, "done": False}
-    pending = b""
+    splitter = SseSplitter()
     try:
-        # Split lines ourselves from the decoded bytes: httpx's text and line decoders cost more CPU than the probe.
+        # Split lines ourselves from the raw bytes: httpx's text and line decoders cost more CPU than the probe.
         async for data in response.aiter_bytes():
-            *lines, pending = (pending + data).split(b"\n")
-            for line in lines:
-                _read_line(line.rstrip(b"\r"), result, started, state)
-        if pending:
-            _read_line(pending.rstrip(b"\r"), result, started, state)
+            for line in splitter.lines(data):
+                _read_line(line, result, started, state)
+        for line in splitter.end_lines():
+            _read_line(line, result, started, state)
     except httpx.TransportError:
         if not state["done"]:
             raise

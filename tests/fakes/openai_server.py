@@ -50,6 +50,7 @@ class Behaviour:
     malformed: bool = False
     empty: bool = False  # 200, then [DONE] with no token
     include_usage: bool = True
+    line_ending: bytes = b"\n"  # SSE allows LF, CRLF or a bare CR
     echo_key_in_error: bool = False  # like "Incorrect API key provided: sk-…": the key must never reach our rows
     models: list[str] = field(default_factory=lambda: ["fake-model"])  # what GET /v1/models lists
 
@@ -185,11 +186,13 @@ class FakeOpenAI:
             if b.cut_after is not None and index >= b.cut_after:
                 raise _CutStream
             if b.malformed and index == min(1, tokens - 1):
-                await _event(send, b'{"id": "broken", "choices": [{"delta": {"content": "x"')
+                await _event(send, b'{"id": "broken", "choices": [{"delta": {"content": "x"', b.line_ending)
                 continue
             if index:
                 await self._sleep(b.inter_token_delay)
-            await _event(send, json.dumps(_chunk(cid, created, model, {"content": f"{index + 1} "})).encode())
+            await _event(
+                send, json.dumps(_chunk(cid, created, model, {"content": f"{index + 1} "})).encode(), b.line_ending
+            )
             if b.hold_after_first and index == 0 and not await self._hold(receive):
                 return  # the client went away while held
             if b.stall_after_first:
@@ -199,10 +202,10 @@ class FakeOpenAI:
             raise _CutStream  # cut after the last token, before the final chunk and [DONE]
         final = _chunk(cid, created, model, {}, finish="stop")
         if b.include_usage and (payload.get("stream_options") or {}).get("include_usage"):
-            await _event(send, json.dumps(final).encode())
+            await _event(send, json.dumps(final).encode(), b.line_ending)
             final = {**_chunk(cid, created, model, None), "usage": _usage(tokens)}
-        await _event(send, json.dumps(final).encode())
-        await _event(send, b"[DONE]")
+        await _event(send, json.dumps(final).encode(), b.line_ending)
+        await _event(send, b"[DONE]", b.line_ending)
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _hold(self, receive) -> bool:
@@ -236,8 +239,8 @@ async def _json(send, status: int, body: dict, extra=()) -> None:
     await send({"type": "http.response.body", "body": json.dumps(body).encode()})
 
 
-async def _event(send, data: bytes) -> None:
-    await send({"type": "http.response.body", "body": b"data: " + data + b"\n\n", "more_body": True})
+async def _event(send, data: bytes, ending: bytes = b"\n") -> None:
+    await send({"type": "http.response.body", "body": b"data: " + data + ending + ending, "more_body": True})
 
 
 def _chunk(cid: str, created: int, model: str, delta: dict | None, finish: str | None = None) -> dict:

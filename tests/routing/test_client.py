@@ -29,6 +29,20 @@ class TestAsyncGateway:
         chunks = run(scenario)
         assert "".join(c["choices"][0]["delta"].get("content", "") for c in chunks if c["choices"]) == "1 2 3 4 5 "
 
+    @pytest.mark.parametrize("ending", [b"\n", b"\r\n", b"\r"], ids=["lf", "crlf", "bare-cr"])
+    def test_a_stream_with_any_sse_line_ending_is_relayed_whole(self, catalogue, upstreams, ending):
+        upstreams.a.configure(line_ending=ending)
+
+        async def scenario():
+            chunks = await AsyncGateway().chat.completions.create(
+                model="chat-model@prov-a", messages=MESSAGES, stream=True
+            )
+            return [chunk async for chunk in chunks]
+
+        chunks = run(scenario)
+        assert "".join(c["choices"][0]["delta"].get("content", "") for c in chunks if c["choices"]) == "1 2 3 4 5 "
+        assert RequestLog.objects.get().outcome != "stream_error"  # a missing [DONE] would have been one
+
     def test_a_stream_failing_after_its_first_chunk_raises(self, catalogue, upstreams):
         upstreams.a.configure(cut_after=1)
 

@@ -37,6 +37,15 @@ class TestLatencyProbe:
         assert sample.output_tokens == 7 and sample.tokens_from_usage
         assert sample.tokens_per_second > 0
 
+    @pytest.mark.parametrize("ending", [b"\r\n", b"\r"], ids=["crlf", "bare-cr"])
+    def test_every_sse_line_ending_is_read(self, fake_provider, make_provider, make_mapping, ending):
+        make_mapping(make_provider("fast"))
+        fake_provider.configure(tokens=3, line_ending=ending)
+        latency_round()
+        sample = only_sample()
+        assert sample.outcome == Outcome.SUCCESS and sample.error_class == ""
+        assert sample.output_tokens == 3 and sample.ttft_ms is not None
+
     def test_request_is_a_small_fixed_streaming_completion_with_usage_requested(
         self, fake_provider, make_provider, make_mapping
     ):

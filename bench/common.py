@@ -11,7 +11,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def setup_django(database: str) -> None:
-    """Point Django at postgres://…/<database> (BENCH_DATABASE_URL overrides) and set it up."""
+    """Point Django at postgres://…/<database> (BENCH_DATABASE_URL overrides) and set it up.
+
+    Once per process: a second call (one bench script importing another) would re-point DATABASE_URL under a Django
+    already set up, and every subprocess the first script starts would use the other database (bench/api.py's
+    gunicorn answered 503 that way). Shared helpers belong here, in common."""
+    from django.apps import apps
+
+    if apps.ready:
+        raise RuntimeError(f"Django is already set up: a bench script asked for {database!r} too (import from common)")
     sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
     os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{database}")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "modelgraph.settings.base")
@@ -57,3 +65,11 @@ class WriteCounter:
         if head in ("INSERT", "UPDATE", "DELETE") and self.table_prefix in sql:
             self.count += 1
         return execute(sql, params, many, context)
+
+
+def smoke_defaults(parser, **tiny) -> None:
+    """Add `--smoke` to a bench script's parser: with it (or BENCH_SMOKE=1) the defaults become `tiny`, so the whole
+    benchmark runs end to end in seconds (bin/test runs every script this way; the figures mean nothing then)."""
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds: does the benchmark still run?")
+    if "--smoke" in sys.argv[1:] or os.environ.get("BENCH_SMOKE") == "1":
+        parser.set_defaults(**tiny)

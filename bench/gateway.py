@@ -13,7 +13,7 @@ request log), the clients here: a minimal keep-alive HTTP/1.1 client over raw so
 own cost stays out of the figures. Requests name a capability (`bench-chat`): each gateway request resolves it,
 picks the pool's member by its telemetry score, sends, and logs a request row.
 
-Usage: .venv/bin/python bench/gateway.py [--rounds 400] [--concurrency 50] [--requests 2500] [--workers 2]
+Usage: .venv/bin/python bench/gateway.py [--smoke] [--rounds 400] [--concurrency 50] [--requests 2500] [--workers 2]
 Uses BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/modelgraph_bench_gateway), dropped and re-created.
 """
 
@@ -32,7 +32,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 sys.path[:0] = [str(Path(__file__).resolve().parent)]
-from common import ROOT, percentile, recreate_database, setup_django  # noqa: E402
+from common import ROOT, percentile, recreate_database, setup_django, smoke_defaults  # noqa: E402
 
 setup_django("modelgraph_bench_gateway")
 
@@ -44,6 +44,9 @@ from routing.models import Capability, Pool, RequestLog  # noqa: E402
 FAST, SLOW = "bench-fast", "bench-slow"  # the mock's model ids: instant, and --slow-latency before the headers
 MESSAGES = [{"role": "user", "content": "Count from 1 to 16."}]
 KEY_ENV = "BENCH_GATEWAY_UPSTREAM_API_KEY"
+# The gateway is closed to clients without a key (open to loopback only while none exists): the gateways are given
+# this one (ROUTING_GATEWAY_KEYS) and every request carries it, the direct ones too, so both send the same bytes.
+GATEWAY_KEY = "mg-bench-gateway-key"
 LANES = {"lane": "routing.asgi:application", "django": "modelgraph.asgi:application"}
 
 
@@ -54,6 +57,7 @@ def body(model: str, stream: bool = False) -> bytes:
 # A minimal keep-alive HTTP/1.1 client (Content-Length and chunked bodies), sync and async.
 def _request_bytes(host: str, path: str, payload: bytes) -> bytes:
     return (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+            f"Authorization: Bearer {GATEWAY_KEY}\r\n"
             f"Content-Length: {len(payload)}\r\n\r\n").encode() + payload  # fmt: skip
 
 
@@ -158,7 +162,8 @@ def start_gateway(app: str, workers: int) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "modelgraph.settings.base", "DJANGO_DEBUG": "0",
            "LOG_LEVEL": "WARNING", "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11"),
-           KEY_ENV: "sk-bench-upstream-key", "PYTHONWARNINGS": "ignore"}  # fmt: skip
+           KEY_ENV: "sk-bench-upstream-key", "ROUTING_GATEWAY_KEYS": GATEWAY_KEY,
+           "PYTHONWARNINGS": "ignore"}  # fmt: skip
     command = [sys.executable, "manage.py", "gateway_serve", "--port", str(port), "--workers", str(workers),
                "--app", app]  # fmt: skip
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
@@ -250,6 +255,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--slow-latency", type=float, default=0.2)
     parser.add_argument("--lanes", default="lane,django", help="which of: lane (routing.asgi), django")
+    smoke_defaults(parser, rounds=10, concurrency=4, requests=40, workers=1, slow_latency=0.01, lanes="lane")
     args = parser.parse_args()
 
     recreate_database()
@@ -258,7 +264,7 @@ def main() -> None:
     print(f"mock upstream at {mock_url}; PostgreSQL {settings.DATABASES['default']['NAME']}; {os.cpu_count()} CPUs; "
           f"load average {os.getloadavg()[0]:.1f} before starting")  # fmt: skip
     direct_rps = None
-    made = 0
+    made = failed = 0
     try:
         for lane in args.lanes.split(","):
             app = LANES[lane]
@@ -277,6 +283,7 @@ def main() -> None:
                     row("mock directly (its capacity here)", f"{direct_rps:.1f} req/s, {direct_errors} errors",
                         f"ideal {args.concurrency / args.slow_latency:.0f} req/s")  # fmt: skip
                 rps, errors, latency = asyncio.run(load(gateway_url, "bench-slow", args.concurrency, args.requests))
+                failed += errors
                 row("through the gateway", f"{rps:.1f} req/s, {errors} errors")
                 ratio = rps / direct_rps
                 row("gateway / direct", f"{ratio:.1%}", ">= 80 %, no errors" if targets else "",
@@ -299,6 +306,8 @@ def main() -> None:
     finally:
         mock.terminate()
         mock.join(5)
+    if failed:
+        sys.exit(f"{failed} requests through the gateway failed")
 
 
 if __name__ == "__main__":

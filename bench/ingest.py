@@ -1,6 +1,6 @@
 """Benchmark: a full ingestion cycle of every source against the replay server with 100 ms per request.
 
-Usage: .venv/bin/python bench/ingest.py [--latency 0.1]
+Usage: .venv/bin/python bench/ingest.py [--smoke] [--latency 0.1]
 Prints the wall time of a first and a second (unchanged) cycle and the catalogue rows the second one wrote.
 Uses its own PostgreSQL database (modelgraph_bench_ingest), re-created, with the bundled registry loaded.
 """
@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import WriteCounter, recreate_database, setup_django
+from common import WriteCounter, recreate_database, setup_django, smoke_defaults
 
 setup_django("modelgraph_bench_ingest")
 
@@ -38,6 +38,7 @@ def cycle() -> tuple[float, list, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--latency", type=float, default=0.1, help="seconds the server waits on every request")
+    smoke_defaults(parser, latency=0.0)
     args = parser.parse_args()
     recreate_database()
     registry_load()

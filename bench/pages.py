@@ -5,7 +5,7 @@ every offer of the most-served models, then requests each page `--runs` times af
 per page uncached (the page cache off: every request renders, the figure the 100 ms target is checked against) and
 cached (whole pages in Redis, keyed by the catalogue and telemetry versions), with each page's SQL query count.
 
-Usage: .venv/bin/python bench/pages.py [--runs 50] [--models 6] [--hours 168]
+Usage: .venv/bin/python bench/pages.py [--smoke] [--runs 50] [--models 6] [--hours 168]
 Uses BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/modelgraph_bench_pages), dropped and re-created
 (--reuse keeps it), and BENCH_REDIS_URL (default redis://127.0.0.1:6379/12), flushed.
 """
@@ -23,7 +23,7 @@ sys.path[:0] = [str(Path(__file__).resolve().parent)]
 os.environ.setdefault("DJANGO_DEBUG", "0")  # DEBUG keeps every SQL statement in memory: not what production does
 os.environ["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")  # flushed
 
-from common import percentile, recreate_database, setup_django  # noqa: E402
+from common import percentile, recreate_database, setup_django, smoke_defaults  # noqa: E402
 
 TARGET_P50_MS = 100.0
 OUT = Path(__file__).resolve().parent / "out"
@@ -125,6 +125,7 @@ def main() -> None:
     parser.add_argument("--models", type=int, default=6, help="seed telemetry for the offers of this many models")
     parser.add_argument("--hours", type=int, default=168)
     parser.add_argument("--reuse", action="store_true", help="keep the database of the previous run (no reload)")
+    smoke_defaults(parser, runs=3, models=1, hours=6)
     args = parser.parse_args()
     setup_django("modelgraph_bench_pages")
     if args.reuse:
@@ -137,7 +138,7 @@ def main() -> None:
     from django.core.cache import cache
 
     cache.clear()
-    rows = measure(pages, max(args.runs, 50))
+    rows = measure(pages, args.runs if args.smoke else max(args.runs, 50))
     print(f"\n{'':45} {'uncached (renders)':>19} {'cached (Redis)':>19}")
     print(f"{'page':34} {'status':>3} {'SQL':>3} {'KiB':>5} {'p50':>9} {'p99':>9} {'p50':>9} {'p99':>9}  p50 < 100 ms")
     for row in rows:

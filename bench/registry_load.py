@@ -1,6 +1,6 @@
 """Benchmark: validate and load the bundled registry and a generated 2,000-model one on PostgreSQL.
 
-Usage: .venv/bin/python bench/registry_load.py [--models 2000 --mappings 10000 --aliases 20000]
+Usage: .venv/bin/python bench/registry_load.py [--smoke] [--models 2000 --mappings 10000 --aliases 20000]
 Uses BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/modelgraph_bench), dropped and re-created.
 """
 
@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import recreate_database, setup_django
+from common import recreate_database, setup_django, smoke_defaults
 
 setup_django("modelgraph_bench")
 
@@ -82,6 +82,7 @@ def main() -> None:
     parser.add_argument("--models", type=int, default=2000)
     parser.add_argument("--mappings", type=int, default=10000)
     parser.add_argument("--aliases", type=int, default=20000)
+    smoke_defaults(parser, models=40, mappings=120, aliases=200)
     args = parser.parse_args()
     recreate_database()
     print(f"PostgreSQL {connection.cursor().connection.info.server_version} at {settings.DATABASES['default']['NAME']}")

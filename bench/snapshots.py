@@ -1,6 +1,7 @@
 """Benchmark: 24 hourly syncs of a ~2,000-model OpenRouter catalogue served with 50 ms latency per request.
 
-Usage: .venv/bin/python bench/snapshots.py [--hours 24 --replicas 6 --extra-endpoints 1 --latency 0.05 --modern]
+Usage: .venv/bin/python bench/snapshots.py [--smoke] [--hours 24 --replicas 6 --extra-endpoints 1 --latency 0.05
+       --modern]
 Uses BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/modelgraph_bench_snapshots), dropped and
 re-created.
 
@@ -28,6 +29,8 @@ import time
 from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parent.parent), str(Path(__file__).resolve().parent)]
+
+from common import smoke_defaults  # noqa: E402
 
 from tests.snapshots.replay import Catalogue, ReplayServer  # noqa: E402
 
@@ -176,6 +179,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--modern", action="store_true", help="2026 endpoint shape: 11 volatile figures each")
     parser.add_argument("--queries-only", action="store_true", help="only time the queries, on the last run's data")
+    smoke_defaults(parser, hours=2, replicas=1, latency=0.0, concurrency=8)
     options = vars(parser.parse_args())
     if options["queries_only"]:
         from common import setup_django
@@ -235,17 +239,24 @@ def main() -> None:
     index = relation_bytes(INDEX_TABLES)
     hours = len(walls)
     print()
-    print(f"sync wall time: first {walls[0]:.1f} s, hourly median {statistics.median(walls[1:] or walls):.1f} s, "
-          f"max {max(walls):.1f} s (target < 60 s; the earlier design: ~6 min)")
-    print(f"peak RSS growth over the idle process: max {max(growths):.1f} MB, first {growths[0]:.1f} MB "
-          f"(target < 64 MB)")
+    print(
+        f"sync wall time: first {walls[0]:.1f} s, hourly median {statistics.median(walls[1:] or walls):.1f} s, "
+        f"max {max(walls):.1f} s (target < 60 s; the earlier design: ~6 min)"
+    )
+    print(
+        f"peak RSS growth over the idle process: max {max(growths):.1f} MB, first {growths[0]:.1f} MB (target < 64 MB)"
+    )
     print(f"storage of {hours} hourly batches ({sum(raw) / 1e6:.0f} MB received):")
     print(f"  archive payload (compressed blobs + manifests)  {payload / 1e6:8.2f} MB")
     print(f"  archive tables on disk (blob + batch, PostgreSQL) {archive / 1e6:8.2f} MB")
-    print(f"  {hours} single-blob snapshots, zstd -3             {sum(single3) / 1e6:8.2f} MB  "
-          f"-> {sum(single3) / archive:.1f}x larger than our tables, {sum(single3) / payload:.1f}x our payload")
-    print(f"  {hours} single-blob snapshots, zstd -19            {sum(single19) / 1e6:8.2f} MB  "
-          f"-> {sum(single19) / archive:.1f}x larger than our tables, {sum(single19) / payload:.1f}x our payload")
+    print(
+        f"  {hours} single-blob snapshots, zstd -3             {sum(single3) / 1e6:8.2f} MB  "
+        f"-> {sum(single3) / archive:.1f}x larger than our tables, {sum(single3) / payload:.1f}x our payload"
+    )
+    print(
+        f"  {hours} single-blob snapshots, zstd -19            {sum(single19) / 1e6:8.2f} MB  "
+        f"-> {sum(single19) / archive:.1f}x larger than our tables, {sum(single19) / payload:.1f}x our payload"
+    )
     print(f"  entity index (entities, versions, events, metrics) {index / 1e6:8.2f} MB (queryable; not in a blob)")
     measure_queries()
     server.join(timeout=5)

@@ -5,7 +5,7 @@
 2. A latency probe round over 200 mappings against the fake OpenAI-compatible provider (in its own process) with
    300 ms injected latency, at TELEMETRY_PROBE_CONCURRENCY; wall time next to the ideal (target within 1.3x).
 
-Usage: .venv/bin/python bench/telemetry.py [--runs 50] [--latency 0.3] [--mappings 200]
+Usage: .venv/bin/python bench/telemetry.py [--smoke] [--runs 50] [--latency 0.3] [--mappings 200]
 Uses BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/modelgraph_bench_tel), dropped and re-created.
 """
 
@@ -23,7 +23,7 @@ from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import percentile, recreate_database, setup_django
+from common import percentile, recreate_database, setup_django, smoke_defaults
 
 setup_django("modelgraph_bench_tel")
 
@@ -43,10 +43,10 @@ PROVIDERS, DAYS = 50, 30
 HEALTH_EVERY, LATENCY_EVERY = timedelta(minutes=5), timedelta(minutes=15)
 
 
-def seed_catalogue() -> tuple[Model, list[Mapping]]:
+def seed_catalogue(providers: int = PROVIDERS) -> tuple[Model, list[Mapping]]:
     model = Model.objects.create(slug="bench-model", name="Bench model")
     mappings = []
-    for i in range(PROVIDERS):
+    for i in range(providers):
         provider = Provider.objects.create(slug=f"bench-{i:02d}", name=f"Bench {i:02d}")
         mappings.append(
             Mapping.objects.create(
@@ -60,11 +60,11 @@ def seed_catalogue() -> tuple[Model, list[Mapping]]:
     return model, mappings
 
 
-def seed_probes(mappings: list[Mapping]) -> tuple[int, int]:
-    """COPY 30 days of per-mapping health checks and latency samples, each provider with its own quality."""
+def seed_probes(mappings: list[Mapping], days: int = DAYS) -> tuple[int, int]:
+    """COPY `days` days of per-mapping health checks and latency samples, each provider with its own quality."""
     rng = random.Random(42)
     end = timezone.now()
-    start = end - timedelta(days=DAYS)
+    start = end - timedelta(days=days)
     health_rows = latency_rows = 0
     with connection.cursor() as cursor:
         raw = cursor.connection.cursor()
@@ -168,20 +168,24 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.3)
     parser.add_argument("--mappings", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--providers", type=int, default=PROVIDERS, help="providers offering the ranked model")
+    parser.add_argument("--days", type=int, default=DAYS, help="days of probe history")
+    smoke_defaults(parser, runs=3, latency=0.02, mappings=10, rounds=1, providers=5, days=2)
     args = parser.parse_args()
     recreate_database()
     version, name = connection.cursor().connection.info.server_version, settings.DATABASES["default"]["NAME"]
     print(f"PostgreSQL {version} at {name}; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
           "(other work on the machine slows every figure)")  # fmt: skip
 
-    model, mappings = seed_catalogue()
+    model, mappings = seed_catalogue(args.providers)
     started = time.perf_counter()
-    health_rows, latency_rows = seed_probes(mappings)
+    health_rows, latency_rows = seed_probes(mappings, args.days)
     print(f"seeded {health_rows:,} health checks and {latency_rows:,} latency samples "
-          f"({PROVIDERS} providers, {DAYS} days) in {time.perf_counter() - started:.1f} s")  # fmt: skip
+          f"({args.providers} providers, {args.days} days) in {time.perf_counter() - started:.1f} s")  # fmt: skip
     started = time.perf_counter()
     now = timezone.now()
-    rows = telemetry_rollup_range(start=now - timedelta(days=DAYS, hours=1), end=floor_hour(now) + timedelta(hours=1))
+    start, end = now - timedelta(days=args.days, hours=1), floor_hour(now) + timedelta(hours=1)
+    rows = telemetry_rollup_range(start=start, end=end)
     print(f"rolled up into {rows:,} hourly and daily rows in {time.perf_counter() - started:.1f} s")
 
     selector, endpoint = time_ranking(model, args.runs)

@@ -1,4 +1,4 @@
-"""Core models every app may use: the admin-API bearer keys."""
+"""Core models every app may use: the admin-API bearer keys and the django-q2 worker heartbeat."""
 
 from __future__ import annotations
 
@@ -18,3 +18,14 @@ class ApiKey(HashedKey):
     class Meta(HashedKey.Meta):
         verbose_name = "API key"
         db_table = "ingestion_apikey"  # created by ingestion's first migration; moved here without a copy
+
+
+class WorkerHeartbeat(models.Model):
+    """One row per django-q2 cluster, stamped every minute by a scheduled task that a worker runs (see
+    modelgraph/heartbeat.py): the database is the one place the web process can see that the worker is alive."""
+
+    cluster = models.CharField(max_length=100, primary_key=True)
+    beat_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.cluster} at {self.beat_at:%Y-%m-%d %H:%M:%S}"

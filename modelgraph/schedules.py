@@ -9,6 +9,17 @@ from django.db import transaction
 
 PREFIX = "modelgraph:"
 
+# The core's own: the worker heartbeat that `/api/health` reads (modelgraph/heartbeat.py).
+SCHEDULES = [
+    {
+        "name": "worker-heartbeat",
+        "func": "modelgraph.heartbeat.worker_heartbeat",
+        "schedule_type": "I",  # every `minutes` minutes
+        "minutes": 1,
+        "repeats": -1,
+    },
+]
+
 
 def declared_schedules() -> list[dict]:
     """Every schedule the installed apps declare, each a dict of django_q Schedule fields with a `name`."""

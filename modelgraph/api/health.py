@@ -26,6 +26,7 @@ from rest_framework.views import APIView
 from modelgraph.api import cache as api_cache
 from modelgraph.api.bearer import BearerKeyAuthentication
 from modelgraph.api.errors import ErrorSerializer
+from modelgraph.heartbeat import FRESH_SECONDS, heartbeat_age
 
 OK, DEGRADED, DOWN = "ok", "degraded", "down"
 CHECK_BUDGET_SECONDS = 1.0
@@ -100,7 +101,16 @@ def check_worker() -> dict:
     except Exception as exc:
         return {"status": DEGRADED, "detail": "unknown", "error": f"{type(exc).__name__}: {exc}"[:300]}
     if not stats:
-        return {"status": DEGRADED, "detail": "not running", "clusters": 0}
+        # On the embedded default the cluster's stats sit in a local-memory cache this process cannot see: the
+        # heartbeat row a worker stamps every minute is the truth there (and a second opinion everywhere).
+        try:
+            age = heartbeat_age()
+        except DatabaseError as exc:
+            return {"status": DEGRADED, "detail": "unknown", "error": f"{type(exc).__name__}: {exc}"[:300]}
+        if age is not None and age <= FRESH_SECONDS:
+            return {"status": OK, "detail": "running", "heartbeat_age_s": round(age, 1)}
+        last = None if age is None else round(age, 1)
+        return {"status": DEGRADED, "detail": "not running", "clusters": 0, "heartbeat_age_s": last}
     return {
         "status": OK,
         "detail": "running",

@@ -117,12 +117,13 @@ def gunicorn(*, cache_enabled: bool, static_body: Path):
     port = free_port()
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "modelgraph.settings.production",
+        "DJANGO_SETTINGS_MODULE": "bench.settings",  # production settings plus the /bench/static route
         "DJANGO_SECRET_KEY": "bench-only-not-a-secret",
         "DJANGO_DEBUG": "0",
         "DJANGO_SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback: no TLS proxy in front to redirect to
         "API_CACHE_ENABLED": "1" if cache_enabled else "0",
         "API_THROTTLE_RATE": "100000000/min",  # the throttle still runs (and costs what it costs) but never bites
+        "PAGE_THROTTLE_RATE": "",  # the static baseline is not a page: like /api/, no page throttle
         "BENCH_STATIC_BODY": str(static_body),
         "PYTHONWARNINGS": "ignore:No directory at",  # whitenoise: no collectstatic for a benchmark
     }

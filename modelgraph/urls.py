@@ -1,6 +1,5 @@
 """Root URL configuration."""
 
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 
@@ -28,8 +27,3 @@ handler400 = "modelgraph.api.errors.bad_request"
 handler403 = "modelgraph.api.errors.permission_denied"
 handler404 = "web.views.not_found"
 handler500 = "modelgraph.api.errors.server_error"
-
-if settings.BENCH_STATIC_BODY:
-    from modelgraph.api.static_body import static_body
-
-    urlpatterns.append(re_path(r"^bench/static/?$", static_body, name="bench-static"))

@@ -179,8 +179,6 @@ API_CACHE_TELEMETRY_SECONDS = env_int("API_CACHE_TELEMETRY_SECONDS", 60)
 API_CACHE_STALE_SECONDS = env_int("API_CACHE_STALE_SECONDS", 6 * 3600)
 # /api/resolve accepts a fuzzy (trigram) match at or above this similarity; below it answers 404 with near matches.
 RESOLVE_FUZZY_THRESHOLD = float(env_str("RESOLVE_FUZZY_THRESHOLD", "0.5"))
-# bench/api.py only: a JSON file served at /bench/static as the static-body baseline.
-BENCH_STATIC_BODY = env_str("BENCH_STATIC_BODY", "")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "ModelGraph API",

@@ -76,8 +76,10 @@ def prepare(args) -> dict[str, list[str]]:
         generate_registry(Path(tmp), models=args.models, mappings=args.mappings, aliases=args.aliases)
         started = time.perf_counter()
         registry_load(path=Path(tmp))
-        print(f"loaded {Model.objects.count()} models, {Alias.objects.count()} aliases "
-              f"in {time.perf_counter() - started:.1f}s")  # fmt: skip
+        print(
+            f"loaded {Model.objects.count()} models, {Alias.objects.count()} aliases "
+            f"in {time.perf_counter() - started:.1f}s"
+        )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")  # what autovacuum does soon after a bulk load: plans as in production
     rng = random.Random(11)
@@ -127,8 +129,18 @@ def gunicorn(*, cache_enabled: bool, static_body: Path):
         "BENCH_STATIC_BODY": str(static_body),
         "PYTHONWARNINGS": "ignore:No directory at",  # whitenoise: no collectstatic for a benchmark
     }
-    command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "modelgraph.wsgi", "-w", "2", "-b", f"127.0.0.1:{port}",
-               "--log-level", "warning", "--chdir", str(ROOT)]  # fmt: skip
+    command = [
+        str(ROOT / ".venv" / "bin" / "gunicorn"),
+        "modelgraph.wsgi",
+        "-w",
+        "2",
+        "-b",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        "--chdir",
+        str(ROOT),
+    ]
     process = subprocess.Popen(command, env=env, cwd=ROOT)
     try:
         for _ in range(200):
@@ -204,9 +216,12 @@ def load_python(base: str, paths: list[str], duration: float, connections: int) 
     elapsed = time.perf_counter() - started
     latencies.sort()
     return {
-        "rps": len(latencies) / elapsed, "p50": statistics.median(latencies),
-        "p99": latencies[int(len(latencies) * 0.99) - 1], "errors": errors, "requests": len(latencies),
-    }  # fmt: skip
+        "rps": len(latencies) / elapsed,
+        "p50": statistics.median(latencies),
+        "p99": latencies[int(len(latencies) * 0.99) - 1],
+        "errors": errors,
+        "requests": len(latencies),
+    }
 
 
 def main() -> None:
@@ -221,8 +236,10 @@ def main() -> None:
     args = parser.parse_args()
     load = load_wrk if shutil.which("wrk") else load_python
     generator = "wrk" if load is load_wrk else "python threads (install wrk for real figures)"
-    print(f"load generator: {generator}; {args.connections} connections, {args.duration:g}s per scenario; "
-          f"gunicorn -w 2 (sync) on loopback; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")  # fmt: skip
+    print(
+        f"load generator: {generator}; {args.connections} connections, {args.duration:g}s per scenario; "
+        f"gunicorn -w 2 (sync) on loopback; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}"
+    )
     endpoints = prepare(args)
     rounds = max(1, int(args.duration // args.slice))
 
@@ -276,19 +293,32 @@ def report(rows: list[tuple[str, str, dict]]) -> bool:
     print(header)
     print("-" * len(header))
     for endpoint, mode, r in rows:
-        print(f"{endpoint:<26} {mode:<9} {r['rps']:>8.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} "
-              f"{r['rps'] / static:>8.0%} {r['errors']:>6}")  # fmt: skip
+        print(
+            f"{endpoint:<26} {mode:<9} {r['rps']:>8.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} "
+            f"{r['rps'] / static:>8.0%} {r['errors']:>6}"
+        )
     result = {(endpoint, mode): r for endpoint, mode, r in rows}
     checks = [
-        (f"cached /api/models >= {TARGET_CACHED_VS_STATIC:.0%} of the static-body rate",
-         result[("/api/models", "cached")]["rps"] / static >= TARGET_CACHED_VS_STATIC),
-        *[(f"uncached {endpoint} p50 < {TARGET_UNCACHED_P50_MS:g} ms",
-           result[(endpoint, "uncached")]["p50"] < TARGET_UNCACHED_P50_MS)
-          for endpoint in ("/api/models", "/api/models/{id}/compare", "/api/resolve")],
-        *[(f"{mode} /api/resolve p50 < {TARGET_RESOLVE_P50_MS:g} ms",
-           result[("/api/resolve", mode)]["p50"] < TARGET_RESOLVE_P50_MS) for mode in ("cached", "uncached")],
+        (
+            f"cached /api/models >= {TARGET_CACHED_VS_STATIC:.0%} of the static-body rate",
+            result[("/api/models", "cached")]["rps"] / static >= TARGET_CACHED_VS_STATIC,
+        ),
+        *[
+            (
+                f"uncached {endpoint} p50 < {TARGET_UNCACHED_P50_MS:g} ms",
+                result[(endpoint, "uncached")]["p50"] < TARGET_UNCACHED_P50_MS,
+            )
+            for endpoint in ("/api/models", "/api/models/{id}/compare", "/api/resolve")
+        ],
+        *[
+            (
+                f"{mode} /api/resolve p50 < {TARGET_RESOLVE_P50_MS:g} ms",
+                result[("/api/resolve", mode)]["p50"] < TARGET_RESOLVE_P50_MS,
+            )
+            for mode in ("cached", "uncached")
+        ],
         ("no errors", all(r["errors"] == 0 for _, _, r in rows)),
-    ]  # fmt: skip
+    ]
     for label, met in checks:
         print(f"  [{'met' if met else 'NOT MET'}] {label}")
     return any(r["errors"] for _, _, r in rows)

@@ -38,8 +38,9 @@ def recreate_database() -> None:
 
     db = settings.DATABASES["default"]
     connections.close_all()
-    with psycopg.connect(host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname="postgres",
-                         autocommit=True) as admin:  # fmt: skip
+    with psycopg.connect(
+        host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname="postgres", autocommit=True
+    ) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{db["NAME"]}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{db["NAME"]}"')
     call_command("migrate", verbosity=0)

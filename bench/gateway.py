@@ -56,9 +56,11 @@ def body(model: str, stream: bool = False) -> bytes:
 
 # A minimal keep-alive HTTP/1.1 client (Content-Length and chunked bodies), sync and async.
 def _request_bytes(host: str, path: str, payload: bytes) -> bytes:
-    return (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-            f"Authorization: Bearer {GATEWAY_KEY}\r\n"
-            f"Content-Length: {len(payload)}\r\n\r\n").encode() + payload  # fmt: skip
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {GATEWAY_KEY}\r\n"
+        f"Content-Length: {len(payload)}\r\n\r\n"
+    ).encode() + payload
 
 
 def _parse_head(lines: list[bytes]) -> tuple[int, dict]:
@@ -141,14 +143,20 @@ def start_mock(slow_latency: float):
 
 
 def seed(mock_url: str) -> None:
-    provider = Provider.objects.create(slug="bench-upstream", name="Bench upstream", api_base_url=mock_url,
-                                       api_key_env=f"${{secrets:{KEY_ENV}}}", openai_compatible=True)  # fmt: skip
+    provider = Provider.objects.create(
+        slug="bench-upstream",
+        name="Bench upstream",
+        api_base_url=mock_url,
+        api_key_env=f"${{secrets:{KEY_ENV}}}",
+        openai_compatible=True,
+    )
     text = Capability.objects.get(slug="text-generation")
     for slug, pmid in (("bench-chat-model", FAST), ("bench-slow-model", SLOW)):
         model = Model.objects.create(slug=slug, name=slug, input_modalities=["text"], output_modalities=["text"])
         Mapping.objects.create(provider=provider, model=model, provider_model_id=pmid, price_input=1, price_output=2)
-        capability = Capability.objects.create(slug=slug.removesuffix("-model"), name=slug, parent=text,
-                                               member_pattern=f"^{slug}$")  # fmt: skip
+        capability = Capability.objects.create(
+            slug=slug.removesuffix("-model"), name=slug, parent=text, member_pattern=f"^{slug}$"
+        )
         Pool.objects.create(slug=f"{capability.slug}-pool", name=capability.slug, capability=capability)
 
 
@@ -160,12 +168,27 @@ def free_port() -> int:
 
 def start_gateway(app: str, workers: int) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "modelgraph.settings.base", "DJANGO_DEBUG": "0",
-           "LOG_LEVEL": "WARNING", "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11"),
-           KEY_ENV: "sk-bench-upstream-key", "ROUTING_GATEWAY_KEYS": GATEWAY_KEY,
-           "PYTHONWARNINGS": "ignore"}  # fmt: skip
-    command = [sys.executable, "manage.py", "gateway_serve", "--port", str(port), "--workers", str(workers),
-               "--app", app]  # fmt: skip
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "modelgraph.settings.base",
+        "DJANGO_DEBUG": "0",
+        "LOG_LEVEL": "WARNING",
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11"),
+        KEY_ENV: "sk-bench-upstream-key",
+        "ROUTING_GATEWAY_KEYS": GATEWAY_KEY,
+        "PYTHONWARNINGS": "ignore",
+    }
+    command = [
+        sys.executable,
+        "manage.py",
+        "gateway_serve",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--app",
+        app,
+    ]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -243,8 +266,12 @@ def summarise(samples: dict, label: str, target_ms: float | None) -> None:
     row(f"{label} direct p50 / p99", f"{d50:.2f} / {d99:.2f} ms")
     row(f"{label} via gateway p50 / p99", f"{g50:.2f} / {g99:.2f} ms")
     met = None if target_ms is None else g50 - d50 < target_ms
-    row(f"{label} added p50 / p99", f"{g50 - d50:.2f} / {g99 - d99:.2f} ms",
-        f"p50 < {target_ms:g} ms" if target_ms else "", met)  # fmt: skip
+    row(
+        f"{label} added p50 / p99",
+        f"{g50 - d50:.2f} / {g99 - d99:.2f} ms",
+        f"p50 < {target_ms:g} ms" if target_ms else "",
+        met,
+    )
 
 
 def main() -> None:
@@ -261,8 +288,10 @@ def main() -> None:
     recreate_database()
     mock, mock_url = start_mock(args.slow_latency)
     seed(mock_url)
-    print(f"mock upstream at {mock_url}; PostgreSQL {settings.DATABASES['default']['NAME']}; {os.cpu_count()} CPUs; "
-          f"load average {os.getloadavg()[0]:.1f} before starting")  # fmt: skip
+    print(
+        f"mock upstream at {mock_url}; PostgreSQL {settings.DATABASES['default']['NAME']}; {os.cpu_count()} CPUs; "
+        f"load average {os.getloadavg()[0]:.1f} before starting"
+    )
     direct_rps = None
     made = failed = 0
     try:
@@ -276,20 +305,31 @@ def main() -> None:
                 summarise(alternating(mock_url, gateway_url, args.rounds, False), "latency", 3 if targets else None)
                 print(f"2. streaming, time to first token, {args.rounds} alternating rounds")
                 summarise(alternating(mock_url, gateway_url, args.rounds, True), "TTFT", 5 if targets else None)
-                print(f"3. {args.concurrency} concurrent clients, {args.requests} requests, mock latency "
-                      f"{args.slow_latency * 1000:.0f} ms")  # fmt: skip
+                print(
+                    f"3. {args.concurrency} concurrent clients, {args.requests} requests, mock latency "
+                    f"{args.slow_latency * 1000:.0f} ms"
+                )
                 if direct_rps is None:
                     direct_rps, direct_errors, _ = asyncio.run(load(mock_url, SLOW, args.concurrency, args.requests))
-                    row("mock directly (its capacity here)", f"{direct_rps:.1f} req/s, {direct_errors} errors",
-                        f"ideal {args.concurrency / args.slow_latency:.0f} req/s")  # fmt: skip
+                    row(
+                        "mock directly (its capacity here)",
+                        f"{direct_rps:.1f} req/s, {direct_errors} errors",
+                        f"ideal {args.concurrency / args.slow_latency:.0f} req/s",
+                    )
                 rps, errors, latency = asyncio.run(load(gateway_url, "bench-slow", args.concurrency, args.requests))
                 failed += errors
                 row("through the gateway", f"{rps:.1f} req/s, {errors} errors")
                 ratio = rps / direct_rps
-                row("gateway / direct", f"{ratio:.1%}", ">= 80 %, no errors" if targets else "",
-                    (ratio >= 0.8 and errors == 0) if targets else None)  # fmt: skip
-                row("gateway latency under load p50 / p99",
-                    f"{percentile(latency, 50):.1f} / {percentile(latency, 99):.1f} ms")  # fmt: skip
+                row(
+                    "gateway / direct",
+                    f"{ratio:.1%}",
+                    ">= 80 %, no errors" if targets else "",
+                    (ratio >= 0.8 and errors == 0) if targets else None,
+                )
+                row(
+                    "gateway latency under load p50 / p99",
+                    f"{percentile(latency, 50):.1f} / {percentile(latency, 99):.1f} ms",
+                )
                 made += 2 * (args.rounds + 50) + args.requests + 2 * args.concurrency + 1
             finally:
                 gateway.terminate()  # SIGTERM: the workers' shutdown writes the rows still queued
@@ -298,10 +338,15 @@ def main() -> None:
         print(f"\nrequest log: {logged} rows written by the gateways' background writers for {made} requests")
         sample = RequestLog.objects.filter(outcome="success", stream=False).order_by("-pk").first()
         if sample is not None:
-            shown = {"requested": sample.requested, "pool": sample.pool.slug if sample.pool else None,
-                     "route": f"{sample.mapping.model.slug}@{sample.provider.slug}", "attempts": sample.attempts,
-                     "latency_ms": sample.latency_ms, "tokens": [sample.prompt_tokens, sample.completion_tokens],
-                     "cost": str(sample.cost)}  # fmt: skip
+            shown = {
+                "requested": sample.requested,
+                "pool": sample.pool.slug if sample.pool else None,
+                "route": f"{sample.mapping.model.slug}@{sample.provider.slug}",
+                "attempts": sample.attempts,
+                "latency_ms": sample.latency_ms,
+                "tokens": [sample.prompt_tokens, sample.completion_tokens],
+                "cost": str(sample.cost),
+            }
             print("a row:", json.dumps(shown))
     finally:
         mock.terminate()

@@ -44,10 +44,16 @@ def prepare(models: int, hours: int) -> dict[str, str]:
     mappings = list(Mapping.objects.filter(model__in=served))
     started = time.perf_counter()
     seed_telemetry(mappings, hours=hours)
-    print(f"telemetry: {hours} hours for {len(mappings)} offers of {len(served)} models "
-          f"seeded in {time.perf_counter() - started:.1f} s")  # fmt: skip
-    runs = [("openai", Tier.PROVIDER_API), ("anthropic", Tier.PROVIDER_API), ("deprecations", Tier.DEPRECATIONS),
-            ("huggingface", Tier.HUGGING_FACE)]  # fmt: skip
+    print(
+        f"telemetry: {hours} hours for {len(mappings)} offers of {len(served)} models "
+        f"seeded in {time.perf_counter() - started:.1f} s"
+    )
+    runs = [
+        ("openai", Tier.PROVIDER_API),
+        ("anthropic", Tier.PROVIDER_API),
+        ("deprecations", Tier.DEPRECATIONS),
+        ("huggingface", Tier.HUGGING_FACE),
+    ]
     for i, (source, tier) in enumerate(runs):
         status = RunStatus.FAILED if source == "anthropic" else RunStatus.SUCCESS
         IngestionRun.objects.create(source=source, tier=tier, status=status, models_added=i, models_updated=3 * i)
@@ -55,8 +61,10 @@ def prepare(models: int, hours: int) -> dict[str, str]:
     busiest = Mapping.objects.filter(model=top).values_list("provider__slug", flat=True).first()
     offer = Mapping.objects.filter(model=top, provider__slug=busiest).first()
     alias = Alias.objects.filter(model=top).values_list("alias", flat=True).first()
-    print(f"pages of {top.slug} ({top.mappings.count()} offers), provider {busiest}, "
-          f"{Model.objects.count()} models in all")  # fmt: skip
+    print(
+        f"pages of {top.slug} ({top.mappings.count()} offers), provider {busiest}, "
+        f"{Model.objects.count()} models in all"
+    )
     return {
         "home": "/",
         "search (JSON, as you type)": "/search?q=llama&format=json",
@@ -111,11 +119,18 @@ def measure(pages: dict[str, str], runs: int) -> list[dict]:
             assert response.status_code in (200, 301, 404), (url, response.status_code)
             cold = _timings(client, url, runs)
         warm = _timings(client, url, runs)
-        rows.append({
-            "label": label, "status": response.status_code, "queries": queries.count, "bytes": len(response.content),
-            "p50": percentile(cold, 50), "p99": percentile(cold, 99),
-            "warm_p50": percentile(warm, 50), "warm_p99": percentile(warm, 99),
-        })  # fmt: skip
+        rows.append(
+            {
+                "label": label,
+                "status": response.status_code,
+                "queries": queries.count,
+                "bytes": len(response.content),
+                "p50": percentile(cold, 50),
+                "p99": percentile(cold, 99),
+                "warm_p50": percentile(warm, 50),
+                "warm_p99": percentile(warm, 99),
+            }
+        )
     return rows
 
 

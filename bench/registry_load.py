@@ -26,10 +26,17 @@ from registry.loading import registry_load  # noqa: E402
 from registry.validation import YAML_SUFFIXES, validate_registry  # noqa: E402
 
 CATALOG_TABLES = [
-    "catalog_mapping", "catalog_alias", "catalog_model", "catalog_family", "catalog_provider",
-    "catalog_historicalmapping", "catalog_historicalalias", "catalog_historicalmodel",
-    "catalog_historicalfamily", "catalog_historicalprovider",
-]  # fmt: skip
+    "catalog_mapping",
+    "catalog_alias",
+    "catalog_model",
+    "catalog_family",
+    "catalog_provider",
+    "catalog_historicalmapping",
+    "catalog_historicalalias",
+    "catalog_historicalmodel",
+    "catalog_historicalfamily",
+    "catalog_historicalprovider",
+]
 
 
 def empty_catalogue() -> None:

@@ -63,11 +63,17 @@ def churn(catalogue: Catalogue, hour: int) -> dict:
 
 
 def serve(connection, options: dict) -> None:
-    catalogue = Catalogue(replicas=options["replicas"], extra_endpoints=options["extra_endpoints"],
-                          modern=options["modern"])  # fmt: skip
+    catalogue = Catalogue(
+        replicas=options["replicas"], extra_endpoints=options["extra_endpoints"], modern=options["modern"]
+    )
     with ReplayServer(catalogue, latency=options["latency"]) as server:
-        connection.send({"url": server.url, "models": len(catalogue.models),
-                         "endpoints": sum(len(e) for e in catalogue.endpoints.values())})  # fmt: skip
+        connection.send(
+            {
+                "url": server.url,
+                "models": len(catalogue.models),
+                "endpoints": sum(len(e) for e in catalogue.endpoints.values()),
+            }
+        )
         while True:
             command, argument = connection.recv()
             if command == "churn":
@@ -206,8 +212,10 @@ def main() -> None:
     from snapshots.services import snapshot_sync
 
     shape = "2026 (11 volatile figures)" if options["modern"] else "2025 (uptime_last_30m)"
-    print(f"catalogue: {replay['models']} models, {replay['endpoints']} endpoints, endpoint shape {shape}, "
-          f"{options['latency'] * 1000:.0f} ms per request, concurrency {options['concurrency']}")  # fmt: skip
+    print(
+        f"catalogue: {replay['models']} models, {replay['endpoints']} endpoints, endpoint shape {shape}, "
+        f"{options['latency'] * 1000:.0f} ms per request, concurrency {options['concurrency']}"
+    )
     walls, growths, raw, single3, single19 = [], [], [], [], []
     Batch.objects.exists()  # connect before measuring the idle process
     for hour in range(options["hours"]):
@@ -217,8 +225,9 @@ def main() -> None:
         reset_peak_rss()
         idle = rss_kib("VmRSS")
         started = time.perf_counter()
-        batch = snapshot_sync(base_url=replay["url"], now=HOUR0 + dt.timedelta(hours=hour),
-                              concurrency=options["concurrency"])  # fmt: skip
+        batch = snapshot_sync(
+            base_url=replay["url"], now=HOUR0 + dt.timedelta(hours=hour), concurrency=options["concurrency"]
+        )
         walls.append(time.perf_counter() - started)
         growths.append((rss_kib("VmHWM") - idle) / 1024)
         assert batch.complete, batch.validation
@@ -228,9 +237,11 @@ def main() -> None:
         single3.append(sizes[1])
         single19.append(sizes[2])
         stats = batch.stats
-        print(f"hour {hour:2d}: {walls[-1]:5.1f} s, +{growths[-1]:5.1f} MB peak RSS, {stats['responses']} responses, "
-              f"{sizes[0] / 1e6:.1f} MB received, stored {stats['new_blob_bytes'] + stats['manifest_bytes']:,} B "
-              f"({stats['new_blobs']} new blobs), events {sum(stats['events'].values())}")  # fmt: skip
+        print(
+            f"hour {hour:2d}: {walls[-1]:5.1f} s, +{growths[-1]:5.1f} MB peak RSS, {stats['responses']} responses, "
+            f"{sizes[0] / 1e6:.1f} MB received, stored {stats['new_blob_bytes'] + stats['manifest_bytes']:,} B "
+            f"({stats['new_blobs']} new blobs), events {sum(stats['events'].values())}"
+        )
     parent.send(("stop", None))
     parent.recv()
 

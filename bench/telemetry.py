@@ -55,7 +55,7 @@ def seed_catalogue(providers: int = PROVIDERS) -> tuple[Model, list[Mapping]]:
                 provider_model_id="bench-model",
                 price_input=round(0.1 + 0.05 * i, 2),
                 price_output=round(0.3 + 0.15 * i, 2),
-            )  # fmt: skip
+            )
         )
     return model, mappings
 
@@ -76,8 +76,18 @@ def seed_probes(mappings: list[Mapping], days: int = DAYS) -> tuple[int, int]:
                 failure_rate, at = rng.uniform(0.0, 0.03), start
                 while at < end:
                     ok = rng.random() >= failure_rate
-                    copy.write_row((m.provider_id, m.pk, at, "success" if ok else "failure", 200 if ok else 503,
-                                    rng.uniform(30, 300), "" if ok else "server_error", ""))  # fmt: skip
+                    copy.write_row(
+                        (
+                            m.provider_id,
+                            m.pk,
+                            at,
+                            "success" if ok else "failure",
+                            200 if ok else 503,
+                            rng.uniform(30, 300),
+                            "" if ok else "server_error",
+                            "",
+                        )
+                    )
                     at += HEALTH_EVERY
                     health_rows += 1
         with raw.copy(
@@ -90,8 +100,22 @@ def seed_probes(mappings: list[Mapping], days: int = DAYS) -> tuple[int, int]:
                     ttft = median_ttft * rng.lognormvariate(0, 0.4)
                     total = ttft + 16 / rng.uniform(30, 200) * 1000
                     ok = rng.random() >= 0.01
-                    copy.write_row((m.provider_id, m.pk, at, "success" if ok else "failure", 200, ttft, total, 16,
-                                    True, 16 / ((total - ttft) / 1000), "" if ok else "timeout", ""))  # fmt: skip
+                    copy.write_row(
+                        (
+                            m.provider_id,
+                            m.pk,
+                            at,
+                            "success" if ok else "failure",
+                            200,
+                            ttft,
+                            total,
+                            16,
+                            True,
+                            16 / ((total - ttft) / 1000),
+                            "" if ok else "timeout",
+                            "",
+                        )
+                    )
                     at += LATENCY_EVERY
                     latency_rows += 1
     with connection.cursor() as cursor:
@@ -137,9 +161,12 @@ def time_probe_round(latency: float, count: int, rounds_count: int) -> dict:
         model = Model.objects.create(slug="probe-model", name="Probe model")
         for i in range(count):
             provider = Provider.objects.create(
-                slug=f"probe-{i:03d}", name=f"Probe {i:03d}", api_base_url=url, api_key_env="BENCH_FAKE_API_KEY",
+                slug=f"probe-{i:03d}",
+                name=f"Probe {i:03d}",
+                api_base_url=url,
+                api_key_env="BENCH_FAKE_API_KEY",
                 openai_compatible=True,
-            )  # fmt: skip
+            )
             Mapping.objects.create(provider=provider, model=model, provider_model_id=f"probe-{i:03d}")
         concurrency = setting("TELEMETRY_PROBE_CONCURRENCY")
         rounds = []
@@ -152,11 +179,16 @@ def time_probe_round(latency: float, count: int, rounds_count: int) -> dict:
             assert summary.outcomes == {"success": count}, summary.outcomes
         ttft = sorted(r.ttft_ms for r in summary.results)
         return {
-            "concurrency": concurrency, "ideal": latency * math.ceil(count / concurrency),
-            "wall": statistics.median(w for w, _ in rounds), "probe": statistics.median(p for _, p in rounds),
-            "best": min(w for w, _ in rounds), "worst": max(w for w, _ in rounds),
-            "ttft_p50": percentile(ttft, 50), "ttft_max": ttft[-1], "cpu": statistics.median(cpu),
-        }  # fmt: skip
+            "concurrency": concurrency,
+            "ideal": latency * math.ceil(count / concurrency),
+            "wall": statistics.median(w for w, _ in rounds),
+            "probe": statistics.median(p for _, p in rounds),
+            "best": min(w for w, _ in rounds),
+            "worst": max(w for w, _ in rounds),
+            "ttft_p50": percentile(ttft, 50),
+            "ttft_max": ttft[-1],
+            "cpu": statistics.median(cpu),
+        }
     finally:
         process.terminate()
         process.join(5)
@@ -174,14 +206,18 @@ def main() -> None:
     args = parser.parse_args()
     recreate_database()
     version, name = connection.cursor().connection.info.server_version, settings.DATABASES["default"]["NAME"]
-    print(f"PostgreSQL {version} at {name}; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
-          "(other work on the machine slows every figure)")  # fmt: skip
+    print(
+        f"PostgreSQL {version} at {name}; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
+        "(other work on the machine slows every figure)"
+    )
 
     model, mappings = seed_catalogue(args.providers)
     started = time.perf_counter()
     health_rows, latency_rows = seed_probes(mappings, args.days)
-    print(f"seeded {health_rows:,} health checks and {latency_rows:,} latency samples "
-          f"({args.providers} providers, {args.days} days) in {time.perf_counter() - started:.1f} s")  # fmt: skip
+    print(
+        f"seeded {health_rows:,} health checks and {latency_rows:,} latency samples "
+        f"({args.providers} providers, {args.days} days) in {time.perf_counter() - started:.1f} s"
+    )
     started = time.perf_counter()
     now = timezone.now()
     start, end = now - timedelta(days=args.days, hours=1), floor_hour(now) + timedelta(hours=1)
@@ -192,19 +228,27 @@ def main() -> None:
     ranking = provider_rank_for_model(model)
     print(f"ranking {len(ranking['providers'])} providers, uncached, {args.runs} runs:")
     print(f"  selector  p50 {statistics.median(selector):6.1f} ms  p90 {percentile(selector, 90):6.1f} ms")
-    print(f"  endpoint  p50 {statistics.median(endpoint):6.1f} ms  p90 {percentile(endpoint, 90):6.1f} ms "
-          "(GET /api/telemetry/ranked/{id}, response cache off)")  # fmt: skip
+    print(
+        f"  endpoint  p50 {statistics.median(endpoint):6.1f} ms  p90 {percentile(endpoint, 90):6.1f} ms "
+        "(GET /api/telemetry/ranked/{id}, response cache off)"
+    )
 
     Mapping.objects.filter(model=model).update(status="retired")  # only the fake provider's offers are probed next
     probe = time_probe_round(args.latency, args.mappings, args.rounds)
     ratio = probe["wall"] / probe["ideal"]
-    print(f"latency probe round: {args.mappings} mappings, {args.latency * 1000:.0f} ms injected latency, "
-          f"concurrency {probe['concurrency']}, {args.rounds} rounds, all successes:")  # fmt: skip
-    print(f"  wall median {probe['wall']:.2f} s (best {probe['best']:.2f}, worst {probe['worst']:.2f}; probing "
-          f"{probe['probe']:.2f} s, the rest is recording and roll-up)  ideal {probe['ideal']:.2f} s = "
-          f"{args.latency:.1f} s x ceil({args.mappings}/{probe['concurrency']})  ratio {ratio:.2f}x")  # fmt: skip
-    print(f"  measured TTFT p50 {probe['ttft_p50']:.0f} ms, max {probe['ttft_max']:.0f} ms "
-          f"(injected {args.latency * 1000:.0f} ms); this process's CPU per round {probe['cpu']:.2f} s")  # fmt: skip
+    print(
+        f"latency probe round: {args.mappings} mappings, {args.latency * 1000:.0f} ms injected latency, "
+        f"concurrency {probe['concurrency']}, {args.rounds} rounds, all successes:"
+    )
+    print(
+        f"  wall median {probe['wall']:.2f} s (best {probe['best']:.2f}, worst {probe['worst']:.2f}; probing "
+        f"{probe['probe']:.2f} s, the rest is recording and roll-up)  ideal {probe['ideal']:.2f} s = "
+        f"{args.latency:.1f} s x ceil({args.mappings}/{probe['concurrency']})  ratio {ratio:.2f}x"
+    )
+    print(
+        f"  measured TTFT p50 {probe['ttft_p50']:.0f} ms, max {probe['ttft_max']:.0f} ms "
+        f"(injected {args.latency * 1000:.0f} ms); this process's CPU per round {probe['cpu']:.2f} s"
+    )
 
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     p50 = statistics.median(endpoint)

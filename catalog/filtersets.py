@@ -114,10 +114,13 @@ class ModelFilterSet(django_filters.FilterSet):
     min_context = documented(
         {"type": "integer", "minimum": 0, "maximum": MAX_INT},
         IntegerFilter(
-            field_name="context_window", lookup_expr="gte", min_value=0, max_value=MAX_INT,
+            field_name="context_window",
+            lookup_expr="gte",
+            min_value=0,
+            max_value=MAX_INT,
             help_text="Smallest acceptable context window, in tokens.",
         ),
-    )  # fmt: skip
+    )
     max_price_input = documented(
         PRICE_SCHEMA,
         PriceFilter(

@@ -31,16 +31,42 @@ def _count_subquery(queryset: models.QuerySet, group: str, counted: str) -> Coal
 
 
 LIST_COLUMNS = (
-    "slug", "name", "status", "release_date", "context_window", "max_output", "input_modalities", "output_modalities",
-    "capabilities", "open_weights", "in_registry", "creator", "creator__slug", "creator__name", "family",
-    "family__slug", "family__name",
-)  # fmt: skip
+    "slug",
+    "name",
+    "status",
+    "release_date",
+    "context_window",
+    "max_output",
+    "input_modalities",
+    "output_modalities",
+    "capabilities",
+    "open_weights",
+    "in_registry",
+    "creator",
+    "creator__slug",
+    "creator__name",
+    "family",
+    "family__slug",
+    "family__name",
+)
 PROVIDER_COLUMNS = ("slug", "name", "kind", "website", "docs_url", "api_base_url", "openai_compatible", "in_registry")
 MAPPING_COLUMNS = (
-    "provider", "provider__slug", "provider__name", "model", "provider_model_id", "price_input", "price_output",
-    "price_cached_input", "price_cache_write", "context_window", "max_output", "quantization", "delivery_modes",
-    "status", "in_registry",
-)  # fmt: skip
+    "provider",
+    "provider__slug",
+    "provider__name",
+    "model",
+    "provider_model_id",
+    "price_input",
+    "price_output",
+    "price_cached_input",
+    "price_cache_write",
+    "context_window",
+    "max_output",
+    "quantization",
+    "delivery_modes",
+    "status",
+    "in_registry",
+)
 
 
 class ProviderQuerySet(models.QuerySet):

@@ -139,9 +139,13 @@ def model_resolve_name(name: str) -> Resolution:
     if candidates and candidates[0].confidence >= settings.RESOLVE_FUZZY_THRESHOLD:
         best = candidates[0]
         return Resolution(
-            query=name, model=best.model, match=FUZZY, confidence=best.confidence, matched=best.matched,
+            query=name,
+            model=best.model,
+            match=FUZZY,
+            confidence=best.confidence,
+            matched=best.matched,
             candidates=candidates[1:],
-        )  # fmt: skip
+        )
     return Resolution(query=name, model=None, candidates=candidates)
 
 

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet
 
 from catalog.models import Alias, Mapping, Model, Provider
-from catalog.querysets import MAPPING_COLUMNS
+from catalog.pricing import blended_price  # noqa: F401 (re-exported for the catalogue's API callers)
+from catalog.ranking import OfferRank, model_offer_ranking
 from catalog.resolution import model_lookup_exact
-
-# Blended price per million tokens: a typical chat workload reads three tokens for every one it writes.
-BLEND_INPUT, BLEND_OUTPUT = 3, 1
 
 
 @functools.cache
@@ -45,10 +42,26 @@ def model_list(*, filters=None) -> QuerySet[Model]:
 
 
 LIST_ROW_FIELDS = (
-    "pk", "slug", "name", "status", "release_date", "context_window", "max_output", "input_modalities",
-    "output_modalities", "capabilities", "open_weights", "in_registry", "creator__slug", "creator__name",
-    "family__slug", "family__name", "providers_count", "min_price_input", "min_price_output",
-)  # fmt: skip
+    "pk",
+    "slug",
+    "name",
+    "status",
+    "release_date",
+    "context_window",
+    "max_output",
+    "input_modalities",
+    "output_modalities",
+    "capabilities",
+    "open_weights",
+    "in_registry",
+    "creator__slug",
+    "creator__name",
+    "family__slug",
+    "family__name",
+    "providers_count",
+    "min_price_input",
+    "min_price_output",
+)
 
 
 class ModelRows:
@@ -127,57 +140,9 @@ def model_providers(model_pk: int) -> QuerySet[Mapping]:
     return _template("offers").filter(model_id=model_pk)
 
 
-def compare_telemetry(mapping_ids: list[int]) -> dict[int, dict]:
-    """Telemetry per mapping id: {"uptime", "median_ttft_ms", "median_total_ms", "score", "provisional", "samples"}
-    over the last 7 days, from the hourly roll-ups; `model_compare` ranks by it."""
-    from telemetry.selectors import compare_telemetry as telemetry_for_mappings  # telemetry depends on catalog
-
-    return telemetry_for_mappings(mapping_ids)
-
-
-TELEMETRY_FIELDS = ("uptime", "median_ttft_ms", "median_total_ms", "score")
-
-
-def blended_price(price_input: Decimal | None, price_output: Decimal | None) -> Decimal | None:
-    """Per million tokens, input weighted 3:1 over output (a typical chat workload); Decimal or float in and out."""
-    if price_input is None or price_output is None:
-        return None
-    return (price_input * BLEND_INPUT + price_output * BLEND_OUTPUT) / (BLEND_INPUT + BLEND_OUTPUT)
-
-
-def model_compare(model_pk: int) -> list[dict]:
-    """The offers of a model side by side, best first: by telemetry score when known, else blended price.
-
-    Marks `cheapest` (lowest blended price) and `fastest` (lowest median time to first token) on one row each.
-    """
-    mappings = list(Mapping.objects.filter(model_id=model_pk).select_related("provider").only(*MAPPING_COLUMNS))
-    telemetry = compare_telemetry([m.pk for m in mappings])
-    rows = []
-    for mapping in mappings:
-        measured = telemetry.get(mapping.pk, {})
-        rows.append(
-            {
-                "mapping": mapping,
-                "provider": mapping.provider,
-                "blended_price": blended_price(mapping.price_input, mapping.price_output),
-                **{name: measured.get(name) for name in TELEMETRY_FIELDS},
-                "cheapest": False,
-                "fastest": False,
-            }
-        )
-
-    def best_first(row):
-        score, price = row["score"], row["blended_price"]
-        return (score is None, -(score or 0), price is None, price or 0, row["provider"].slug, row["mapping"].pk)
-
-    rows.sort(key=best_first)
-    priced = [row for row in rows if row["blended_price"] is not None]
-    if priced:
-        min(priced, key=lambda r: (r["blended_price"], rows.index(r)))["cheapest"] = True
-    timed = [row for row in rows if row["median_ttft_ms"] is not None]
-    if timed:
-        min(timed, key=lambda r: (r["median_ttft_ms"], rows.index(r)))["fastest"] = True
-    return rows
+def model_compare(model_pk: int) -> list[OfferRank]:
+    """The offers of a model side by side, best first, with `cheapest` and `fastest` marked: `catalog.ranking`."""
+    return model_offer_ranking(model_pk)
 
 
 def provider_list() -> QuerySet[Provider]:

@@ -74,8 +74,12 @@ def name_variants(name: str) -> list[tuple[str, float]]:
     """
     lowered, base, undated, lossy = _stripped(name)
     variants: dict[str, float] = {}
-    for value, confidence in ((lowered, NORMALISED_CONFIDENCE), (base, NORMALISED_CONFIDENCE),
-                              (undated, NORMALISED_CONFIDENCE), (lossy, LOSSY_CONFIDENCE)):  # fmt: skip
+    for value, confidence in (
+        (lowered, NORMALISED_CONFIDENCE),
+        (base, NORMALISED_CONFIDENCE),
+        (undated, NORMALISED_CONFIDENCE),
+        (lossy, LOSSY_CONFIDENCE),
+    ):
         for spelling in _spellings(_tidy(value)):
             if spelling:
                 variants.setdefault(spelling, confidence)

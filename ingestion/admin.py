@@ -14,8 +14,17 @@ from ingestion.services import ingestion_queue_run
 
 @admin.register(IngestionRun)
 class IngestionRunAdmin(admin.ModelAdmin):
-    list_display = ("source", "tier", "status", "started_at", "finished_at", "models_added", "models_updated",
-                    "aliases_added", "short_error")  # fmt: skip
+    list_display = (
+        "source",
+        "tier",
+        "status",
+        "started_at",
+        "finished_at",
+        "models_added",
+        "models_updated",
+        "aliases_added",
+        "short_error",
+    )
     list_filter = ("status", "source", "tier")
     date_hierarchy = "started_at"
     search_fields = ("source", "error_message")

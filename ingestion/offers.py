@@ -15,8 +15,15 @@ from catalog.signals import catalogue_changed
 from ingestion.matching import ModelIndex
 from ingestion.models import IngestionRun
 
-OFFER_FIELDS = ("price_input", "price_output", "price_cached_input", "price_cache_write", "context_window",
-                "max_output", "quantization")  # fmt: skip
+OFFER_FIELDS = (
+    "price_input",
+    "price_output",
+    "price_cached_input",
+    "price_cache_write",
+    "context_window",
+    "max_output",
+    "quantization",
+)
 
 
 class ProviderIndex:
@@ -55,26 +62,37 @@ def ingestion_apply_offers(*, run: IngestionRun, offers: list[dict]) -> Counter:
         if model_id is None:
             counts["unmatched"] += 1
             continue
-        provider_id = providers.get_or_create(offer.get("provider_slug") or "", offer.get("provider_name") or "",
-                                              run.source)  # fmt: skip
+        provider_id = providers.get_or_create(
+            offer.get("provider_slug") or "", offer.get("provider_name") or "", run.source
+        )
         # OpenRouter's v1 endpoints rarely name the provider's own id: its model id plus the endpoint tag stands in.
         tag = offer.get("tag") or ""
         provider_model_id = offer.get("provider_model_id") or (
-            offer["openrouter_model_id"] if tag in ("", offer.get("provider_slug")) else
-            f"{offer['openrouter_model_id']}@{tag}"
-        )  # fmt: skip
+            offer["openrouter_model_id"]
+            if tag in ("", offer.get("provider_slug"))
+            else f"{offer['openrouter_model_id']}@{tag}"
+        )
         values = {field: offer.get(field) for field in OFFER_FIELDS}
         values["quantization"] = values["quantization"] or ""
         wanted[(provider_id, provider_model_id)] = {"model_id": model_id, **values}
-    existing = {(m.provider_id, m.provider_model_id): m for m in Mapping.objects.filter(
-        provider_id__in={p for p, _ in wanted})}  # fmt: skip
+    existing = {
+        (m.provider_id, m.provider_model_id): m for m in Mapping.objects.filter(provider_id__in={p for p, _ in wanted})
+    }
     now = timezone.now()
     to_create, to_update = [], []
     for (provider_id, provider_model_id), values in wanted.items():
         current = existing.get((provider_id, provider_model_id))
         if current is None:
-            to_create.append(Mapping(provider_id=provider_id, provider_model_id=provider_model_id, in_registry=False,
-                                     source=run.source, source_updated_at=now, **values))  # fmt: skip
+            to_create.append(
+                Mapping(
+                    provider_id=provider_id,
+                    provider_model_id=provider_model_id,
+                    in_registry=False,
+                    source=run.source,
+                    source_updated_at=now,
+                    **values,
+                )
+            )
         elif current.source == "registry":
             counts["registry_kept"] += 1  # manual curation outranks the aggregator
         elif any(getattr(current, f) != v for f, v in values.items()):
@@ -83,14 +101,14 @@ def ingestion_apply_offers(*, run: IngestionRun, offers: list[dict]) -> Counter:
             current.source, current.source_updated_at = run.source, now
             to_update.append(current)
     Mapping.objects.bulk_create(to_create, batch_size=1000)
-    Mapping.objects.bulk_update(to_update, [*OFFER_FIELDS, "model_id", "source", "source_updated_at"],
-                                batch_size=1000)  # fmt: skip
+    Mapping.objects.bulk_update(to_update, [*OFFER_FIELDS, "model_id", "source", "source_updated_at"], batch_size=1000)
     counts["offers_added"], counts["offers_updated"] = len(to_create), len(to_update)
     bulk.copy_to_history(Mapping, [m.pk for m in to_create], "+", f"ingestion: {run.source}")
     bulk.copy_to_history(Mapping, [m.pk for m in to_update], "~", f"ingestion: {run.source}")
     touched = {m.model_id for m in (*to_create, *to_update)}
     if touched:
         provider_ids = {m.provider_id for m in (*to_create, *to_update)}
-        transaction.on_commit(lambda: catalogue_changed.send(sender=IngestionRun, model_ids=touched,
-                                                             provider_ids=provider_ids))  # fmt: skip
+        transaction.on_commit(
+            lambda: catalogue_changed.send(sender=IngestionRun, model_ids=touched, provider_ids=provider_ids)
+        )
     return counts

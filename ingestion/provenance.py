@@ -116,9 +116,10 @@ def model_pin_admin_edits(*, model: Model, fields, reason: str, user=None) -> li
     pinned = [f for f in fields if f in RESOLVED_FIELDS]
     for field in pinned:
         FieldPin.objects.update_or_create(
-            model=model, field=field,
+            model=model,
+            field=field,
             defaults={"value": _registry_terms(model, field), "reason": reason or "edited in admin", "pinned_by": user},
-        )  # fmt: skip
+        )
     if pinned:
         model_refresh_shown_values(model_ids=[model.pk], reason=reason or "edited in admin", user=user)
     return pinned

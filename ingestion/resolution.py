@@ -15,18 +15,47 @@ PIN, REGISTRY = "pin", "registry"
 
 # The model fields that sources may state; everything else on a Model row is the registry's alone.
 RESOLVED_FIELDS = (
-    "name", "description", "release_date", "status", "deprecation_date", "sunset_date", "successor",
-    "context_window", "max_output", "input_modalities", "output_modalities", "capabilities", "open_weights",
-    "parameters_total", "parameters_active", "license", "knowledge_cutoff", "canonical_url",
-)  # fmt: skip
+    "name",
+    "description",
+    "release_date",
+    "status",
+    "deprecation_date",
+    "sunset_date",
+    "successor",
+    "context_window",
+    "max_output",
+    "input_modalities",
+    "output_modalities",
+    "capabilities",
+    "open_weights",
+    "parameters_total",
+    "parameters_active",
+    "license",
+    "knowledge_cutoff",
+    "canonical_url",
+)
 OPEN_WEIGHT_FIELDS = frozenset({"open_weights", "parameters_total", "parameters_active", "license", "canonical_url"})
 DATE_FIELDS = frozenset({"release_date", "deprecation_date", "sunset_date"})
 DEFAULTS = {
-    "name": "", "description": "", "release_date": None, "status": "active", "deprecation_date": None,
-    "sunset_date": None, "successor": None, "context_window": None, "max_output": None, "input_modalities": [],
-    "output_modalities": [], "capabilities": [], "open_weights": False, "parameters_total": None,
-    "parameters_active": None, "license": "", "knowledge_cutoff": "", "canonical_url": "",
-}  # fmt: skip
+    "name": "",
+    "description": "",
+    "release_date": None,
+    "status": "active",
+    "deprecation_date": None,
+    "sunset_date": None,
+    "successor": None,
+    "context_window": None,
+    "max_output": None,
+    "input_modalities": [],
+    "output_modalities": [],
+    "capabilities": [],
+    "open_weights": False,
+    "parameters_total": None,
+    "parameters_active": None,
+    "license": "",
+    "knowledge_cutoff": "",
+    "canonical_url": "",
+}
 
 _TIER_RANK = {Tier.PROVIDER_API: 2, Tier.DEPRECATIONS: 3, Tier.HUGGING_FACE: 4}
 _OPEN_WEIGHT_TIER_RANK = {Tier.HUGGING_FACE: 2, Tier.PROVIDER_API: 3, Tier.DEPRECATIONS: 4}
@@ -79,9 +108,12 @@ def resolve_fields(
     values, provenance = {}, {}
     for field in RESOLVED_FIELDS:
         ranked = candidates_for(
-            field, pins=pins, registry_values=registry_values, observations=observations.get(field, []),
+            field,
+            pins=pins,
+            registry_values=registry_values,
+            observations=observations.get(field, []),
             creator=creator,
-        )  # fmt: skip
+        )
         if ranked:
             winner = ranked[0]
             values[field] = winner.value

@@ -58,15 +58,20 @@ def model_field_provenance(model) -> list[dict]:
     rows = []
     for field in RESOLVED_FIELDS:
         ranked = candidates_for(
-            field, pins=pins, registry_values=model.registry_values, observations=observations.get(field, []),
+            field,
+            pins=pins,
+            registry_values=model.registry_values,
+            observations=observations.get(field, []),
             creator=creator,
-        )  # fmt: skip
+        )
         winner = ranked[0] if ranked else None
-        rows.append({
-            "field": field,
-            "value": winner.value if winner else DEFAULTS[field],
-            "source": winner.source if winner else None,
-            "at": winner.observed_at if winner else None,
-            "others": ranked[1:],
-        })  # fmt: skip
+        rows.append(
+            {
+                "field": field,
+                "value": winner.value if winner else DEFAULTS[field],
+                "source": winner.source if winner else None,
+                "at": winner.observed_at if winner else None,
+                "others": ranked[1:],
+            }
+        )
     return rows

@@ -103,8 +103,14 @@ def ingestion_queue_run(*, source: str) -> IngestionRun:
     return run
 
 
-def ingestion_run_source(*, source: str, run: IngestionRun | None = None, base_url: str | None = None,
-                         client: httpx.Client | None = None, progress=None) -> IngestionRun:  # fmt: skip
+def ingestion_run_source(
+    *,
+    source: str,
+    run: IngestionRun | None = None,
+    base_url: str | None = None,
+    client: httpx.Client | None = None,
+    progress=None,
+) -> IngestionRun:
     """Run one source end to end. Never raises for a source failure: the run records it."""
     run = run or ingestion_start_run(source=source)
     if run.status != RunStatus.RUNNING:
@@ -133,8 +139,9 @@ def ingestion_run_source(*, source: str, run: IngestionRun | None = None, base_u
     if error is not None and error.kind == SourceErrorKind.NOT_CONFIGURED:
         refused = key_reference_error(env_name or "")
         message = f"not configured: {refused}" if refused else f"not configured: no key in ${env_name}"
-        return _finish(run, RunStatus.SKIPPED, message=message,
-                       details={"reason": "not configured", "key_env": env_name})  # fmt: skip
+        return _finish(
+            run, RunStatus.SKIPPED, message=message, details={"reason": "not configured", "key_env": env_name}
+        )
     try:
         counts: dict[str, Any] = (
             ingestion_apply_observations(run=run, observations=observations) if observations else {}
@@ -156,8 +163,9 @@ def _run_offers(run: IngestionRun, adapter) -> IngestionRun:
     try:
         offers = adapter.fetch_offers()
         if not offers:
-            return _finish(run, RunStatus.SKIPPED, message="no complete snapshot batch yet",
-                           details={"reason": "no data"})  # fmt: skip
+            return _finish(
+                run, RunStatus.SKIPPED, message="no complete snapshot batch yet", details={"reason": "no data"}
+            )
         counts = ingestion_apply_offers(run=run, offers=offers)
     except Exception as exc:
         log.exception("applying %s offers failed", run.source)
@@ -241,8 +249,12 @@ def ingestion_apply_observations(*, run: IngestionRun, observations: list) -> di
     updated = model_refresh_shown_values(model_ids=touched, reason=f"ingestion: {run.source}")
     counts["models_added"] = len(created)
     counts["models_updated"] = len(updated - created_ids)
-    counts["details"] = {"matched": len(touched) - len(created), "unmatched": unmatched[:50],
-                         "unmatched_count": len(unmatched), "needs_review": created[:50]}  # fmt: skip
+    counts["details"] = {
+        "matched": len(touched) - len(created),
+        "unmatched": unmatched[:50],
+        "unmatched_count": len(unmatched),
+        "needs_review": created[:50],
+    }
     if new_aliases or offers or created:
         ids = touched
         transaction.on_commit(lambda: catalogue_changed.send(sender=IngestionRun, model_ids=ids, provider_ids=set()))
@@ -312,8 +324,18 @@ def _store_observations(run: IngestionRun, observed: dict) -> None:
     for (model_id, field_name), (value, external_id) in observed.items():
         current = existing.get((model_id, field_name))
         if current is None:
-            to_create.append(Observation(model_id=model_id, source=run.source, tier=run.tier, field=field_name,
-                                         value=value, external_id=external_id, observed_at=now, run=run))  # fmt: skip
+            to_create.append(
+                Observation(
+                    model_id=model_id,
+                    source=run.source,
+                    tier=run.tier,
+                    field=field_name,
+                    value=value,
+                    external_id=external_id,
+                    observed_at=now,
+                    run=run,
+                )
+            )
         elif current.value != value:
             current.value, current.external_id, current.observed_at, current.run = value, external_id, now, run
             to_update.append(current)

@@ -18,8 +18,11 @@ class ApiKeyAdmin(admin.ModelAdmin):
         if change:
             return super().save_model(request, obj, form, change)
         raw = api_key_issue(key=obj, user=request.user)
-        self.message_user(request, f"Key for {obj.name}: {raw} — copy it now, it is not stored and will not be "
-                          "shown again.", messages.WARNING)  # fmt: skip
+        self.message_user(
+            request,
+            f"Key for {obj.name}: {raw} — copy it now, it is not stored and will not be shown again.",
+            messages.WARNING,
+        )
 
     @admin.action(description="Revoke selected keys")
     def revoke(self, request, queryset):

@@ -36,6 +36,10 @@ def check_base_url_changes(report: ValidationReport) -> None:
         if new_url == base_url or not (key_reference or new_reference):
             continue
         line = file.line_of("api_base_url") or file.line_of("slug")
-        report.add(file, line, f"api_base_url: provider {slug!r} has a key reference, so its API base URL changes "
-                               f"only in the admin with a reason ({base_url or '(none)'!r} → {new_url or '(none)'!r}); "
-                               "change it there first, then load")  # fmt: skip
+        report.add(
+            file,
+            line,
+            f"api_base_url: provider {slug!r} has a key reference, so its API base URL changes "
+            f"only in the admin with a reason ({base_url or '(none)'!r} → {new_url or '(none)'!r}); "
+            "change it there first, then load",
+        )

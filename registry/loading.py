@@ -26,8 +26,12 @@ PROVIDER_FIELDS = ("name", "kind", "website", "docs_url", "api_base_url", "api_k
 FAMILY_FIELDS = ("name", "creator_id")
 # Shown fields come from resolution (successor is linked separately); creator and family are the registry's alone.
 MODEL_FIELDS = (
-    *(f for f in RESOLVED_FIELDS if f != "successor"), "creator_id", "family_id", "registry_values", "provenance",
-)  # fmt: skip
+    *(f for f in RESOLVED_FIELDS if f != "successor"),
+    "creator_id",
+    "family_id",
+    "registry_values",
+    "provenance",
+)
 ALIAS_FIELDS = ("model_id", "provider_id")
 MAPPING_FIELDS = (
     "model_id",

@@ -113,14 +113,21 @@ async def authorize(headers: dict[str, str], client: str | None) -> None:
     if digests:
         if token and _digest(token) in digests:
             return
-        raise errors.GatewayError(401, "A valid gateway key is required: Authorization: Bearer <key>.",
-                                  type=errors.AUTHENTICATION, code="invalid_api_key")  # fmt: skip
+        raise errors.GatewayError(
+            401,
+            "A valid gateway key is required: Authorization: Bearer <key>.",
+            type=errors.AUTHENTICATION,
+            code="invalid_api_key",
+        )
     if setting("ROUTING_GATEWAY_OPEN") == LOOPBACK and is_loopback(client, headers):
         return
     where = "only to clients on this machine" if setting("ROUTING_GATEWAY_OPEN") == LOOPBACK else "to nobody"
-    raise errors.GatewayError(401, f"No gateway key is configured, so this gateway is open {where}: "
-                                   f"{HOW_TO_CONFIGURE}.", type=errors.AUTHENTICATION,
-                              code="gateway_key_not_configured")  # fmt: skip
+    raise errors.GatewayError(
+        401,
+        f"No gateway key is configured, so this gateway is open {where}: {HOW_TO_CONFIGURE}.",
+        type=errors.AUTHENTICATION,
+        code="gateway_key_not_configured",
+    )
 
 
 # Issuing and revoking (admin and management command).

@@ -16,7 +16,7 @@ from routing.models import (
     RouteState,
     RouteStateValue,
     RoutingEvent,
-)  # fmt: skip
+)
 
 
 class PoolInline(admin.TabularInline):
@@ -37,15 +37,23 @@ class CapabilityAdmin(admin.ModelAdmin):
     inlines = (PoolInline,)
     fieldsets = (
         (None, {"fields": ("name", "slug", "parent", "description", "endpoint", "enabled", "is_default")}),
-        ("Members: catalogue models that meet every requirement here and in each ancestor", {
-            "fields": ("catalogue_capabilities", "excluded_capabilities", "input_modalities", "output_modalities",
-                       "member_pattern"),
-            "description": 'JSON lists, e.g. ["tools"] or ["image"]. Capabilities: tools, reasoning, vision, '
-                           "structured_output, attachments, temperature, embeddings, audio; modalities: text, "
-                           "image, audio, video, pdf.",
-        }),
+        (
+            "Members: catalogue models that meet every requirement here and in each ancestor",
+            {
+                "fields": (
+                    "catalogue_capabilities",
+                    "excluded_capabilities",
+                    "input_modalities",
+                    "output_modalities",
+                    "member_pattern",
+                ),
+                "description": 'JSON lists, e.g. ["tools"] or ["image"]. Capabilities: tools, reasoning, vision, '
+                "structured_output, attachments, temperature, embeddings, audio; modalities: text, "
+                "image, audio, video, pdf.",
+            },
+        ),
         ("History", {"fields": ("created_at", "updated_at")}),
-    )  # fmt: skip
+    )
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("parent").annotate(pools_total=Count("pools"))
@@ -74,11 +82,32 @@ class PoolAdmin(admin.ModelAdmin):
         (None, {"fields": ("name", "slug", "capability", "priority", "enabled")}),
         ("Members", {"fields": ("members", "include_providers", "exclude_providers")}),
         ("Selection", {"fields": ("strategy", "priority_list")}),
-        ("Rotation", {"fields": ("failures_to_deactivate", "error_rate_threshold", "error_window_seconds",
-                                 "error_min_requests", "cooldown_seconds")}),
-        ("Retries", {"fields": ("max_attempts", "max_total_seconds", "backoff_base", "backoff_max",
-                                "retry_after_max", "retry_scope")}),
-    )  # fmt: skip
+        (
+            "Rotation",
+            {
+                "fields": (
+                    "failures_to_deactivate",
+                    "error_rate_threshold",
+                    "error_window_seconds",
+                    "error_min_requests",
+                    "cooldown_seconds",
+                )
+            },
+        ),
+        (
+            "Retries",
+            {
+                "fields": (
+                    "max_attempts",
+                    "max_total_seconds",
+                    "backoff_base",
+                    "backoff_max",
+                    "retry_after_max",
+                    "retry_scope",
+                )
+            },
+        ),
+    )
 
 
 class RoutingEventInline(admin.TabularInline):
@@ -110,13 +139,30 @@ class SubjectKindFilter(admin.SimpleListFilter):
 
 @admin.register(RouteState)
 class RouteStateAdmin(admin.ModelAdmin):
-    list_display = ("subject", "state", "reason", "deactivated_until", "consecutive_failures", "failed_probes",
-                    "changed_at")  # fmt: skip
+    list_display = (
+        "subject",
+        "state",
+        "reason",
+        "deactivated_until",
+        "consecutive_failures",
+        "failed_probes",
+        "changed_at",
+    )
     list_filter = ("state", SubjectKindFilter)
     list_select_related = ("mapping__model", "mapping__provider", "provider")
     search_fields = ("mapping__model__slug", "mapping__provider__slug", "provider__slug", "reason")
-    readonly_fields = ("mapping", "provider", "state", "reason", "consecutive_failures", "failed_probes",
-                       "cooldown_seconds", "deactivated_until", "last_error", "changed_at")  # fmt: skip
+    readonly_fields = (
+        "mapping",
+        "provider",
+        "state",
+        "reason",
+        "consecutive_failures",
+        "failed_probes",
+        "cooldown_seconds",
+        "deactivated_until",
+        "last_error",
+        "changed_at",
+    )
     inlines = (RoutingEventInline,)
     actions = ("put_on_standby", "reactivate", "probe_at_next_request")
 
@@ -129,15 +175,17 @@ class RouteStateAdmin(admin.ModelAdmin):
     @admin.action(description="Put on standby (no traffic, no probes)")
     def put_on_standby(self, request, queryset):
         for mapping_id, provider_id in self._subjects(queryset):
-            services.route_state_set(mapping_id=mapping_id, provider_id=provider_id, value=RouteStateValue.STANDBY,
-                                     user=request.user)  # fmt: skip
+            services.route_state_set(
+                mapping_id=mapping_id, provider_id=provider_id, value=RouteStateValue.STANDBY, user=request.user
+            )
         self.message_user(request, f"{queryset.count()} put on standby.", messages.SUCCESS)
 
     @admin.action(description="Reactivate now (without a probe)")
     def reactivate(self, request, queryset):
         for mapping_id, provider_id in self._subjects(queryset):
-            services.route_state_set(mapping_id=mapping_id, provider_id=provider_id, value=RouteStateValue.ACTIVE,
-                                     user=request.user)  # fmt: skip
+            services.route_state_set(
+                mapping_id=mapping_id, provider_id=provider_id, value=RouteStateValue.ACTIVE, user=request.user
+            )
         self.message_user(request, f"{queryset.count()} reactivated.", messages.SUCCESS)
 
     @admin.action(description="End the cooldown: probe at the next request")
@@ -173,8 +221,21 @@ class RoutingEventAdmin(admin.ModelAdmin):
 
 @admin.register(RequestLog)
 class RequestLogAdmin(admin.ModelAdmin):
-    list_display = ("at", "requested", "pool", "route", "stream", "status", "outcome", "attempts", "latency_ms",
-                    "ttft_ms", "prompt_tokens", "completion_tokens", "cost")  # fmt: skip
+    list_display = (
+        "at",
+        "requested",
+        "pool",
+        "route",
+        "stream",
+        "status",
+        "outcome",
+        "attempts",
+        "latency_ms",
+        "ttft_ms",
+        "prompt_tokens",
+        "completion_tokens",
+        "cost",
+    )
     list_filter = ("outcome", "stream", "pool", "status")
     list_select_related = ("pool", "mapping__model", "provider")
     search_fields = ("requested", "error", "mapping__model__slug", "provider__slug")
@@ -220,8 +281,11 @@ class GatewayKeyAdmin(admin.ModelAdmin):
         if change:
             return super().save_model(request, obj, form, change)
         raw = gateway_key_issue(key=obj, user=request.user)
-        self.message_user(request, f"Gateway key for {obj.name}: {raw} — copy it now, it is not stored and will not "
-                          "be shown again.", messages.WARNING)  # fmt: skip
+        self.message_user(
+            request,
+            f"Gateway key for {obj.name}: {raw} — copy it now, it is not stored and will not be shown again.",
+            messages.WARNING,
+        )
 
     @admin.action(description="Revoke selected gateway keys")
     def revoke(self, request, queryset):

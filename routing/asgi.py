@@ -103,8 +103,9 @@ def _raw_headers(content_type: str, headers: dict, length: int | None = None) ->
 
 
 async def _send(send, method: str, status: int, body: bytes, content_type: str, headers: dict) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": _raw_headers(content_type, headers, len(body))})  # fmt: skip
+    await send(
+        {"type": "http.response.start", "status": status, "headers": _raw_headers(content_type, headers, len(body))}
+    )
     await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
 
 

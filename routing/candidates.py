@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from catalog.selectors import blended_price
+from catalog.pricing import blended_price
 
 SYNC, STREAMING, BATCH = "sync", "streaming", "batch"
 # A mapping that states no delivery modes is served the OpenAI way: synchronous and streaming, not batch.

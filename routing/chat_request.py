@@ -15,8 +15,13 @@ ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function
 # Roles whose content may be null or absent (an assistant turn that only calls tools).
 NULL_CONTENT_ROLES = frozenset({"assistant"})
 # The field each known content part type carries, and that field's JSON type.
-PART_FIELDS = {"text": ("text", str), "refusal": ("refusal", str), "image_url": ("image_url", dict),
-               "input_audio": ("input_audio", dict), "file": ("file", dict)}  # fmt: skip
+PART_FIELDS = {
+    "text": ("text", str),
+    "refusal": ("refusal", str),
+    "image_url": ("image_url", dict),
+    "input_audio": ("input_audio", dict),
+    "file": ("file", dict),
+}
 # A JSON string (escapes included) or one bracket: enough to measure nesting without parsing.
 _TOKENS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -73,12 +78,18 @@ def _check_content(content: object, role: str, where: str) -> None:
     if content is None:
         if role in NULL_CONTENT_ROLES:
             return
-        raise _invalid(f"`{where}` is required for a {role!r} message: a string or a list of content parts.",
-                       where, "missing_required_parameter")  # fmt: skip
+        raise _invalid(
+            f"`{where}` is required for a {role!r} message: a string or a list of content parts.",
+            where,
+            "missing_required_parameter",
+        )
     if not isinstance(content, list):
-        raise _invalid(f"`{where}` must be a string, a list of content parts"
-                       f"{' or null' if role in NULL_CONTENT_ROLES else ''}, not {type(content).__name__}.",
-                       where, "invalid_type")  # fmt: skip
+        raise _invalid(
+            f"`{where}` must be a string, a list of content parts"
+            f"{' or null' if role in NULL_CONTENT_ROLES else ''}, not {type(content).__name__}.",
+            where,
+            "invalid_type",
+        )
     for index, part in enumerate(content):
         at = f"{where}[{index}]"
         if not isinstance(part, dict) or not isinstance(part.get("type"), str) or not part["type"]:
@@ -86,8 +97,11 @@ def _check_content(content: object, role: str, where: str) -> None:
         expected = PART_FIELDS.get(part["type"])
         if expected is not None and not isinstance(part.get(expected[0]), expected[1]):
             kind = "a string" if expected[1] is str else "an object"
-            raise _invalid(f"`{at}.{expected[0]}` must be {kind} for a {part['type']!r} part.",
-                           f"{at}.{expected[0]}", "invalid_type")  # fmt: skip
+            raise _invalid(
+                f"`{at}.{expected[0]}` must be {kind} for a {part['type']!r} part.",
+                f"{at}.{expected[0]}",
+                "invalid_type",
+            )
 
 
 def check_messages(messages: object) -> None:

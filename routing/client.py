@@ -40,8 +40,9 @@ async def _chunks(events) -> AsyncIterator[dict]:
             chunk = json.loads(data)
             if isinstance(chunk, dict) and chunk.get("error"):
                 error = chunk["error"]
-                raise GatewayError(200, error.get("message", "stream failed"), type=error.get("type", UPSTREAM),
-                                   code=error.get("code"))  # fmt: skip
+                raise GatewayError(
+                    200, error.get("message", "stream failed"), type=error.get("type", UPSTREAM), code=error.get("code")
+                )
             yield chunk
     finally:
         await events.aclose()  # settles the exchange: rotation outcome and request log row

@@ -8,34 +8,60 @@ from __future__ import annotations
 
 DEFAULT_TREE = [
     {
-        "slug": "text-generation", "name": "Text generation", "parent": None,
+        "slug": "text-generation",
+        "name": "Text generation",
+        "parent": None,
         "description": "Any model that writes text (embedding models excluded).",
-        "output_modalities": ["text"], "excluded_capabilities": ["embeddings"],
+        "output_modalities": ["text"],
+        "excluded_capabilities": ["embeddings"],
     },
     {
-        "slug": "code-generation", "name": "Code generation", "parent": "text-generation",
+        "slug": "code-generation",
+        "name": "Code generation",
+        "parent": "text-generation",
         "description": "Text models made for code (coder, codex, codestral, devstral… by name).",
         "member_pattern": r"code|devstral",
     },
     {
-        "slug": "reasoning", "name": "Reasoning", "parent": "text-generation",
-        "description": "Text models that reason before answering.", "catalogue_capabilities": ["reasoning"],
+        "slug": "reasoning",
+        "name": "Reasoning",
+        "parent": "text-generation",
+        "description": "Text models that reason before answering.",
+        "catalogue_capabilities": ["reasoning"],
     },
     {
-        "slug": "tool-use", "name": "Tool use", "parent": "text-generation",
-        "description": "Text models that call tools.", "catalogue_capabilities": ["tools"],
+        "slug": "tool-use",
+        "name": "Tool use",
+        "parent": "text-generation",
+        "description": "Text models that call tools.",
+        "catalogue_capabilities": ["tools"],
     },
     {
-        "slug": "vision", "name": "Vision", "parent": "text-generation",
-        "description": "Text models that read images.", "input_modalities": ["image"],
+        "slug": "vision",
+        "name": "Vision",
+        "parent": "text-generation",
+        "description": "Text models that read images.",
+        "input_modalities": ["image"],
     },
     {
-        "slug": "embeddings", "name": "Embeddings", "parent": None, "endpoint": "embeddings",
-        "description": "Embedding models.", "catalogue_capabilities": ["embeddings"],
+        "slug": "embeddings",
+        "name": "Embeddings",
+        "parent": None,
+        "endpoint": "embeddings",
+        "description": "Embedding models.",
+        "catalogue_capabilities": ["embeddings"],
     },
-]  # fmt: skip
-FIELDS = ("name", "description", "endpoint", "catalogue_capabilities", "excluded_capabilities", "input_modalities",
-          "output_modalities", "member_pattern")  # fmt: skip
+]
+FIELDS = (
+    "name",
+    "description",
+    "endpoint",
+    "catalogue_capabilities",
+    "excluded_capabilities",
+    "input_modalities",
+    "output_modalities",
+    "member_pattern",
+)
 
 
 def capability_tree_ensure(capability_model, *, reset: bool = False) -> list[str]:
@@ -46,8 +72,7 @@ def capability_tree_ensure(capability_model, *, reset: bool = False) -> list[str
     created = []
     by_slug = {}
     for node in DEFAULT_TREE:
-        values = {name: node.get(name, [] if name.endswith(("capabilities", "modalities")) else "")
-                  for name in FIELDS}  # fmt: skip
+        values = {name: node.get(name, [] if name.endswith(("capabilities", "modalities")) else "") for name in FIELDS}
         values["endpoint"] = values["endpoint"] or "chat"
         values["parent"] = by_slug.get(node["parent"])
         capability, was_created = capability_model.objects.get_or_create(

@@ -13,8 +13,17 @@ RATE_LIMIT, UPSTREAM, UNAVAILABLE, SERVER = "rate_limit_error", "upstream_error"
 class GatewayError(Exception):
     """An answer the gateway gives instead of a completion."""
 
-    def __init__(self, status: int, message: str, *, type: str = INVALID_REQUEST, code: str | None = None,
-                 param: str | None = None, headers: dict | None = None, body: bytes | None = None):  # fmt: skip
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type: str = INVALID_REQUEST,
+        code: str | None = None,
+        param: str | None = None,
+        headers: dict | None = None,
+        body: bytes | None = None,
+    ):
         super().__init__(message)
         self.status, self.message, self.type, self.code, self.param = status, message, type, code, param
         self.headers = headers or {}
@@ -48,5 +57,10 @@ def relayed_client_error(status: int, body: bytes, message: str) -> GatewayError
         shaped = isinstance(json.loads(body).get("error"), dict)
     except (ValueError, AttributeError):
         shaped = False
-    return GatewayError(status, message or f"upstream answered {status}", type=INVALID_REQUEST,
-                        code="upstream_rejected", body=body if shaped else None)  # fmt: skip
+    return GatewayError(
+        status,
+        message or f"upstream answered {status}",
+        type=INVALID_REQUEST,
+        code="upstream_rejected",
+        body=body if shaped else None,
+    )

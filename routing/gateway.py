@@ -105,16 +105,26 @@ async def _begin(router: Router, request: ChatRequest, exchange: Exchange) -> Pl
     try:
         exchange.target = target = await router.resolve(request.model)
     except UnknownTarget:
-        raise errors.GatewayError(404, f"No capability or model is called {request.model[:200]!r}.", param="model",
-                                  type=errors.NOT_FOUND, code="model_not_found") from None  # fmt: skip
+        raise errors.GatewayError(
+            404,
+            f"No capability or model is called {request.model[:200]!r}.",
+            param="model",
+            type=errors.NOT_FOUND,
+            code="model_not_found",
+        ) from None
     if target.capability is not None and target.capability.endpoint != Endpoint.CHAT:
-        raise errors.GatewayError(400, f"{target.capability.slug!r} is not served by /v1/chat/completions.",
-                                  param="model", code="unsupported_capability")  # fmt: skip
+        raise errors.GatewayError(
+            400,
+            f"{target.capability.slug!r} is not served by /v1/chat/completions.",
+            param="model",
+            code="unsupported_capability",
+        )
     try:
         exchange.plan = await router.plan(target, STREAMING if request.stream else SYNC)
     except NoRoute as exc:
-        raise errors.GatewayError(503, str(exc), type=errors.UNAVAILABLE, code="no_available_provider",
-                                  headers=_retry_after(exc.retry_after)) from None  # fmt: skip
+        raise errors.GatewayError(
+            503, str(exc), type=errors.UNAVAILABLE, code="no_available_provider", headers=_retry_after(exc.retry_after)
+        ) from None
     return exchange.plan
 
 
@@ -156,18 +166,31 @@ async def _attempts(router: Router, exchange: Exchange, send: Callable[[Candidat
 
 def _exhausted(exchange: Exchange, failures: list[retry.Failure]) -> errors.GatewayError:
     if not failures:
-        return errors.GatewayError(503, f"No attempt fit in the time budget for {exchange.request.model!r}.",
-                                   type=errors.UNAVAILABLE, code="no_available_provider",
-                                   headers=_retry_after(1))  # fmt: skip
+        return errors.GatewayError(
+            503,
+            f"No attempt fit in the time budget for {exchange.request.model!r}.",
+            type=errors.UNAVAILABLE,
+            code="no_available_provider",
+            headers=_retry_after(1),
+        )
     last = failures[-1].describe()
     if all(f.kind == retry.RATE_LIMITED for f in failures):
         waits = [f.retry_after for f in failures if f.retry_after is not None]
         headers = {"Retry-After": str(max(1, round(min(waits))))} if waits else {}
-        return errors.GatewayError(429, f"Every provider tried is rate limiting: {last}", type=errors.RATE_LIMIT,
-                                   code="rate_limit_exceeded", headers=headers)  # fmt: skip
+        return errors.GatewayError(
+            429,
+            f"Every provider tried is rate limiting: {last}",
+            type=errors.RATE_LIMIT,
+            code="rate_limit_exceeded",
+            headers=headers,
+        )
     count = len(failures)
-    return errors.GatewayError(502, f"{count} attempt{'s' if count > 1 else ''} failed; the last: {last}",
-                               type=errors.UPSTREAM, code="upstream_failed")  # fmt: skip
+    return errors.GatewayError(
+        502,
+        f"{count} attempt{'s' if count > 1 else ''} failed; the last: {last}",
+        type=errors.UPSTREAM,
+        code="upstream_failed",
+    )
 
 
 async def _finish(router: Router, exchange: Exchange) -> None:
@@ -254,8 +277,9 @@ def _usage(value: dict) -> tuple[dict | None, bool]:
     return value["usage"], not value.get("choices")
 
 
-async def _relay(router: Router, exchange: Exchange, candidate: Candidate, events: upstream.EventStream,
-                 first: bytes) -> AsyncIterator[bytes]:  # fmt: skip
+async def _relay(
+    router: Router, exchange: Exchange, candidate: Candidate, events: upstream.EventStream, first: bytes
+) -> AsyncIterator[bytes]:
     """Pass each event on; a stall, a cut, a malformed chunk or an error event ends the stream as failed."""
     failure: retry.Failure | None = None
     stall = setting("ROUTING_STALL_TIMEOUT")
@@ -294,8 +318,10 @@ async def _relay(router: Router, exchange: Exchange, candidate: Candidate, event
                     continue
             yield event
         if failure is not None and not relayed:
-            yield errors.sse_error(f"The stream from {candidate.label} failed after it started: "
-                                   f"{failure.message}", code="stream_interrupted")  # fmt: skip
+            yield errors.sse_error(
+                f"The stream from {candidate.label} failed after it started: {failure.message}",
+                code="stream_interrupted",
+            )
         finished = True
         if done:
             await events.finish()

@@ -106,24 +106,28 @@ class Pool(models.Model):
     enabled = models.BooleanField(default=True)
     strategy = models.CharField(max_length=30, choices=Strategy.choices, default=Strategy.BEST_SCORE)
     members = models.ManyToManyField(
-        CatalogueModel, blank=True, related_name="routing_pools",
+        CatalogueModel,
+        blank=True,
+        related_name="routing_pools",
         help_text="Only these models (each must still belong to the capability); empty: every member.",
-    )  # fmt: skip
+    )
     include_providers = models.ManyToManyField(
         Provider, blank=True, related_name="routing_pools_included", help_text="Only these providers; empty: any."
     )
     exclude_providers = models.ManyToManyField(Provider, blank=True, related_name="routing_pools_excluded")
     priority_list = models.JSONField(
-        default=list, blank=True,
+        default=list,
+        blank=True,
         help_text='For the priority strategy: "model@provider", "model" or "@provider" entries, first is tried '
         "first; members not listed follow, cheapest first.",
-    )  # fmt: skip
+    )
     # Rotation.
     failures_to_deactivate = models.PositiveSmallIntegerField(default=3, validators=[MinValueValidator(1)])
     error_rate_threshold = models.FloatField(
-        default=0.5, validators=[MinValueValidator(0.01), MaxValueValidator(1.0)],
+        default=0.5,
+        validators=[MinValueValidator(0.01), MaxValueValidator(1.0)],
         help_text="Deactivate an offer whose share of failed requests over the window reaches this.",
-    )  # fmt: skip
+    )
     error_window_seconds = models.PositiveIntegerField(default=60, validators=[MinValueValidator(1)])
     error_min_requests = models.PositiveSmallIntegerField(
         default=10, validators=[MinValueValidator(1)], help_text="Fewer requests in the window: no error rate."
@@ -281,8 +285,9 @@ class GatewayKey(HashedKey):
 
     name = models.CharField(max_length=100, help_text="Who or what uses it, e.g. “search backend”.")
     prefix = models.CharField(max_length=16, db_index=True, editable=False)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")  # fmt: skip
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta(HashedKey.Meta):
         verbose_name = "gateway key"

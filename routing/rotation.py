@@ -134,8 +134,9 @@ class Rotation:
         if failure.kind == retry.RATE_LIMITED and failure.retry_after:
             # Out of rotation for as long as the provider asked (this process; says nothing about health).
             wait = min(failure.retry_after, setting("ROUTING_COOLDOWN_MAX"))
-            self.rate_limited[candidate.mapping_id] = max(self.rate_limited.get(candidate.mapping_id, 0.0),
-                                                          self.clock() + wait)  # fmt: skip
+            self.rate_limited[candidate.mapping_id] = max(
+                self.rate_limited.get(candidate.mapping_id, 0.0), self.clock() + wait
+            )
         elif failure.kind == retry.AUTH:
             await self._deactivate(
                 (PROVIDER, candidate.provider_id), candidate, policy, f"key refused ({failure.status})", failure, 1
@@ -179,8 +180,9 @@ class Rotation:
             window.failed -= bucket_failed
         return window.failed, window.total
 
-    async def _deactivate(self, key, candidate: Candidate, policy: RotationPolicy, reason: str,
-                          failure: retry.Failure, count: int) -> None:  # fmt: skip
+    async def _deactivate(
+        self, key, candidate: Candidate, policy: RotationPolicy, reason: str, failure: retry.Failure, count: int
+    ) -> None:
         until = self.clock() + policy.cooldown_seconds
         current = self.entries.get(key)
         if current is not None and (current.state == RouteStateValue.STANDBY or (current.until or 0) >= until):
@@ -190,13 +192,23 @@ class Rotation:
         if key[0] == OFFER:
             self.windows.pop(key[1], None)
         subject = {"mapping_id": key[1]} if key[0] == OFFER else {"provider_id": key[1]}
-        logger.warning("routing: %s %s deactivated for %ss: %s", key[0], candidate.label if key[0] == OFFER
-                       else candidate.provider_slug, policy.cooldown_seconds, reason)  # fmt: skip
+        logger.warning(
+            "routing: %s %s deactivated for %ss: %s",
+            key[0],
+            candidate.label if key[0] == OFFER else candidate.provider_slug,
+            policy.cooldown_seconds,
+            reason,
+        )
         try:
             await db(
-                services.route_state_deactivate, **subject, reason=reason, error=failure.describe(),
-                consecutive_failures=count, cooldown_seconds=policy.cooldown_seconds, now=self.now(),
-            )  # fmt: skip
+                services.route_state_deactivate,
+                **subject,
+                reason=reason,
+                error=failure.describe(),
+                consecutive_failures=count,
+                cooldown_seconds=policy.cooldown_seconds,
+                now=self.now(),
+            )
         except Exception:  # the process keeps the offer out either way; the next refresh re-reads the truth
             logger.exception("routing: could not store the deactivation of %s %s", *key)
 
@@ -211,9 +223,13 @@ class Rotation:
         subject = {"mapping_id": key[1]} if key[0] == OFFER else {"provider_id": key[1]}
         try:
             state = await db(
-                services.route_state_probe_result, **subject, ok=ok, error=error,
-                cooldown_max=setting("ROUTING_COOLDOWN_MAX"), now=self.now(),
-            )  # fmt: skip
+                services.route_state_probe_result,
+                **subject,
+                ok=ok,
+                error=error,
+                cooldown_max=setting("ROUTING_COOLDOWN_MAX"),
+                now=self.now(),
+            )
         finally:
             self.probing.discard(key)
         if state is None:  # changed elsewhere meanwhile (recovered, or put on standby): re-read before routing

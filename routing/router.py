@@ -26,7 +26,7 @@ from routing.orm import db
 from routing.pipeline import NoRoute, Plan, RouteSet, route_plan
 from routing.policies import PoolSpec
 from routing.rotation import OFFER, Rotation
-from routing.selectors import routing_table_load
+from routing.selectors import pool_scores, routing_table_load
 from routing.strategies import ROUND_ROBIN, StrategyState
 from routing.table import CapabilityNode, RoutingTable
 
@@ -162,11 +162,8 @@ class Router:
     async def _load_scores(self, spec: PoolSpec, candidates) -> dict:
         if spec.strategy == ROUND_ROBIN or not candidates:
             return {}
-        from telemetry.selectors import compare_telemetry
-
-        ids = [c.mapping_id for c in candidates]
         try:
-            return await db(compare_telemetry, mapping_ids=ids)
+            return await db(pool_scores, model_ids={c.model_id for c in candidates})
         except Exception:
             logger.exception("routing: no telemetry scores for %s; ordering by price", spec.slug)
             return {}
@@ -181,9 +178,12 @@ class Router:
         route_sets = await self.route_sets(target)
         try:
             return route_plan(
-                route_sets, mode=mode, blocked=self.rotation.blocked, arrange=self.strategies.arrange,
+                route_sets,
+                mode=mode,
+                blocked=self.rotation.blocked,
+                arrange=self.strategies.arrange,
                 requested=target.requested,
-            )  # fmt: skip
+            )
         except NoRoute as exc:
             members = (c for route_set in route_sets for c in route_set.by_mode[mode])
             exc.retry_after = self.rotation.soonest_back(members)

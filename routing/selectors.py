@@ -9,6 +9,7 @@ from django.db.models import Avg, Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from catalog.models import Lifecycle, Mapping, Model
+from catalog.ranking import offer_scores
 from modelgraph.secrets import key_resolve
 from routing.candidates import Candidate
 from routing.models import Capability, Outcome, Pool, RequestLog, RouteState, RouteStateValue, RoutingEvent
@@ -32,12 +33,29 @@ def routable_mappings() -> QuerySet[Mapping]:
     )
 
 
+def pool_scores(*, model_ids) -> dict[int, dict]:
+    """Score and median TTFT per mapping id for the `best_score`/`lowest_latency` strategies: `catalog.ranking`'s
+    figures for these models' whole candidate sets, so an offer scores as on /compare, /ranked and the model page."""
+    return {
+        pk: {"score": row.score, "median_ttft_ms": row.median_ttft_ms} for pk, row in offer_scores(model_ids).items()
+    }
+
+
 def routable_candidates() -> list[Candidate]:
     """Every routable offer whose provider's key is configured (or that needs none), as plain rows."""
     rows = routable_mappings().values_list(
-        "pk", "provider_id", "model_id", "model__slug", "provider__slug", "provider_model_id",
-        "provider__api_base_url", "provider__api_key_env", "price_input", "price_output", "delivery_modes",
-    )  # fmt: skip
+        "pk",
+        "provider_id",
+        "model_id",
+        "model__slug",
+        "provider__slug",
+        "provider_model_id",
+        "provider__api_base_url",
+        "provider__api_key_env",
+        "price_input",
+        "price_output",
+        "delivery_modes",
+    )
     candidates = []
     for pk, provider_id, model_id, model_slug, provider_slug, pmid, base_url, key_ref, p_in, p_out, modes in rows:
         if key_ref and key_resolve(key_ref) is None:
@@ -55,7 +73,7 @@ def routable_candidates() -> list[Candidate]:
                 price_input=_price(p_in),
                 price_output=_price(p_out),
                 delivery_modes=tuple(modes) if isinstance(modes, list) else (),
-            )  # fmt: skip
+            )
         )
     return candidates
 
@@ -85,7 +103,7 @@ def capability_nodes() -> list[CapabilityNode]:
             outputs=frozenset(c.output_modalities or ()),
             pattern=c.member_pattern,
             enabled=c.enabled,
-        )  # fmt: skip
+        )
         for c in Capability.objects.all()
     ]
 

@@ -96,8 +96,16 @@ def route_state_deactivate(
     state.deactivated_until = now + timedelta(seconds=cooldown_seconds)
     state.changed_at = now
     state.save()
-    _event(state, EventKind.MODEL_DEACTIVATED, EventKind.PROVIDER_DEACTIVATED, reason, now,
-           error=error, until=state.deactivated_until, consecutive_failures=consecutive_failures)  # fmt: skip
+    _event(
+        state,
+        EventKind.MODEL_DEACTIVATED,
+        EventKind.PROVIDER_DEACTIVATED,
+        reason,
+        now,
+        error=error,
+        until=state.deactivated_until,
+        consecutive_failures=consecutive_failures,
+    )
     transaction.on_commit(state_version_bump)
     return state, True
 
@@ -131,8 +139,15 @@ def route_state_probe_result(
         state.changed_at = now
         state.save()
         message = f"probe failed: {state.last_error}"
-        _event(state, EventKind.MODEL_PROBE_FAILED, EventKind.PROVIDER_PROBE_FAILED, message, now,
-               until=state.deactivated_until, failed_probes=state.failed_probes)  # fmt: skip
+        _event(
+            state,
+            EventKind.MODEL_PROBE_FAILED,
+            EventKind.PROVIDER_PROBE_FAILED,
+            message,
+            now,
+            until=state.deactivated_until,
+            failed_probes=state.failed_probes,
+        )
     transaction.on_commit(state_version_bump)
     return state
 

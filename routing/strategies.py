@@ -11,6 +11,7 @@ import itertools
 import time
 from collections.abc import Iterable, Iterator, Sequence
 
+from catalog.ranking import offer_order_key
 from routing.candidates import Candidate
 
 BEST_SCORE, CHEAPEST, LOWEST_LATENCY = "best_score", "cheapest", "lowest_latency"
@@ -60,8 +61,10 @@ def order(
         key = lambda c: (_priority(c, priority_list), *_price(c), *_stable(c))  # noqa: E731
     elif strategy == ROUND_ROBIN:
         key = _stable
-    else:  # best score, and the base order stick-until-failure starts from
-        key = lambda c: (*_score(c, scores), *_price(c), *_stable(c))  # noqa: E731
+    else:  # best score, and the base order stick-until-failure starts from: the catalogue's ranking order
+        key = lambda c: offer_order_key(  # noqa: E731
+            scores.get(c.mapping_id, {}).get("score"), c.blended_price, c.provider_slug, c.mapping_id
+        )
     return sorted(candidates, key=key)
 
 

@@ -18,8 +18,12 @@ MODELS_PATHS = frozenset({"/v1/models", "/v1/models/"})
 
 def allow(method: str, *methods: str) -> None:
     if method not in methods:
-        raise errors.GatewayError(405, f"{method} is not allowed here; use {' or '.join(methods)}.",
-                                  code="method_not_allowed", headers={"Allow": ", ".join(methods)})  # fmt: skip
+        raise errors.GatewayError(
+            405,
+            f"{method} is not allowed here; use {' or '.join(methods)}.",
+            code="method_not_allowed",
+            headers={"Allow": ", ".join(methods)},
+        )
 
 
 async def authorize(headers: dict[str, str], client: str | None) -> None:
@@ -62,20 +66,37 @@ def _entries(table: RoutingTable) -> dict[str, dict]:
         pools = table.pools.get(slug, [])
         members = {c.model_id for entry in pools for c in entry.candidates}
         entries[slug] = {
-            "id": slug, "object": "model", "created": 0, "owned_by": "modelgraph",
+            "id": slug,
+            "object": "model",
+            "created": 0,
+            "owned_by": "modelgraph",
             "modelgraph": {
-                "type": CAPABILITY, "name": node.name, "description": node.description, "endpoint": node.endpoint,
-                "parent": slugs_by_id.get(node.parent_id), "models": len(members),
+                "type": CAPABILITY,
+                "name": node.name,
+                "description": node.description,
+                "endpoint": node.endpoint,
+                "parent": slugs_by_id.get(node.parent_id),
+                "models": len(members),
                 "pools": [entry.spec.slug for entry in pools],
             },
-        }  # fmt: skip
+        }
     for model_id, info in sorted(table.models.items(), key=lambda item: item[1].slug):
         providers = sorted({c.provider_slug for c in table.by_model.get(model_id, [])})
-        entries.setdefault(info.slug, {
-            "id": info.slug, "object": "model", "created": 0, "owned_by": info.owned_by or "modelgraph",
-            "modelgraph": {"type": "model", "name": info.name, "providers": providers,
-                           "capabilities": sorted(info.capabilities)},
-        })  # fmt: skip
+        entries.setdefault(
+            info.slug,
+            {
+                "id": info.slug,
+                "object": "model",
+                "created": 0,
+                "owned_by": info.owned_by or "modelgraph",
+                "modelgraph": {
+                    "type": "model",
+                    "name": info.name,
+                    "providers": providers,
+                    "capabilities": sorted(info.capabilities),
+                },
+            },
+        )
     table._v1_models = entries
     return entries
 
@@ -98,8 +119,13 @@ async def model_detail(model_id: str) -> dict:
         target = None
     info = table.models.get(target.model_id) if target and target.model_id else None
     if info is None or target.provider_slug:
-        raise errors.GatewayError(404, f"No capability or model is called {model_id[:200]!r}.",
-                                  type=errors.NOT_FOUND, code="model_not_found", param="model")  # fmt: skip
+        raise errors.GatewayError(
+            404,
+            f"No capability or model is called {model_id[:200]!r}.",
+            type=errors.NOT_FOUND,
+            code="model_not_found",
+            param="model",
+        )
     return entries[info.slug]
 
 
@@ -108,5 +134,6 @@ def not_found(method: str, path: str) -> errors.GatewayError:
 
 
 def internal_error() -> errors.GatewayError:
-    return errors.GatewayError(500, "The gateway failed to handle this request.", type=errors.SERVER,
-                               code="internal_error")  # fmt: skip
+    return errors.GatewayError(
+        500, "The gateway failed to handle this request.", type=errors.SERVER, code="internal_error"
+    )

@@ -80,8 +80,13 @@ class RoutingTable:
     by_provider: dict[int, Candidate] = field(default_factory=dict)  # any one offer of each provider (probes)
 
     @classmethod
-    def build(cls, nodes: list[CapabilityNode], pools: list[tuple[PoolSpec, dict]], candidates: list[Candidate],
-              models: dict[int, ModelInfo]) -> RoutingTable:  # fmt: skip
+    def build(
+        cls,
+        nodes: list[CapabilityNode],
+        pools: list[tuple[PoolSpec, dict]],
+        candidates: list[Candidate],
+        models: dict[int, ModelInfo],
+    ) -> RoutingTable:
         """`pools` pairs each spec with its filters: {"members": set, "include": set, "exclude": set} of ids."""
         table = cls(models={})
         for candidate in candidates:

@@ -32,9 +32,14 @@ _MAX_HELD_EVENTS = 64  # chunks without output (role, usage) held back before th
 # traffic keeps reusing one warm keep-alive connection.
 SHARDS_PER_HOST = 64
 UPSTREAM_ERRORS = (
-    httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol,
-    httpcore.ConnectionNotAvailable, httpcore.ProxyError, OSError,
-)  # fmt: skip
+    httpcore.TimeoutException,
+    httpcore.NetworkError,
+    httpcore.ProtocolError,
+    httpcore.UnsupportedProtocol,
+    httpcore.ConnectionNotAvailable,
+    httpcore.ProxyError,
+    OSError,
+)
 
 Pool = httpcore.AsyncConnectionPool
 
@@ -66,8 +71,12 @@ class _Shards:
 
 def _new_pool() -> Pool:
     per_shard = max(4, setting("ROUTING_MAX_CONNECTIONS") // SHARDS_PER_HOST)
-    return Pool(ssl_context=_ssl_context(), max_connections=per_shard, max_keepalive_connections=per_shard,
-                keepalive_expiry=30.0)  # fmt: skip
+    return Pool(
+        ssl_context=_ssl_context(),
+        max_connections=per_shard,
+        max_keepalive_connections=per_shard,
+        keepalive_expiry=30.0,
+    )
 
 
 _pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, _Shards]] = weakref.WeakKeyDictionary()
@@ -186,9 +195,12 @@ async def send_chat(candidate: Candidate, payload: bytes, timeout: float) -> htt
     try:
         async with asyncio.timeout(timeout):
             response = await pool.request(
-                "POST", f"{candidate.base_url}/chat/completions", headers=request_headers(candidate, False),
-                content=payload, extensions=_extensions(),
-            )  # fmt: skip
+                "POST",
+                f"{candidate.base_url}/chat/completions",
+                headers=request_headers(candidate, False),
+                content=payload,
+                extensions=_extensions(),
+            )
     except (TimeoutError, *UPSTREAM_ERRORS) as exc:
         raise AttemptFailed(failure_from_exception(exc)) from None
     finally:
@@ -291,10 +303,14 @@ async def open_stream(candidate: Candidate, payload: bytes, timeout: float) -> t
     Everything up to here can still be retried elsewhere: nothing has been sent downstream.
     """
     pool = lease(candidate.base_url)
-    headers = [*request_headers(candidate, True), (b"Host", _host(candidate.base_url)),
-               (b"Content-Length", str(len(payload)).encode())]  # fmt: skip
-    request = httpcore.Request("POST", f"{candidate.base_url}/chat/completions", content=payload, headers=headers,
-                               extensions=_extensions())  # fmt: skip
+    headers = [
+        *request_headers(candidate, True),
+        (b"Host", _host(candidate.base_url)),
+        (b"Content-Length", str(len(payload)).encode()),
+    ]
+    request = httpcore.Request(
+        "POST", f"{candidate.base_url}/chat/completions", content=payload, headers=headers, extensions=_extensions()
+    )
     response: httpcore.Response | None = None
     handed_over = False
     try:
@@ -354,15 +370,26 @@ async def probe(candidate: Candidate, *, provider_wide: bool) -> tuple[bool, str
     try:
         async with asyncio.timeout(setting("ROUTING_PROBE_TIMEOUT")):
             if provider_wide:
-                response = await pool.request("GET", f"{candidate.base_url}/models", extensions=_extensions(),
-                                              headers=request_headers(candidate, False))  # fmt: skip
-            else:
-                body = {"model": candidate.provider_model_id, "max_tokens": 1, "stream": False,
-                        "messages": [{"role": "user", "content": "ping"}]}  # fmt: skip
                 response = await pool.request(
-                    "POST", f"{candidate.base_url}/chat/completions", content=json.dumps(body).encode(),
-                    headers=request_headers(candidate, False), extensions=_extensions(),
-                )  # fmt: skip
+                    "GET",
+                    f"{candidate.base_url}/models",
+                    extensions=_extensions(),
+                    headers=request_headers(candidate, False),
+                )
+            else:
+                body = {
+                    "model": candidate.provider_model_id,
+                    "max_tokens": 1,
+                    "stream": False,
+                    "messages": [{"role": "user", "content": "ping"}],
+                }
+                response = await pool.request(
+                    "POST",
+                    f"{candidate.base_url}/chat/completions",
+                    content=json.dumps(body).encode(),
+                    headers=request_headers(candidate, False),
+                    extensions=_extensions(),
+                )
     except (TimeoutError, *UPSTREAM_ERRORS) as exc:
         return False, failure_from_exception(exc).describe()
     finally:

@@ -131,7 +131,7 @@ def endpoint_observations(body: bytes) -> tuple[str, list[Observation]]:
                 model_key=model_id,
                 provider_key=provider,
                 volatile=volatile,
-            )  # fmt: skip
+            )
         )
     return model_id, observations
 

@@ -57,9 +57,16 @@ class EntityIndexer:
         self.known: dict[tuple[str, str], _Known] = {}
         self.event_counts: Counter = Counter()
         rows = Entity.objects.values_list(
-            "id", "kind", "key", "state", "current_id", "current__content_hash", "current__source",
-            "current__first_batch_id", "last_seen_id",
-        )  # fmt: skip
+            "id",
+            "kind",
+            "key",
+            "state",
+            "current_id",
+            "current__content_hash",
+            "current__source",
+            "current__first_batch_id",
+            "last_seen_id",
+        )
         for pk, kind, key, state, version_id, digest, source, first_id, last_seen_id in rows.iterator(2000):
             self.known[(kind, key)] = _Known(
                 None, pk, state, version_id, digest or "", source or "", first_id, False, last_seen_id
@@ -89,9 +96,14 @@ class EntityIndexer:
         known = self.known.get((obs.kind, obs.key))
         if known is None:
             entity = Entity(
-                kind=obs.kind, key=obs.key, model_key=obs.model_key, provider_key=obs.provider_key, state=state,
-                first_seen=self.batch, last_seen=self.batch,
-            )  # fmt: skip
+                kind=obs.kind,
+                key=obs.key,
+                model_key=obs.model_key,
+                provider_key=obs.provider_key,
+                state=state,
+                first_seen=self.batch,
+                last_seen=self.batch,
+            )
             self.new_entities.append(entity)
             self.known[(obs.kind, obs.key)] = _Known(entity, None, state, None, obs.content_hash, obs.source, 0, True)
             self._new_version(entity, obs)
@@ -136,8 +148,9 @@ class EntityIndexer:
             for kind, name, before, after in field_changes(old_fields, obs.fields):
                 self._event(entity, kind, name, before, after)
         if known.version_first_batch_id == self.batch.id:  # changed again within the hour: one version per batch
-            version = EntityVersion(pk=known.version_id, content_hash=obs.content_hash, fields=obs.fields,
-                                    source=obs.source)
+            version = EntityVersion(
+                pk=known.version_id, content_hash=obs.content_hash, fields=obs.fields, source=obs.source
+            )
             self.replaced_versions.append(version)
         else:
             self._new_version(entity, obs)
@@ -178,14 +191,18 @@ class EntityIndexer:
             Entity.objects.filter(pk__in=ids).update(state=state)
         if self.events:
             Event.objects.bulk_create(
-                self.events, update_conflicts=True, unique_fields=["batch", "entity", "kind", "field"],
+                self.events,
+                update_conflicts=True,
+                unique_fields=["batch", "entity", "kind", "field"],
                 update_fields=["before", "after"],
-            )  # fmt: skip
+            )
         if self.metrics:
             VolatileMetric.objects.bulk_create(
-                self.metrics, update_conflicts=True, unique_fields=["entity", "batch"],
+                self.metrics,
+                update_conflicts=True,
+                unique_fields=["entity", "batch"],
                 update_fields=["values", "status", *METRIC_FIELDS[1:], "latency_p50", "throughput_p50"],
-            )  # fmt: skip
+            )
         self._reset()
 
     @transaction.atomic

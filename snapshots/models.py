@@ -66,8 +66,9 @@ class Batch(models.Model):
         ordering = ["-hour"]
         verbose_name_plural = "batches"
         constraints = [
-            models.CheckConstraint(condition=Q(status__in=["running", "complete", "incomplete", "failed"]),
-                                   name="batch_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=["running", "complete", "incomplete", "failed"]), name="batch_status_valid"
+            ),
             models.CheckConstraint(condition=Q(complete=False) | Q(status="complete"), name="batch_complete_status"),
         ]
         indexes = [models.Index(fields=["complete", "-hour"], name="batch_complete_hour_idx")]

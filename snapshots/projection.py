@@ -35,7 +35,7 @@ def _decimal(value) -> Decimal | None:
 
 
 def per_million(value) -> Decimal | None:
-    """"0.0000001179" (USD per token) → Decimal("0.117900") (USD per million tokens)."""
+    """ "0.0000001179" (USD per token) → Decimal("0.117900") (USD per million tokens)."""
     number = _decimal(value)
     return None if number is None else (number * PER_MILLION).quantize(SIX_PLACES)
 

@@ -103,8 +103,9 @@ def snapshot_diff(before: Batch, after: Batch) -> dict:
         EntityVersion.objects.filter(entity_id__in=candidates)
         .filter(alive_at(lo) | alive_at(hi))
         .annotate(last_hour=Coalesce("last_batch__hour", "entity__last_seen__hour"))
-        .values_list("pk", "entity_id", "entity__kind", "entity__key", "content_hash", "source",
-                     "first_batch__hour", "last_hour")  # fmt: skip
+        .values_list(
+            "pk", "entity_id", "entity__kind", "entity__key", "content_hash", "source", "first_batch__hour", "last_hour"
+        )
     )
     at_before, at_after = {}, {}
     for row in rows:
@@ -114,10 +115,12 @@ def snapshot_diff(before: Batch, after: Batch) -> dict:
             at_after[row[1]] = row
     gone = set(
         Event.objects.filter(
-            entity_id__in=at_before.keys() - at_after.keys(), kind=EventKind.DISAPPEARED,
-            batch__hour__gt=lo, batch__hour__lte=hi,
+            entity_id__in=at_before.keys() - at_after.keys(),
+            kind=EventKind.DISAPPEARED,
+            batch__hour__gt=lo,
+            batch__hour__lte=hi,
         ).values_list("entity_id", flat=True)
-    )  # fmt: skip
+    )
     both = sorted(at_before.keys() & at_after.keys())
     pairs = [(at_before[e], at_after[e]) for e in both if at_before[e][4] != at_after[e][4]]
     versions = EntityVersion.objects.filter(pk__in=[row[0] for pair in pairs for row in pair])

@@ -217,13 +217,20 @@ def _sync_into(batch: Batch, *, base_url: str | None, concurrency: int | None, p
     manifest = archive.finish()
     status = Batch.Status.COMPLETE if report["complete"] else Batch.Status.INCOMPLETE
     stats = {
-        **archive.stats, **indexer.counts(), "requests": requests, "events": dict(indexer.event_counts),
+        **archive.stats,
+        **indexer.counts(),
+        "requests": requests,
+        "events": dict(indexer.event_counts),
         "seconds": round(time.monotonic() - started, 3),
-    }  # fmt: skip
+    }
     Batch.objects.filter(pk=batch.pk).update(
-        status=status, complete=report["complete"], validation=report, stats=stats, manifest=manifest,
+        status=status,
+        complete=report["complete"],
+        validation=report,
+        stats=stats,
+        manifest=manifest,
         finished_at=timezone.now(),
-    )  # fmt: skip
+    )
 
 
 def _sync_list(crawler, archive, indexer, validator, kind: str, observe) -> dict[str, None]:

@@ -27,9 +27,16 @@ from snapshots.conf import setting
 from snapshots.models import Batch, Blob
 
 VOLATILE_KEYS = (
-    "uptime_last_5m", "uptime_last_30m", "uptime_last_1d", "latency_last_30m", "throughput_last_30m", "status",
-    "stats", "request_count", "requests_last_30m",
-)  # fmt: skip
+    "uptime_last_5m",
+    "uptime_last_30m",
+    "uptime_last_1d",
+    "latency_last_30m",
+    "throughput_last_30m",
+    "status",
+    "stats",
+    "request_count",
+    "requests_last_30m",
+)
 # A volatile key followed by a scalar or a flat object: the value's bytes are the token.
 _KEYS = b"|".join(key.encode() for key in VOLATILE_KEYS)
 _FLAT_OBJECT = rb'\{[^{}"]*(?:"[^"\\]*"[^{}"]*)*\}'
@@ -95,9 +102,12 @@ def _compressor(size: int, prefix: bytes | None) -> zstd.ZstdCompressor:
     # (~16 MB, whatever the level). No long-distance matching: zstd does not index a dictionary for it, so deltas
     # against the previous body would grow 50-fold.
     params = zstd.ZstdCompressionParameters.from_level(
-        setting("SNAPSHOTS_ZSTD_LEVEL_LARGE"), window_log=max(20, min(27, total.bit_length())), hash_log=21,
-        chain_log=21, write_checksum=1,
-    )  # fmt: skip
+        setting("SNAPSHOTS_ZSTD_LEVEL_LARGE"),
+        window_log=max(20, min(27, total.bit_length())),
+        hash_log=21,
+        chain_log=21,
+        write_checksum=1,
+    )
     return zstd.ZstdCompressor(compression_params=params, dict_data=dict_data)
 
 
@@ -192,9 +202,14 @@ class PackWriter:
         existing = Blob.objects.filter(sha256=digest).first()
         if existing is not None:
             return existing
-        return Blob.objects.create(sha256=digest, size=self.size, data=b"".join(self._chunks),
-                                   reference=self._reference, role=Blob.Role.PACK,
-                                   depth=1 if self._reference else 0)  # fmt: skip
+        return Blob.objects.create(
+            sha256=digest,
+            size=self.size,
+            data=b"".join(self._chunks),
+            reference=self._reference,
+            role=Blob.Role.PACK,
+            depth=1 if self._reference else 0,
+        )
 
 
 # --- manifest -------------------------------------------------------------------------------------------------------
@@ -213,8 +228,17 @@ class ManifestEntry:
     size: int = 0  # bytes received (not written: the template and tokens give it back)
     error: str = ""
 
-    KEYS = {"p": "path", "k": "kind", "s": "status", "b": "blob", "o": "offset", "l": "length", "h": "digest",
-            "t": "tokens", "e": "error"}  # fmt: skip
+    KEYS = {
+        "p": "path",
+        "k": "kind",
+        "s": "status",
+        "b": "blob",
+        "o": "offset",
+        "l": "length",
+        "h": "digest",
+        "t": "tokens",
+        "e": "error",
+    }
 
     def line(self) -> bytes:
         data = {short: getattr(self, name) for short, name in self.KEYS.items()}

@@ -23,13 +23,18 @@ class BatchValidator:
         self.frontend_unlisted: list[str] = []
         self._listed: set[str] = set()
 
-    def source(self, kind: str, fetched: Fetched, *, items: int | None, total_count: int | None = None,
-               parse_error: str = "") -> None:  # fmt: skip
+    def source(
+        self, kind: str, fetched: Fetched, *, items: int | None, total_count: int | None = None, parse_error: str = ""
+    ) -> None:
         ok = fetched.ok and not parse_error and (total_count is None or total_count == items)
         self.sources[kind] = {
-            "ok": ok, "status": fetched.status, "attempts": fetched.attempts, "items": items,
-            "expected": total_count, "error": parse_error or fetched.error,
-        }  # fmt: skip
+            "ok": ok,
+            "status": fetched.status,
+            "attempts": fetched.attempts,
+            "items": items,
+            "expected": total_count,
+            "error": parse_error or fetched.error,
+        }
 
     def listed(self, model_ids: set[str]) -> None:
         self._listed = model_ids

@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from catalog.selectors import blended_price as catalogue_blended_price
+from catalog.pricing import blended_price as catalogue_blended_price
 
 WEIGHTS = {"uptime": 0.4, "ttft": 0.3, "price": 0.2, "total_time": 0.1}
 LOWER_IS_BETTER = ("ttft", "price", "total_time")

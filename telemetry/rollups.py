@@ -148,9 +148,17 @@ def rollup_latency_span(start: datetime, end: datetime, provider_ids=None) -> in
 
 
 _SUMMED = (
-    "successes", "failures", "excluded", "ttft_count", "ttft_ms_sum", "total_count", "total_ms_sum",
-    "output_tokens_sum", "tps_count", "tps_sum",
-)  # fmt: skip
+    "successes",
+    "failures",
+    "excluded",
+    "ttft_count",
+    "ttft_ms_sum",
+    "total_count",
+    "total_ms_sum",
+    "output_tokens_sum",
+    "tps_count",
+    "tps_sum",
+)
 
 
 def rollup_latency_day(day: datetime, provider_ids=None) -> int:
@@ -161,9 +169,15 @@ def rollup_latency_day(day: datetime, provider_ids=None) -> int:
     for row in rows.iterator(chunk_size=5000):
         into = merged.setdefault(
             row["mapping_id"],
-            {"provider": row["provider_id"], "mapping": row["mapping_id"], "day": day, **dict.fromkeys(_SUMMED, 0),
-             "ttft_histogram": [], "total_histogram": []},
-        )  # fmt: skip
+            {
+                "provider": row["provider_id"],
+                "mapping": row["mapping_id"],
+                "day": day,
+                **dict.fromkeys(_SUMMED, 0),
+                "ttft_histogram": [],
+                "total_histogram": [],
+            },
+        )
         for name in _SUMMED:
             into[name] += row[name]
         into["ttft_histogram"].append(row["ttft_histogram"])

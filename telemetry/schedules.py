@@ -6,12 +6,22 @@ from django.db import transaction
 from django_q.models import Schedule
 
 SCHEDULES = [
-    {"name": "telemetry-probe-health", "func": "telemetry.tasks.probe_health",
-     "schedule_type": Schedule.MINUTES, "minutes": 5, "repeats": -1},
-    {"name": "telemetry-probe-latency", "func": "telemetry.tasks.probe_latency",
-     "schedule_type": Schedule.MINUTES, "minutes": 15, "repeats": -1},
+    {
+        "name": "telemetry-probe-health",
+        "func": "telemetry.tasks.probe_health",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 5,
+        "repeats": -1,
+    },
+    {
+        "name": "telemetry-probe-latency",
+        "func": "telemetry.tasks.probe_latency",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 15,
+        "repeats": -1,
+    },
     {"name": "telemetry-purge", "func": "telemetry.tasks.purge", "schedule_type": Schedule.DAILY, "repeats": -1},
-]  # fmt: skip
+]
 
 
 @transaction.atomic

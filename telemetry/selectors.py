@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping as RowMapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from catalog.models import Mapping, Model, Provider
+from catalog.ranking import offers_rank, offers_to_rank
 from catalog.selectors import model_ref_by_id_or_alias
 from modelgraph.secrets import provider_api_key
 from telemetry.classification import ErrorClass, Outcome
 from telemetry.conf import setting
 from telemetry.models import DailyLatency, HealthCheck, HourlyHealth, HourlyLatency
 from telemetry.percentiles import Histogram, histogram_merge, histogram_percentiles
-from telemetry.ranking import Candidate, rank, wilson_lower_bound
+from telemetry.ranking import Candidate, Ranked, rank, wilson_lower_bound
 from telemetry.rollups import floor_hour
 from telemetry.windows import SUMMED, latency_sums, merged_histograms
 
@@ -46,10 +49,11 @@ def model_get(model_id: str) -> Model | None:
 
 
 def ranked_mappings(model: Model) -> QuerySet[Mapping]:
-    return Mapping.objects.filter(model=model, in_registry=True).exclude(status="retired").select_related("provider")
+    """The offers of a model that are ranked: the candidate set of `catalog.ranking`."""
+    return offers_to_rank([model.pk])
 
 
-def _counts(row: dict) -> dict[str, int]:
+def _counts(row: RowMapping[str, Any]) -> dict[str, int]:
     return {name: int(row.get(name) or 0) for name in COUNT_FIELDS}
 
 
@@ -110,7 +114,8 @@ def _status(latest: HealthCheck | None) -> str:
     """Missing probes are unknown: never up, never down."""
     if latest is None or timezone.now() - latest.checked_at > CURRENT_FOR:
         return "unknown"
-    return {Outcome.SUCCESS: "up", Outcome.FAILURE: "down"}.get(latest.outcome, "unknown")
+    shown: dict[str, str] = {Outcome.SUCCESS: "up", Outcome.FAILURE: "down"}
+    return shown.get(latest.outcome, "unknown")
 
 
 def _latest(check: HealthCheck | None) -> dict | None:
@@ -186,15 +191,16 @@ def provider_latency(provider: Provider, *, window: str = "7d") -> dict:
 def ranking_candidates(mappings: list[Mapping], since: datetime) -> list[Candidate]:
     """The raw figures of each offer: uptime counts, latency sample counts and medians, prices."""
     ids = [m.pk for m in mappings]
-    health = HourlyHealth.objects.filter(mapping_id__in=ids, hour__gte=since).values("mapping_id")
-    health = {r["mapping_id"]: r for r in health.annotate(s=Sum("successes"), f=Sum("failures"))}
+    health_rows = HourlyHealth.objects.filter(mapping_id__in=ids, hour__gte=since).values("mapping_id")
+    health = {r["mapping_id"]: r for r in health_rows.annotate(s=Sum("successes"), f=Sum("failures"))}
     now = timezone.now()
     latency = {key[0]: row for key, row in latency_sums(since, now, by=("mapping_id",), mapping_id__in=ids).items()}
     histograms = merged_histograms(since, now, mapping_ids=ids)
     ttft, total = histograms["ttft_histogram"], histograms["total_histogram"]
     candidates = []
     for mapping in mappings:
-        h, lat = health.get(mapping.pk, {}), latency.get(mapping.pk, {})
+        h: dict = dict(health.get(mapping.pk) or {})
+        lat = latency.get(mapping.pk, {})
         successes = (h.get("s") or 0) + lat.get("successes", 0)
         failures = (h.get("f") or 0) + lat.get("failures", 0)
         candidate = Candidate(
@@ -231,28 +237,66 @@ def _rounded(value):
     return round(value, 4) if isinstance(value, float) else value
 
 
+def offers_scored(mappings: list[Mapping]) -> tuple[dict[int, Ranked], dict[int, dict[str, float]]]:
+    """Score offers, each model's among its own (one batch of queries for all): entries by mapping id, and the
+    effective weights by model id."""
+    if not mappings:
+        return {}, {}
+    since = floor_hour(timezone.now() - timedelta(days=setting("TELEMETRY_RANKING_DAYS")))
+    by_model: dict[int, list[Candidate]] = {}
+    for candidate in ranking_candidates(mappings, since):
+        by_model.setdefault(candidate.extra["mapping"].model_id, []).append(candidate)
+    entries, weights = {}, {}
+    for model_id, candidates in by_model.items():
+        ranked, weights[model_id] = rank(
+            candidates,
+            min_uptime_samples=setting("TELEMETRY_MIN_UPTIME_SAMPLES"),
+            min_latency_samples=setting("TELEMETRY_MIN_LATENCY_SAMPLES"),
+        )
+        entries.update({entry.candidate.key: entry for entry in ranked})
+    return entries, weights
+
+
+def _summary(entry: Ranked) -> dict:
+    return {
+        "uptime": _rounded(entry.candidate.uptime),
+        "median_ttft_ms": _rounded(entry.candidate.median_ttft_ms),
+        "median_total_ms": _rounded(entry.candidate.median_total_ms),
+        "score": _rounded(entry.score),
+        "provisional": entry.provisional,
+        "samples": {"uptime": entry.candidate.uptime_samples, "latency": entry.candidate.latency_samples},
+    }
+
+
+def offer_telemetry(mappings: list[Mapping]) -> dict[int, dict]:
+    """Per mapping: uptime, median TTFT and total time, score and provisional flag, each model's offers scored among
+    themselves. Registered as `catalog.ranking`'s scorer, which decides which offers are passed in."""
+    entries, _ = offers_scored(mappings)
+    return {pk: _summary(entry) for pk, entry in entries.items()}
+
+
 def provider_rank_for_model(model: Model) -> dict:
-    """The model's offers best first, each with its score, components (raw and normalised) and sample counts."""
+    """The model's offers best first (`catalog.ranking`'s order and marks), each with its score, components (raw and
+    normalised) and sample counts."""
     days = setting("TELEMETRY_RANKING_DAYS")
     since = floor_hour(timezone.now() - timedelta(days=days))
-    candidates = ranking_candidates(list(ranked_mappings(model)), since)
-    ranked, weights = rank(
-        candidates,
-        min_uptime_samples=setting("TELEMETRY_MIN_UPTIME_SAMPLES"),
-        min_latency_samples=setting("TELEMETRY_MIN_LATENCY_SAMPLES"),
-    )
+    mappings = list(ranked_mappings(model))
+    scored, weights_by_model = offers_scored(mappings)
+    weights = weights_by_model.get(model.pk, {})
     entries = []
-    for position, entry in enumerate(ranked, start=1):
-        mapping = entry.candidate.extra["mapping"]
+    for row in offers_rank(mappings, {pk: _summary(entry) for pk, entry in scored.items()}):
+        mapping, entry = row.mapping, scored[row.mapping.pk]
         entries.append(
             {
-                "rank": position,
+                "rank": row.rank,
                 "provider": {"id": mapping.provider.slug, "name": mapping.provider.name},
                 "mapping_id": mapping.pk,
                 "provider_model_id": mapping.provider_model_id,
-                "score": _rounded(entry.score),
+                "score": row.score,
                 "provisional": entry.provisional,
                 "provisional_reasons": entry.provisional_reasons,
+                "cheapest": row.cheapest,
+                "fastest": row.fastest,
                 "uptime_source": entry.candidate.extra["uptime_source"],
                 "samples": {"uptime": entry.candidate.uptime_samples, "latency": entry.candidate.latency_samples},
                 "components": {
@@ -272,25 +316,6 @@ def provider_rank_for_model(model: Model) -> dict:
 
 
 def compare_telemetry(mapping_ids) -> dict[int, dict]:
-    """Per mapping: uptime, median TTFT and total time, score and provisional flag, ranked among these mappings."""
-    mappings = list(Mapping.objects.filter(pk__in=list(mapping_ids)).select_related("provider"))
-    if not mappings:
-        return {}
-    days = setting("TELEMETRY_RANKING_DAYS")
-    since = floor_hour(timezone.now() - timedelta(days=days))
-    ranked, _ = rank(
-        ranking_candidates(mappings, since),
-        min_uptime_samples=setting("TELEMETRY_MIN_UPTIME_SAMPLES"),
-        min_latency_samples=setting("TELEMETRY_MIN_LATENCY_SAMPLES"),
-    )
-    return {
-        entry.candidate.key: {
-            "uptime": _rounded(entry.candidate.uptime),
-            "median_ttft_ms": _rounded(entry.candidate.median_ttft_ms),
-            "median_total_ms": _rounded(entry.candidate.median_total_ms),
-            "score": _rounded(entry.score),
-            "provisional": entry.provisional,
-            "samples": {"uptime": entry.candidate.uptime_samples, "latency": entry.candidate.latency_samples},
-        }
-        for entry in ranked
-    }
+    """`offer_telemetry` by mapping id. Scores are only those of `catalog.ranking` when the ids are a model's whole
+    candidate set; the pages, the API and the gateway go through `catalog.ranking`."""
+    return offer_telemetry(list(Mapping.objects.filter(pk__in=list(mapping_ids)).select_related("provider")))

@@ -18,9 +18,17 @@ from telemetry.percentiles import Histogram, histogram_merge
 from telemetry.rollups import DAY, floor_day
 
 SUMMED = (
-    "successes", "failures", "excluded", "ttft_count", "ttft_ms_sum", "total_count", "total_ms_sum",
-    "output_tokens_sum", "tps_count", "tps_sum",
-)  # fmt: skip
+    "successes",
+    "failures",
+    "excluded",
+    "ttft_count",
+    "ttft_ms_sum",
+    "total_count",
+    "total_ms_sum",
+    "output_tokens_sum",
+    "tps_count",
+    "tps_sum",
+)
 HISTOGRAMS = ("ttft_histogram", "total_histogram")
 
 

@@ -153,8 +153,10 @@ def _hover_columns(frame: _Frame, series: list[Series], step: timedelta, label_o
         left = max(LEFT, frame.x(moment) - half)
         width = min(frame.width - RIGHT, frame.x(moment) + half) - left
         tip = escape(f"{moment.strftime(when)} UTC: {', '.join(values[moment])}")
-        parts.append(f'<rect x="{left:.1f}" y="{TOP}" width="{width:.1f}" height="{HEIGHT - TOP - BOTTOM}">'
-                     f"<title>{tip}</title></rect>")  # fmt: skip
+        parts.append(
+            f'<rect x="{left:.1f}" y="{TOP}" width="{width:.1f}" height="{HEIGHT - TOP - BOTTOM}">'
+            f"<title>{tip}</title></rect>"
+        )
     parts.append("</g>")
     return parts
 

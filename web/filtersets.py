@@ -50,9 +50,11 @@ class ModelPageFilterSet(ModelFilterSet):
         widget=QuickSelect,
     )
     capability = django_filters.MultipleChoiceFilter(
-        label="Capabilities", choices=Capability.choices, method="filter_capability",
+        label="Capabilities",
+        choices=Capability.choices,
+        method="filter_capability",
         widget=forms.CheckboxSelectMultiple,
-    )  # fmt: skip
+    )
     ordering = NullsLastOrderingFilter(fields=ORDERING_FIELDS)
 
     def __init__(self, data=None, *args, **kwargs):

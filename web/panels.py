@@ -19,8 +19,9 @@ def _percentages(points: list[series.UptimePoint]) -> list[tuple]:
     return [(p.start, p.uptime * 100 if p.uptime is not None else None) for p in points]
 
 
-def latency_charts(latency: dict[str, list[series.LatencyPoint]], window: series.Window, *, subject: str,
-                   chart_id: str) -> list[Chart]:  # fmt: skip
+def latency_charts(
+    latency: dict[str, list[series.LatencyPoint]], window: series.Window, *, subject: str, chart_id: str
+) -> list[Chart]:
     charts = []
     for name, title in (("ttft", "Time to first token"), ("total", "Total response time")):
         lines = [
@@ -34,13 +35,19 @@ def latency_charts(latency: dict[str, list[series.LatencyPoint]], window: series
 def _chart(title: str, lines: list[Series], window: series.Window, **options) -> Chart:
     every = "day" if window.daily else "hour"
     return line_chart(
-        title=title, series=lines, start=window.since, end=window.until, step=window.step,
-        describe=f"per {every} over the {window.label}", **options,
-    )  # fmt: skip
+        title=title,
+        series=lines,
+        start=window.since,
+        end=window.until,
+        step=window.step,
+        describe=f"per {every} over the {window.label}",
+        **options,
+    )
 
 
-def subject_panels(window: series.Window, *, provider, mapping=None, latency: dict | None = None,
-                   chart_id: str = "t") -> dict:  # fmt: skip
+def subject_panels(
+    window: series.Window, *, provider, mapping=None, latency: dict | None = None, chart_id: str = "t"
+) -> dict:
     """Uptime, TTFT and total-time charts of a provider's API and offers, or of one offer (model@provider), and the
     window's figures beside them. `latency` is provider_latency() of the window when the caller already has it."""
     mapping_id = mapping.pk if mapping is not None else None
@@ -85,6 +92,14 @@ def overview_panel(window: series.Window, *, lines: int = 6) -> dict:
     daily = series.overview_window(window)
     by_provider = series.overview_uptime_series(daily, [p["provider_id"] for p in worst])
     chart_lines = [Series(p["name"], _percentages(by_provider[p["provider_id"]])) for p in worst]
-    chart = _chart("Uptime of the least reliable providers", chart_lines, daily, unit="%", chart_id="overview",
-                   y_floor=None, y_ceiling=100.0, width=1000)  # fmt: skip
+    chart = _chart(
+        "Uptime of the least reliable providers",
+        chart_lines,
+        daily,
+        unit="%",
+        chart_id="overview",
+        y_floor=None,
+        y_ceiling=100.0,
+        width=1000,
+    )
     return {"providers": providers, "chart": chart}

@@ -7,19 +7,17 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
 from catalog.models import Alias, Family, Mapping, Model, Provider
+from catalog.ranking import OfferRank, model_offer_ranking
 from catalog.resolution import model_lookup_exact, model_resolve_name
 from catalog.search import model_search
-from catalog.selectors import blended_price
 from ingestion.models import IngestionRun
 from ingestion.selectors import ingestion_latest_runs
 from telemetry.models import HourlyHealth, HourlyLatency
-from telemetry.selectors import compare_telemetry
 
 SEARCH_LIMIT = 8
 
@@ -107,25 +105,6 @@ def provider_suggestions(name: str, *, limit: int = 5) -> list[Provider]:
     return list(unique.values())[:limit]
 
 
-@dataclass
-class Offer:
-    """One provider's offer of a model, with its telemetry, as a row of the comparison table."""
-
-    mapping: Mapping
-    blended_price: Decimal | None
-    uptime: float | None = None
-    median_ttft_ms: float | None = None
-    median_total_ms: float | None = None
-    score: float | None = None
-    provisional: bool = True
-    cheapest: bool = False
-    fastest: bool = False
-
-    @property
-    def provider(self) -> Provider:
-        return self.mapping.provider
-
-
 # Sort keys of the comparison table: what each column sorts by (missing values always last).
 OFFER_SORTS = {
     "provider": lambda o: o.provider.name.lower(),
@@ -141,29 +120,12 @@ OFFER_SORTS = {
 }
 
 
-def model_offers(model: Model, *, sort: str = "") -> list[Offer]:
-    """The offers of a model side by side with their uptime, medians and score; cheapest and fastest marked.
+def model_offers(model: Model, *, sort: str = "") -> list[OfferRank]:
+    """The ranked offers of a model side by side with their uptime, medians and score; cheapest and fastest marked.
 
-    Default order: best score first (telemetry ranking), then cheapest blended price.
+    Default order and marks are `catalog.ranking`'s (best score, then blended price, then provider); `sort` reorders.
     """
-    mappings = list(Mapping.objects.filter(model=model).select_related("provider"))
-    measured = compare_telemetry([m.pk for m in mappings]) if mappings else {}
-    offers = []
-    for mapping in mappings:
-        offer = Offer(mapping, blended_price(mapping.price_input, mapping.price_output))
-        for name, value in measured.get(mapping.pk, {}).items():
-            if name in ("uptime", "median_ttft_ms", "median_total_ms", "score", "provisional"):
-                setattr(offer, name, value)
-        offers.append(offer)
-    offers.sort(key=lambda o: (o.score is None, -(o.score or 0), o.blended_price is None, o.blended_price or 0,
-                               o.provider.name.lower()))  # fmt: skip
-    priced = [o for o in offers if o.blended_price is not None]
-    if len(priced) > 1:
-        min(priced, key=lambda o: o.blended_price).cheapest = True
-    timed = [o for o in offers if o.median_ttft_ms is not None]
-    if len(timed) > 1:
-        min(timed, key=lambda o: o.median_ttft_ms).fastest = True
-    return sort_rows(offers, sort, OFFER_SORTS)
+    return sort_rows(model_offer_ranking(model.pk), sort, OFFER_SORTS)
 
 
 def sort_rows(rows: list, sort: str, keys: dict) -> list:

@@ -38,8 +38,11 @@ class Window:
         return self.step == DAY
 
 
-WINDOWS = {"24h": ("last 24 hours", timedelta(hours=24)), "7d": ("last 7 days", timedelta(days=7)),
-           "30d": ("last 30 days", timedelta(days=30))}  # fmt: skip
+WINDOWS = {
+    "24h": ("last 24 hours", timedelta(hours=24)),
+    "7d": ("last 7 days", timedelta(days=7)),
+    "30d": ("last 30 days", timedelta(days=30)),
+}
 DEFAULT_WINDOW = "7d"
 
 
@@ -157,10 +160,15 @@ def provider_overview(window: Window) -> list[dict]:
     overview = []
     for row in rows:
         trials = (row["s"] or 0) + (row["f"] or 0)
-        overview.append({
-            "provider_id": row["provider_id"], "slug": row["provider__slug"], "name": row["provider__name"],
-            "uptime": (row["s"] or 0) / trials if trials else None, "samples": trials,
-        })  # fmt: skip
+        overview.append(
+            {
+                "provider_id": row["provider_id"],
+                "slug": row["provider__slug"],
+                "name": row["provider__name"],
+                "uptime": (row["s"] or 0) / trials if trials else None,
+                "samples": trials,
+            }
+        )
     return overview
 
 

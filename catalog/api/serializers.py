@@ -9,6 +9,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from catalog.models import Capability, DeliveryMode, Lifecycle, Mapping, Modality, Model, Provider
+from catalog.ranking import OfferRank
 
 PRICE = {"max_digits": 14, "decimal_places": 6, "coerce_to_string": False, "allow_null": True, "read_only": True}
 
@@ -77,10 +78,25 @@ class ModelListSerializer(serializers.ModelSerializer):
     class Meta:
         model = Model
         fields = [
-            "slug", "name", "creator", "family", "status", "release_date", "context_window", "max_output",
-            "input_modalities", "output_modalities", "capabilities", "open_weights", "in_registry", "aliases",
-            "providers_count", "min_price_input", "min_price_output", "url",
-        ]  # fmt: skip
+            "slug",
+            "name",
+            "creator",
+            "family",
+            "status",
+            "release_date",
+            "context_window",
+            "max_output",
+            "input_modalities",
+            "output_modalities",
+            "capabilities",
+            "open_weights",
+            "in_registry",
+            "aliases",
+            "providers_count",
+            "min_price_input",
+            "min_price_output",
+            "url",
+        ]
 
     def to_representation(self, obj: Model | dict) -> dict:
         if isinstance(obj, dict):
@@ -153,9 +169,18 @@ class ModelDetailSerializer(ModelListSerializer):
     class Meta(ModelListSerializer.Meta):
         fields = [
             *ModelListSerializer.Meta.fields[:-1],
-            "description", "deprecation_date", "sunset_date", "successor", "parameters_total", "parameters_active",
-            "license", "knowledge_cutoff", "canonical_url", "url", "links",
-        ]  # fmt: skip
+            "description",
+            "deprecation_date",
+            "sunset_date",
+            "successor",
+            "parameters_total",
+            "parameters_active",
+            "license",
+            "knowledge_cutoff",
+            "canonical_url",
+            "url",
+            "links",
+        ]
 
     def to_representation(self, obj: Model) -> dict:
         links = _links(self)
@@ -194,9 +219,19 @@ class MappingSerializer(serializers.ModelSerializer):
     class Meta:
         model = Mapping
         fields = [
-            "provider", "provider_model_id", "price_input", "price_output", "price_cached_input", "price_cache_write",
-            "context_window", "max_output", "quantization", "delivery_modes", "status", "in_registry",
-        ]  # fmt: skip
+            "provider",
+            "provider_model_id",
+            "price_input",
+            "price_output",
+            "price_cached_input",
+            "price_cache_write",
+            "context_window",
+            "max_output",
+            "quantization",
+            "delivery_modes",
+            "status",
+            "in_registry",
+        ]
 
     def to_representation(self, obj: Mapping) -> dict:
         return {
@@ -234,21 +269,21 @@ class CompareRowSerializer(serializers.Serializer):
     cheapest = serializers.BooleanField(help_text="The lowest blended price of this model's offers.")
     fastest = serializers.BooleanField(help_text="The lowest median time to first token of this model's offers.")
 
-    def to_representation(self, row: dict) -> dict:
-        mapping = row["mapping"]
+    def to_representation(self, row: OfferRank) -> dict:
+        mapping = row.mapping
         return {
-            "provider": _ref(row["provider"]),
+            "provider": _ref(row.provider),
             "provider_model_id": mapping.provider_model_id,
             "price_input": _price(mapping.price_input),
             "price_output": _price(mapping.price_output),
-            "blended_price": _price(row["blended_price"]),
+            "blended_price": _price(row.blended_price),
             "context_window": mapping.context_window,
             "max_output": mapping.max_output,
             "quantization": mapping.quantization,
             "status": mapping.status,
-            **{name: row[name] for name in ("uptime", "median_ttft_ms", "median_total_ms", "score")},
-            "cheapest": row["cheapest"],
-            "fastest": row["fastest"],
+            **{name: getattr(row, name) for name in ("uptime", "median_ttft_ms", "median_total_ms", "score")},
+            "cheapest": row.cheapest,
+            "fastest": row.fastest,
         }
 
 
@@ -268,9 +303,17 @@ class ProviderSerializer(serializers.ModelSerializer):
     class Meta:
         model = Provider
         fields = [
-            "slug", "name", "kind", "website", "docs_url", "api_base_url", "openai_compatible", "in_registry",
-            "models_count", "url",
-        ]  # fmt: skip
+            "slug",
+            "name",
+            "kind",
+            "website",
+            "docs_url",
+            "api_base_url",
+            "openai_compatible",
+            "in_registry",
+            "models_count",
+            "url",
+        ]
 
     def to_representation(self, obj: Provider) -> dict:
         return {
@@ -305,8 +348,9 @@ class ResolutionSerializer(serializers.Serializer):
     query = serializers.CharField()
     model = ModelSummarySerializer()
     match = serializers.ChoiceField(choices=["exact_slug", "exact_alias", "normalised", "fuzzy"])
-    confidence = serializers.FloatField(help_text="1.0 exact, 0.9 normalised (0.8 if a version was dropped), "
-                                                  "trigram similarity for fuzzy.")  # fmt: skip
+    confidence = serializers.FloatField(
+        help_text="1.0 exact, 0.9 normalised (0.8 if a version was dropped), trigram similarity for fuzzy."
+    )
     matched = serializers.CharField(help_text="The slug, name or alias that matched.")
     candidates = CandidateSerializer(many=True, help_text="Other close names (fuzzy matches only).")
 

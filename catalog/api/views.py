@@ -20,14 +20,19 @@ from modelgraph.api.errors import NotFound, ParameterError
 MAX_NAME_LENGTH = 300
 # Not blank once stripped, no NUL (the view answers 400 to either).
 NAME_SCHEMA = {
-    "type": "string", "minLength": 1, "maxLength": MAX_NAME_LENGTH, "pattern": r"^[^\x00]*[^\s\x00][^\x00]*$",
-}  # fmt: skip
+    "type": "string",
+    "minLength": 1,
+    "maxLength": MAX_NAME_LENGTH,
+    "pattern": r"^[^\x00]*[^\s\x00][^\x00]*$",
+}
 
 MODEL_ID = OpenApiParameter(
-    "id", OpenApiTypes.STR, OpenApiParameter.PATH,
+    "id",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
     description="The model's slug or any alias (`gpt-4o`, `openai/gpt-4o`, `gpt-4o-2024-08-06`); exact first, then "
     "case-insensitive. An alias answers with the canonical model.",
-)  # fmt: skip
+)
 PROVIDER_ID = OpenApiParameter("id", OpenApiTypes.STR, OpenApiParameter.PATH, description="The provider's slug.")
 MODEL_NOT_FOUND = {
     404: OpenApiResponse(serializers.NotFoundWithNearMatchesSerializer, description="No such model; did you mean…"),
@@ -200,10 +205,12 @@ class ResolveViewSet(ReadOnlyViewSet):
         "says which kind of match it was. Nothing close enough is 404 with the nearest candidates.",
         parameters=[
             OpenApiParameter(
-                "name", NAME_SCHEMA,
-                OpenApiParameter.QUERY, required=True,
+                "name",
+                NAME_SCHEMA,
+                OpenApiParameter.QUERY,
+                required=True,
                 description="`gpt-4o-2024-08-06`, `openai/gpt-4o`, `deepseek-ai/DeepSeek-V3`, `Claude 3.5 Sonnet`…",
-            ),  # fmt: skip
+            ),
         ],
         responses={
             200: serializers.ResolutionSerializer,

@@ -7,9 +7,18 @@ class IngestionRunSerializer(serializers.ModelSerializer):
     class Meta:
         model = IngestionRun
         fields = [
-            "id", "source", "tier", "status", "started_at", "finished_at", "models_added", "models_updated",
-            "aliases_added", "error_message", "details",
-        ]  # fmt: skip
+            "id",
+            "source",
+            "tier",
+            "status",
+            "started_at",
+            "finished_at",
+            "models_added",
+            "models_updated",
+            "aliases_added",
+            "error_message",
+            "details",
+        ]
 
 
 class IngestQueuedSerializer(serializers.Serializer):

@@ -70,7 +70,7 @@ class IngestionRunListView(AdminAPIView, generics.ListAPIView):
             pattern=r"^[a-z0-9_.-]+$",
             description="A source name: `openai`, `anthropic`, `google`, `mistral`, `cohere`, `xai`, "
             "`deprecations`, `huggingface`, `openrouter`.",
-        ),  # fmt: skip
+        ),
     ],
     request=None,
     responses={

@@ -84,9 +84,15 @@ class ThrottledSerializer(ErrorSerializer):
 API_PREFIXES = ("/api/", "/v1/")
 GATEWAY_PREFIX = "/v1/"
 # OpenAI's error types, for the gateway's fall-through answers (the gateway's own are routing/errors.py).
-GATEWAY_ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
-                       404: "not_found_error", 405: "invalid_request_error", 429: "rate_limit_error",
-                       503: "service_unavailable"}  # fmt: skip
+GATEWAY_ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    405: "invalid_request_error",
+    429: "rate_limit_error",
+    503: "service_unavailable",
+}
 
 
 def is_api_path(path: str) -> bool:

@@ -31,10 +31,29 @@ KNOWN_LABS = frozenset(ORG_LABS.values())
 _ORGANISATION = re.compile(r"^(?:(?:us|eu|global|apac|au|jp)\.)?([a-z0-9-]+)\.[a-z]")  # bedrock's meta.llama…
 # Namespaces that are a catalogue's own, not the organisation that made the model (nano-gpt's unsloth/ and TEE/
 # re-host Google's Gemma, openrouter/auto is a router).
-_NOT_CREATORS = frozenset({
-    "@cf", "accounts", "chutes", "fireworks", "free", "hf", "kilo-auto", "models", "novita", "openrouter", "pro",
-    "routers", "siliconflow", "tee", "together", "togethercomputer", "unsloth", "volcengine", "workers-ai",
-})  # fmt: skip
+_NOT_CREATORS = frozenset(
+    {
+        "@cf",
+        "accounts",
+        "chutes",
+        "fireworks",
+        "free",
+        "hf",
+        "kilo-auto",
+        "models",
+        "novita",
+        "openrouter",
+        "pro",
+        "routers",
+        "siliconflow",
+        "tee",
+        "together",
+        "togethercomputer",
+        "unsloth",
+        "volcengine",
+        "workers-ai",
+    }
+)
 _ROUTERS = frozenset({"auto", "free", "router"})
 
 

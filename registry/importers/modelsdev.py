@@ -22,14 +22,39 @@ from registry.importers.normalise import fallback_keys, strict_keys, strip_stamp
 from registry.writer import RegistryDocuments, write_registry
 
 # Providers whose SDK package is not @ai-sdk/openai-compatible but whose API speaks OpenAI's protocol.
-OPENAI_COMPATIBLE = frozenset({
-    "cerebras", "deepinfra", "groq", "openai", "openrouter", "perplexity-agent", "togetherai", "vivgrid", "xai",
-})  # fmt: skip
+OPENAI_COMPATIBLE = frozenset(
+    {
+        "cerebras",
+        "deepinfra",
+        "groq",
+        "openai",
+        "openrouter",
+        "perplexity-agent",
+        "togetherai",
+        "vivgrid",
+        "xai",
+    }
+)
 MODEL_FIELD_ORDER = (
-    "slug", "name", "creator", "family", "release_date", "status", "context_window", "max_output",
-    "input_modalities", "output_modalities", "capabilities", "open_weights", "parameters_total",
-    "parameters_active", "license", "knowledge_cutoff", "canonical_url", "aliases",
-)  # fmt: skip
+    "slug",
+    "name",
+    "creator",
+    "family",
+    "release_date",
+    "status",
+    "context_window",
+    "max_output",
+    "input_modalities",
+    "output_modalities",
+    "capabilities",
+    "open_weights",
+    "parameters_total",
+    "parameters_active",
+    "license",
+    "knowledge_cutoff",
+    "canonical_url",
+    "aliases",
+)
 
 
 @dataclass

@@ -18,10 +18,27 @@ _DATE_INFIX = re.compile(rf"-(?:20\d\d)?{_MONTH}{_DAY}(?=-[a-z])", re.IGNORECASE
 _LATEST = re.compile(r"-latest$", re.IGNORECASE)
 
 _BEDROCK = re.compile(r"^(?:(?:us|eu|global|apac|au|jp|ca|us-gov)\.)?(?P<vendor>[a-z0-9-]+)\.(?P<rest>[a-z0-9].*)$")
-BEDROCK_VENDORS = frozenset({
-    "ai21", "amazon", "anthropic", "cohere", "deepseek", "google", "meta", "minimax", "mistral", "moonshot",
-    "moonshotai", "nvidia", "openai", "qwen", "writer", "xai", "zai",
-})  # fmt: skip
+BEDROCK_VENDORS = frozenset(
+    {
+        "ai21",
+        "amazon",
+        "anthropic",
+        "cohere",
+        "deepseek",
+        "google",
+        "meta",
+        "minimax",
+        "mistral",
+        "moonshot",
+        "moonshotai",
+        "nvidia",
+        "openai",
+        "qwen",
+        "writer",
+        "xai",
+        "zai",
+    }
+)
 _BEDROCK_VERSION = re.compile(r"(?:-v\d+(?::\d+)?|-\d+:\d+|:\d+)$")
 _VARIANT_TAG = re.compile(r":[a-z][a-z0-9-]*$", re.IGNORECASE)  # OpenRouter-style :free, :thinking, :batch
 _SIZE_TAG = re.compile(r":(?=\d)")  # Ollama's gpt-oss:120b is gpt-oss-120b
@@ -52,10 +69,34 @@ _REORDERINGS = (
 
 # Suffixes that only say how an open model is served; dropped for the fallback match, never for the strict one.
 # cs, fw and el are Poe's bots hosted by Cerebras, Fireworks and Empirio Labs; tee is a trusted execution enclave.
-SERVING_SUFFIXES = frozenset({
-    "instruct", "it", "turbo", "tput", "versatile", "instant", "hf", "fast", "free", "tee", "dynamic",
-    "fp8", "fp4", "fp16", "bf16", "int4", "int8", "awq", "gptq", "nvfp4", "mxfp4", "cs", "fw", "el",
-})  # fmt: skip
+SERVING_SUFFIXES = frozenset(
+    {
+        "instruct",
+        "it",
+        "turbo",
+        "tput",
+        "versatile",
+        "instant",
+        "hf",
+        "fast",
+        "free",
+        "tee",
+        "dynamic",
+        "fp8",
+        "fp4",
+        "fp16",
+        "bf16",
+        "int4",
+        "int8",
+        "awq",
+        "gptq",
+        "nvfp4",
+        "mxfp4",
+        "cs",
+        "fw",
+        "el",
+    }
+)
 QUANTIZATIONS = ("nvfp4", "mxfp4", "fp8", "fp4", "fp16", "bf16", "int4", "int8", "awq", "gptq")
 
 

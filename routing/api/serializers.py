@@ -31,8 +31,18 @@ class RouteStateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = RouteState
-        fields = ("id", "kind", "subject", "state", "reason", "consecutive_failures", "failed_probes",
-                  "deactivated_until", "last_error", "changed_at")  # fmt: skip
+        fields = (
+            "id",
+            "kind",
+            "subject",
+            "state",
+            "reason",
+            "consecutive_failures",
+            "failed_probes",
+            "deactivated_until",
+            "last_error",
+            "changed_at",
+        )
 
     def get_kind(self, obj) -> str:
         return "offer" if obj.mapping_id else "provider"

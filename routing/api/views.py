@@ -41,11 +41,16 @@ BAD_PARAMETER = {
 }
 
 
-@extend_schema(tags=["routing"], parameters=[
-    OpenApiParameter("window", str, enum=list(selectors.STATS_WINDOWS), description="default 24h"),
-], summary="Gateway traffic over a window",
-   description="Requests, outcomes, attempts, latency and time-to-first-token percentiles, tokens and cost, per pool "
-   "and per offer, over the window.", responses={200: OpenApiTypes.OBJECT, **BAD_PARAMETER})  # fmt: skip
+@extend_schema(
+    tags=["routing"],
+    parameters=[
+        OpenApiParameter("window", str, enum=list(selectors.STATS_WINDOWS), description="default 24h"),
+    ],
+    summary="Gateway traffic over a window",
+    description="Requests, outcomes, attempts, latency and time-to-first-token percentiles, tokens and cost, per pool "
+    "and per offer, over the window.",
+    responses={200: OpenApiTypes.OBJECT, **BAD_PARAMETER},
+)
 class StatsView(RoutingAdminView, APIView):
     def get(self, request):
         window = request.query_params.get("window", "24h")
@@ -54,12 +59,18 @@ class StatsView(RoutingAdminView, APIView):
         return Response(selectors.request_log_stats(window=window))
 
 
-@extend_schema(tags=["routing"], parameters=[
-    OpenApiParameter("outcome", str, enum=Outcome.values), OpenApiParameter("pool", str),
-    OpenApiParameter("requested", str, description="the `model` the request named"),
-], summary="The gateway's request log, newest first",
-   description="One row per request: what was asked, where it went, its outcome, attempts, latency, tokens and cost; "
-   "paginated.", responses={200: RequestLogSerializer(many=True), **BAD_PARAMETER})  # fmt: skip
+@extend_schema(
+    tags=["routing"],
+    parameters=[
+        OpenApiParameter("outcome", str, enum=Outcome.values),
+        OpenApiParameter("pool", str),
+        OpenApiParameter("requested", str, description="the `model` the request named"),
+    ],
+    summary="The gateway's request log, newest first",
+    description="One row per request: what was asked, where it went, its outcome, attempts, latency, tokens and cost; "
+    "paginated.",
+    responses={200: RequestLogSerializer(many=True), **BAD_PARAMETER},
+)
 class RequestLogListView(RoutingAdminView, generics.ListAPIView):
     serializer_class = RequestLogSerializer
     pagination_class = APIPagination
@@ -72,9 +83,12 @@ class RequestLogListView(RoutingAdminView, generics.ListAPIView):
         return selectors.request_log_list(outcome=outcome, pool=params.get("pool"), requested=params.get("requested"))
 
 
-@extend_schema(tags=["routing"], summary="Route states: which offers are in rotation",
-               description="Each model and offer the gateway routes to, active, on standby or deactivated, and why; "
-               "paginated.", responses={200: RouteStateSerializer(many=True), **BAD_PARAMETER})  # fmt: skip
+@extend_schema(
+    tags=["routing"],
+    summary="Route states: which offers are in rotation",
+    description="Each model and offer the gateway routes to, active, on standby or deactivated, and why; paginated.",
+    responses={200: RouteStateSerializer(many=True), **BAD_PARAMETER},
+)
 class RouteStateListView(RoutingAdminView, generics.ListAPIView):
     serializer_class = RouteStateSerializer
     pagination_class = APIPagination

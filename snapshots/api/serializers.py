@@ -60,8 +60,16 @@ class MetricSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = VolatileMetric
-        fields = ["hour", "status", "uptime_last_5m", "uptime_last_30m", "uptime_last_1d", "latency_p50",
-                  "throughput_p50", "values"]  # fmt: skip
+        fields = [
+            "hour",
+            "status",
+            "uptime_last_5m",
+            "uptime_last_30m",
+            "uptime_last_1d",
+            "latency_p50",
+            "throughput_p50",
+            "values",
+        ]
 
 
 class HistoryEventSerializer(serializers.ModelSerializer):

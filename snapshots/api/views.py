@@ -83,47 +83,59 @@ class SnapshotViewSet(ReadOnlyViewSet):
 class BatchViewSet(SnapshotViewSet):
     queryset = Batch.objects.none()  # for the schema; answers come from selectors
 
-    @extend_schema(summary="Crawl batches, newest first, with completeness",
-                   description="Each hourly crawl of OpenRouter's catalogue: when it ran, its status and how "
-                   "complete it is.",
-                   responses={200: serializers.BatchSerializer(many=True), **ERROR_RESPONSES})  # fmt: skip
+    @extend_schema(
+        summary="Crawl batches, newest first, with completeness",
+        description="Each hourly crawl of OpenRouter's catalogue: when it ran, its status and how complete it is.",
+        responses={200: serializers.BatchSerializer(many=True), **ERROR_RESPONSES},
+    )
     def list(self, request, *args, **kwargs):
         return self._page(selectors.batch_list(), serializers.BatchSerializer)
 
-    @extend_schema(summary="One batch with its validation report",
-                   description="One crawl by id or ISO hour, with what was fetched and what failed validation.",
-                   parameters=[BATCH],
-                   responses={200: serializers.BatchDetailSerializer, **ERROR_RESPONSES, **NOT_FOUND})  # fmt: skip
+    @extend_schema(
+        summary="One batch with its validation report",
+        description="One crawl by id or ISO hour, with what was fetched and what failed validation.",
+        parameters=[BATCH],
+        responses={200: serializers.BatchDetailSerializer, **ERROR_RESPONSES, **NOT_FOUND},
+    )
     def retrieve(self, request, *args, **kwargs):
         return Response(serializers.BatchDetailSerializer(self._batch(kwargs["batch"])).data)
 
-    @extend_schema(summary="What changed in one batch (its events)",
-                   description="The change events one crawl recorded, filterable by kind, entity, provider "
-                   "and model; paginated.", parameters=[BATCH, *EVENT_FILTERS[:4]],
-                   responses={200: serializers.EventSerializer(many=True), **ERROR_RESPONSES, **NOT_FOUND})  # fmt: skip
+    @extend_schema(
+        summary="What changed in one batch (its events)",
+        description="The change events one crawl recorded, filterable by kind, entity, provider and model; paginated.",
+        parameters=[BATCH, *EVENT_FILTERS[:4]],
+        responses={200: serializers.EventSerializer(many=True), **ERROR_RESPONSES, **NOT_FOUND},
+    )
     def changes(self, request, *args, **kwargs):
         batch = self._batch(kwargs["batch"])
         events = selectors.event_list(
-            kind=self._choice("kind", EventKind.values), entity_kind=self._choice("entity_kind", EntityKind.values),
-            provider=request.query_params.get("provider"), model=request.query_params.get("model"),
-        ).filter(batch=batch)  # fmt: skip
+            kind=self._choice("kind", EventKind.values),
+            entity_kind=self._choice("entity_kind", EntityKind.values),
+            provider=request.query_params.get("provider"),
+            model=request.query_params.get("model"),
+        ).filter(batch=batch)
         return self._page(events, serializers.EventSerializer)
 
 
 class EventViewSet(SnapshotViewSet):
     queryset = Event.objects.none()  # for the schema; answers come from selectors
 
-    @extend_schema(summary="Events across batches, e.g. every price change of a provider this week",
-                   description="Change events of every crawl between `since` and `until`, filterable like a "
-                   "batch's changes; paginated.",
-                   parameters=EVENT_FILTERS,
-                   responses={200: serializers.EventSerializer(many=True), **ERROR_RESPONSES})  # fmt: skip
+    @extend_schema(
+        summary="Events across batches, e.g. every price change of a provider this week",
+        description="Change events of every crawl between `since` and `until`, filterable like a "
+        "batch's changes; paginated.",
+        parameters=EVENT_FILTERS,
+        responses={200: serializers.EventSerializer(many=True), **ERROR_RESPONSES},
+    )
     def list(self, request, *args, **kwargs):
         events = selectors.event_list(
-            kind=self._choice("kind", EventKind.values), entity_kind=self._choice("entity_kind", EntityKind.values),
-            provider=request.query_params.get("provider"), model=request.query_params.get("model"),
-            since=self._moment("since"), until=self._moment("until"),
-        )  # fmt: skip
+            kind=self._choice("kind", EventKind.values),
+            entity_kind=self._choice("entity_kind", EntityKind.values),
+            provider=request.query_params.get("provider"),
+            model=request.query_params.get("model"),
+            since=self._moment("since"),
+            until=self._moment("until"),
+        )
         return self._page(events, serializers.EventSerializer)
 
 
@@ -134,11 +146,17 @@ class EntityViewSet(SnapshotViewSet):
         summary="An entity's history: versions with validity, events, recent metrics",
         description="Every version of one archived model, endpoint or provider with the hours it was valid, "
         "its change events and recent metrics.",
-        parameters=[OpenApiParameter("kind", OpenApiTypes.STR, OpenApiParameter.PATH, enum=EntityKind.values),
-                    OpenApiParameter("key", OpenApiTypes.STR, OpenApiParameter.PATH,
-                                     description="`openai/gpt-4o`, `openai/gpt-4o@openai`, `deepinfra`")],
+        parameters=[
+            OpenApiParameter("kind", OpenApiTypes.STR, OpenApiParameter.PATH, enum=EntityKind.values),
+            OpenApiParameter(
+                "key",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                description="`openai/gpt-4o`, `openai/gpt-4o@openai`, `deepinfra`",
+            ),
+        ],
         responses={200: serializers.HistorySerializer, **ERROR_RESPONSES, **NOT_FOUND},
-    )  # fmt: skip
+    )
     def history(self, request, *args, **kwargs):
         kind, key = kwargs["kind"], kwargs["key"]
         if kind not in EntityKind.values:
@@ -153,8 +171,13 @@ class EntityViewSet(SnapshotViewSet):
         description="Compares two crawls (ids or ISO hours): entities that appeared, disappeared, or changed, "
         "with each changed field's before and after.",
         parameters=[
-            OpenApiParameter(name, {"type": "string", "minLength": 1}, OpenApiParameter.QUERY, required=True,
-                             description="Batch id or ISO hour.")
+            OpenApiParameter(
+                name,
+                {"type": "string", "minLength": 1},
+                OpenApiParameter.QUERY,
+                required=True,
+                description="Batch id or ISO hour.",
+            )
             for name in ("from", "to")
         ],
         responses={200: serializers.DiffSerializer, **ERROR_RESPONSES, **NOT_FOUND},

@@ -128,6 +128,8 @@ class TelemetryRankedEntrySerializer(serializers.Serializer):
     score = serializers.FloatField(allow_null=True)
     provisional = serializers.BooleanField(help_text="Too few samples in the window to trust the rank yet.")
     provisional_reasons = serializers.ListField(child=serializers.CharField())
+    cheapest = serializers.BooleanField(help_text="The lowest blended price of the ranked offers (first on a tie).")
+    fastest = serializers.BooleanField(help_text="The lowest median time to first token of the ranked offers.")
     uptime_source = serializers.ChoiceField(["mapping", "provider"])
     samples = TelemetrySamplesSerializer()
     components = TelemetryComponentsSerializer()

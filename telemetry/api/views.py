@@ -21,9 +21,13 @@ MODEL_ID = OpenApiParameter(
     "model_id", OpenApiTypes.STR, OpenApiParameter.PATH, description="The model's slug or any alias."
 )
 WINDOW = OpenApiParameter(
-    "window", OpenApiTypes.STR, OpenApiParameter.QUERY, enum=list(selectors.WINDOWS), default="7d",
+    "window",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    enum=list(selectors.WINDOWS),
+    default="7d",
     description="Whole hours: the current hour and those back to `window` ago.",
-)  # fmt: skip
+)
 
 
 class TelemetryViewSet(ReadOnlyViewSet):

@@ -25,9 +25,14 @@ def make_offers(model: Model, count: int, start: int = 0) -> list[Mapping]:
         provider = baker.make(Provider, slug=f"host-{i:03d}", name=f"Host {i}")
         offers.append(
             baker.make(
-                Mapping, provider=provider, model=model, provider_model_id=f"host/{model.slug}-{i}",
-                price_input=Decimal(i + 1), price_output=Decimal(2 * (i + 1)), context_window=8192 * (i + 1),
-            )  # fmt: skip
+                Mapping,
+                provider=provider,
+                model=model,
+                provider_model_id=f"host/{model.slug}-{i}",
+                price_input=Decimal(i + 1),
+                price_output=Decimal(2 * (i + 1)),
+                context_window=8192 * (i + 1),
+            )
         )
     return offers
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from model_bakery import baker
 
-from catalog import selectors
+from catalog import ranking, selectors
 from catalog.models import Mapping, Model, Provider
 from tests.api.helpers import make_offers
 
@@ -40,8 +40,13 @@ class TestDetail:
     @pytest.mark.parametrize(
         "identifier",
         [
-            "gpt-4o/", "gpt-4o-2024-08-06", "openai/gpt-4o", "openai/gpt-4o/",
-            "GPT-4o", "OpenAI/GPT-4o", "openai%2Fgpt-4o",
+            "gpt-4o/",
+            "gpt-4o-2024-08-06",
+            "openai/gpt-4o",
+            "openai/gpt-4o/",
+            "GPT-4o",
+            "OpenAI/GPT-4o",
+            "openai%2Fgpt-4o",
         ],
     )
     def test_alias_or_other_case_answers_with_the_canonical_body(self, catalogue, api, identifier):
@@ -50,9 +55,12 @@ class TestDetail:
     def test_lifecycle_fields_and_successor(self, catalogue, api):
         gpt4o = Model.objects.get(slug="gpt-4o")
         Model.objects.filter(slug="gpt-4o-mini").update(
-            status="deprecated", deprecation_date=dt.date(2025, 1, 1), sunset_date=dt.date(2025, 6, 1),
-            successor=gpt4o, parameters_total=8_000_000_000,
-        )  # fmt: skip
+            status="deprecated",
+            deprecation_date=dt.date(2025, 1, 1),
+            sunset_date=dt.date(2025, 6, 1),
+            successor=gpt4o,
+            parameters_total=8_000_000_000,
+        )
         body = api.get("/api/models/gpt-4o-mini").json()
         assert body["status"] == "deprecated"
         assert (body["deprecation_date"], body["sunset_date"]) == ("2025-01-01", "2025-06-01")
@@ -95,10 +103,17 @@ class TestProviders:
         assert groq == {
             "provider": {"slug": "groq", "name": "Groq"},
             "provider_model_id": "llama-3.3-70b-versatile",
-            "price_input": 0.59, "price_output": 0.79, "price_cached_input": None, "price_cache_write": None,
-            "context_window": 131072, "max_output": 32768, "quantization": "", "delivery_modes": [],
-            "status": "active", "in_registry": True,
-        }  # fmt: skip
+            "price_input": 0.59,
+            "price_output": 0.79,
+            "price_cached_input": None,
+            "price_cache_write": None,
+            "context_window": 131072,
+            "max_output": 32768,
+            "quantization": "",
+            "delivery_modes": [],
+            "status": "active",
+            "in_registry": True,
+        }
         assert together["provider"]["slug"] == "togetherai" and together["quantization"] == "fp8"
 
     def test_by_alias_and_paginated(self, catalogue, api):
@@ -142,7 +157,7 @@ class TestCompare:
             offers["deepseek"]: {"uptime": 0.9, "median_ttft_ms": 900.0, "median_total_ms": 4000.0, "score": 0.4},
             offers["togetherai"]: {"uptime": 0.999, "median_ttft_ms": 300.0, "median_total_ms": 2000.0, "score": 0.8},
         }
-        monkeypatch.setattr(selectors, "compare_telemetry", lambda ids: {pk: measured[pk] for pk in ids})
+        monkeypatch.setattr(ranking, "offer_telemetry", lambda mappings: {m.pk: measured[m.pk] for m in mappings})
         rows = api.get("/api/models/deepseek-r1/compare").json()["results"]
         assert [r["provider"]["slug"] for r in rows] == ["togetherai", "deepseek"]  # best score first
         assert rows[0]["fastest"] and not rows[0]["cheapest"]

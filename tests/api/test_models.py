@@ -92,10 +92,22 @@ class TestFilters:
     def test_both_price_bounds_apply_to_one_offer(self, catalogue, api):
         lopsided = baker.make(Model, slug="lopsided", name="Lopsided")
         cheap_in, cheap_out = baker.make(Provider, slug="cheap-in"), baker.make(Provider, slug="cheap-out")
-        baker.make(Mapping, provider=cheap_in, model=lopsided, provider_model_id="l", price_input=Decimal("0.01"),
-                   price_output=Decimal(9))  # fmt: skip
-        baker.make(Mapping, provider=cheap_out, model=lopsided, provider_model_id="l", price_input=Decimal(9),
-                   price_output=Decimal("0.01"))  # fmt: skip
+        baker.make(
+            Mapping,
+            provider=cheap_in,
+            model=lopsided,
+            provider_model_id="l",
+            price_input=Decimal("0.01"),
+            price_output=Decimal(9),
+        )
+        baker.make(
+            Mapping,
+            provider=cheap_out,
+            model=lopsided,
+            provider_model_id="l",
+            price_input=Decimal(9),
+            price_output=Decimal("0.01"),
+        )
         assert "lopsided" in slugs(api.get("/api/models?max_price_input=0.05"))
         assert "lopsided" in slugs(api.get("/api/models?max_price_output=0.05"))
         assert "lopsided" not in slugs(api.get("/api/models?max_price_input=0.05&max_price_output=0.05"))
@@ -174,8 +186,11 @@ class TestPagination:
 
     def test_empty_result_has_one_empty_page(self, catalogue, api):
         assert api.get("/api/models?provider=nobody").json() == {
-            "count": 0, "next": None, "previous": None, "results": []
-        }  # fmt: skip
+            "count": 0,
+            "next": None,
+            "previous": None,
+            "results": [],
+        }
 
 
 class TestBadParameters:

@@ -158,11 +158,22 @@ def hung_redis(tmp_path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(tmp_path)],
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
         stdout=subprocess.PIPE,
         text=True,
-    )  # fmt: skip
+    )
     try:
         for line in server.stdout:  # its own log says when it listens: no polling
             if "Ready to accept connections" in line:
@@ -180,10 +191,13 @@ def redis_cache(port: int, socket_timeout: float) -> dict:
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": f"redis://127.0.0.1:{port}/0",
-            "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": socket_timeout,
-                        "SOCKET_TIMEOUT": socket_timeout},
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": socket_timeout,
+                "SOCKET_TIMEOUT": socket_timeout,
+            },
         }
-    }  # fmt: skip
+    }
 
 
 class TestHealth:
@@ -193,8 +207,10 @@ class TestHealth:
         body = response.json()
         assert body["status"] == "ok"
         assert {name: check["status"] for name, check in body["checks"].items()} == {
-            "database": "ok", "cache": "ok", "worker": "ok"
-        }  # fmt: skip
+            "database": "ok",
+            "cache": "ok",
+            "worker": "ok",
+        }
         assert all(check["latency_ms"] >= 0 for check in body["checks"].values())
 
     def test_worker_cluster_not_running_is_degraded(self, db, api, settings, admin_key):

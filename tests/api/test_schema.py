@@ -52,10 +52,25 @@ def test_errors_and_304_are_documented(schema, path):
 def test_model_list_documents_every_filter(schema):
     names = {p["name"] for p in schema["paths"]["/api/models"]["get"]["parameters"]}
     assert names >= {
-        "provider", "family", "creator", "status", "capability", "input_modality", "output_modality", "open_weights",
-        "min_context", "max_price_input", "max_price_output", "released_after", "released_before", "in_registry",
-        "search", "ordering", "page", "page_size",
-    }  # fmt: skip
+        "provider",
+        "family",
+        "creator",
+        "status",
+        "capability",
+        "input_modality",
+        "output_modality",
+        "open_weights",
+        "min_context",
+        "max_price_input",
+        "max_price_output",
+        "released_after",
+        "released_before",
+        "in_registry",
+        "search",
+        "ordering",
+        "page",
+        "page_size",
+    }
 
 
 def test_path_ids_are_strings(schema):
@@ -148,8 +163,10 @@ class TestDocument:
 
     def test_admin_operations_need_a_bearer_key_and_document_401_and_403(self, schema):
         assert schema["components"]["securitySchemes"]["adminKey"] == {
-            "type": "http", "scheme": "bearer", "description": ANY_TEXT,
-        }  # fmt: skip
+            "type": "http",
+            "scheme": "bearer",
+            "description": ANY_TEXT,
+        }
         admin = [(p, m, o) for p, m, o in _operations(schema) if p.startswith(("/api/v1/admin/", "/api/routing/"))]
         assert len(admin) == 5
         for path, method, operation in admin:

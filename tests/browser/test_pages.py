@@ -90,8 +90,12 @@ def test_telemetry_dashboard_for_one_model_at_a_provider(desktop):
 
 def test_phone_layout_has_no_sideways_scroll(phone):
     page = phone.page
-    for path, name in (("/", "8-phone-home"), ("/models/llama-3.3-70b-instruct", "9-phone-model"),
-                       ("/providers/groq", "10-phone-provider"), ("/models", "11-phone-list")):  # fmt: skip
+    for path, name in (
+        ("/", "8-phone-home"),
+        ("/models/llama-3.3-70b-instruct", "9-phone-model"),
+        ("/providers/groq", "10-phone-provider"),
+        ("/models", "11-phone-list"),
+    ):
         phone.goto(path)
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"{path} scrolls sideways by {overflow}px"

@@ -282,9 +282,14 @@ class FakeProviderServer:
         self.socket.bind((host, 0))
         self.port = self.socket.getsockname()[1]
         config = uvicorn.Config(
-            self.app, lifespan="on", log_level="critical", access_log=False, backlog=4096,
-            timeout_keep_alive=30, timeout_graceful_shutdown=2,
-        )  # fmt: skip
+            self.app,
+            lifespan="on",
+            log_level="critical",
+            access_log=False,
+            backlog=4096,
+            timeout_keep_alive=30,
+            timeout_graceful_shutdown=2,
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self._serve, name="fake-openai", daemon=True)
 

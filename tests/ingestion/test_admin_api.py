@@ -103,12 +103,20 @@ class TestOperatorsAdmin:
         url = reverse("admin:catalog_model_change", args=[model.pk])
         form = admin_client.get(url).context["adminform"].form
         data = {k: v for k, v in form.initial.items() if v is not None and not isinstance(v, list | dict)}
-        data.update({
-            "name": model.name, "slug": model.slug, "status": "active", "context_window": 64000,
-            "input_modalities": model.input_modalities, "output_modalities": model.output_modalities,
-            "capabilities": model.capabilities, "change_reason": "provider caps context at 64k",
-            "creator": model.creator_id, "family": model.family_id,
-        })  # fmt: skip
+        data.update(
+            {
+                "name": model.name,
+                "slug": model.slug,
+                "status": "active",
+                "context_window": 64000,
+                "input_modalities": model.input_modalities,
+                "output_modalities": model.output_modalities,
+                "capabilities": model.capabilities,
+                "change_reason": "provider caps context at 64k",
+                "creator": model.creator_id,
+                "family": model.family_id,
+            }
+        )
         for prefix in ("aliases", "mappings", "pins"):
             data.update({f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0})
         response = admin_client.post(url, data)

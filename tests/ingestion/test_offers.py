@@ -19,11 +19,18 @@ pytestmark = pytest.mark.django_db
 
 def offer(model: str, provider_slug: str, provider_name: str, pmid: str | None, price_in: str, price_out: str):
     return {
-        "openrouter_model_id": model, "provider_slug": provider_slug, "provider_name": provider_name,
-        "provider_model_id": pmid, "price_input": Decimal(price_in), "price_output": Decimal(price_out),
-        "price_cached_input": None, "price_cache_write": None, "context_window": 163840, "max_output": 32768,
+        "openrouter_model_id": model,
+        "provider_slug": provider_slug,
+        "provider_name": provider_name,
+        "provider_model_id": pmid,
+        "price_input": Decimal(price_in),
+        "price_output": Decimal(price_out),
+        "price_cached_input": None,
+        "price_cache_write": None,
+        "context_window": 163840,
+        "max_output": 32768,
         "quantization": "fp8",
-    }  # fmt: skip
+    }
 
 
 OFFERS = [

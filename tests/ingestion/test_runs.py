@@ -16,9 +16,14 @@ from registry.loading import registry_load
 pytest_plugins = ["tests.replay.fixtures"]
 pytestmark = pytest.mark.django_db
 
-KEYS = {"OPENAI_API_KEY": "sk-test-openai-secret", "ANTHROPIC_API_KEY": "sk-ant-test-secret",
-        "GEMINI_API_KEY": "gm-test-secret", "MISTRAL_API_KEY": "ms-test-secret", "CO_API_KEY": "co-test-secret",
-        "XAI_API_KEY": "xai-test-secret"}  # fmt: skip
+KEYS = {
+    "OPENAI_API_KEY": "sk-test-openai-secret",
+    "ANTHROPIC_API_KEY": "sk-ant-test-secret",
+    "GEMINI_API_KEY": "gm-test-secret",
+    "MISTRAL_API_KEY": "ms-test-secret",
+    "CO_API_KEY": "co-test-secret",
+    "XAI_API_KEY": "xai-test-secret",
+}
 
 
 @pytest.fixture
@@ -88,8 +93,9 @@ class TestFaults:
         assert failed.details["error_kind"] == kind
         assert failed.error_message and "sk-test-openai-secret" not in failed.error_message
         assert other.status == RunStatus.SUCCESS
-        assert sorted(Observation.objects.filter(source="openai").values_list(
-            "model_id", "source", "field", "value")) == [o for o in observations if o[1] == "openai"]  # fmt: skip
+        assert sorted(
+            Observation.objects.filter(source="openai").values_list("model_id", "source", "field", "value")
+        ) == [o for o in observations if o[1] == "openai"]
         after = {m["slug"]: m for m in Model.objects.values()}
         for before in models:  # nothing the first run set was nulled
             for field, value in before.items():

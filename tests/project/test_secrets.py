@@ -52,19 +52,40 @@ def test_every_resolved_secret_is_redacted(monkeypatch):
 
 
 class TestKeyReferenceRule:
-    @pytest.mark.parametrize("reference", ["", "OPENAI_API_KEY", "GITHUB_TOKEN", "${secrets:openai}",
-                                           "${secrets:AWS_ACCESS_KEY_ID}"])  # fmt: skip
+    @pytest.mark.parametrize(
+        "reference", ["", "OPENAI_API_KEY", "GITHUB_TOKEN", "${secrets:openai}", "${secrets:AWS_ACCESS_KEY_ID}"]
+    )
     def test_allowed_forms(self, reference):
         assert key_reference_error(reference) is None
 
-    @pytest.mark.parametrize("reference", ["DJANGO_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ROUTING_GATEWAY_KEYS",
-                                           "${secrets:DJANGO_SECRET_KEY}", "${secrets:DATABASE_URL}",
-                                           "API_THROTTLE_RATE", "DJANGO_ANYTHING_API_KEY"])  # fmt: skip
+    @pytest.mark.parametrize(
+        "reference",
+        [
+            "DJANGO_SECRET_KEY",
+            "DATABASE_URL",
+            "REDIS_URL",
+            "ROUTING_GATEWAY_KEYS",
+            "${secrets:DJANGO_SECRET_KEY}",
+            "${secrets:DATABASE_URL}",
+            "API_THROTTLE_RATE",
+            "DJANGO_ANYTHING_API_KEY",
+        ],
+    )
     def test_the_platforms_own_variables_are_refused_in_both_forms(self, reference):
         assert "platform's own variables" in key_reference_error(reference)
 
-    @pytest.mark.parametrize("reference", ["HOME", "AWS_SECRET_ACCESS_KEY", "openai_api_key", "sk-live-123",
-                                           "${secrets:}", "${secrets:a b}", "$OPENAI_API_KEY"])  # fmt: skip
+    @pytest.mark.parametrize(
+        "reference",
+        [
+            "HOME",
+            "AWS_SECRET_ACCESS_KEY",
+            "openai_api_key",
+            "sk-live-123",
+            "${secrets:}",
+            "${secrets:a b}",
+            "$OPENAI_API_KEY",
+        ],
+    )
     def test_other_names_and_literal_keys_are_refused(self, reference):
         assert key_reference_error(reference) is not None
 

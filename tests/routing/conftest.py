@@ -118,21 +118,33 @@ def catalogue(db, upstreams, tree):
     for name, key in (("a", "${secrets:PROVIDER_A_TEST_API_KEY}"), ("b", "PROVIDER_B_TEST_API_KEY"), ("c", "")):
         server = getattr(upstreams, name)
         providers[name] = Provider.objects.create(
-            slug=f"prov-{name}", name=f"Provider {name.upper()}", api_base_url=server.url, api_key_env=key,
+            slug=f"prov-{name}",
+            name=f"Provider {name.upper()}",
+            api_base_url=server.url,
+            api_key_env=key,
             openai_compatible=True,
-        )  # fmt: skip
-    chat = Model.objects.create(slug="chat-model", name="Chat Model", output_modalities=["text"],
-                                input_modalities=["text"], capabilities=["tools"])  # fmt: skip
-    coder = Model.objects.create(slug="coder-model", name="Coder Model", output_modalities=["text"],
-                                 input_modalities=["text"])  # fmt: skip
+        )
+    chat = Model.objects.create(
+        slug="chat-model",
+        name="Chat Model",
+        output_modalities=["text"],
+        input_modalities=["text"],
+        capabilities=["tools"],
+    )
+    coder = Model.objects.create(
+        slug="coder-model", name="Coder Model", output_modalities=["text"], input_modalities=["text"]
+    )
     prices = {"a": ("3.00", "9.00"), "b": ("2.00", "6.00"), "c": ("1.00", "3.00")}
     for name, provider in providers.items():
         for model in (chat, coder):
             price_in, price_out = prices[name]
             mappings[f"{model.slug}@{name}"] = Mapping.objects.create(
-                provider=provider, model=model, provider_model_id=f"{model.slug}-{name}",
-                price_input=Decimal(price_in), price_output=Decimal(price_out),
-            )  # fmt: skip
+                provider=provider,
+                model=model,
+                provider_model_id=f"{model.slug}-{name}",
+                price_input=Decimal(price_in),
+                price_output=Decimal(price_out),
+            )
     return SimpleNamespace(providers=providers, mappings=mappings, chat=chat, coder=coder, tree=tree)
 
 

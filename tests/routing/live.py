@@ -21,11 +21,13 @@ class LiveServer:
         self.socket.bind((host, 0))
         self.port = self.socket.getsockname()[1]
         lifespan = "on" if app == "routing.asgi" else "off"  # Django's own application has no lifespan
-        config = uvicorn.Config(application, lifespan=lifespan, log_level="warning", access_log=False,
-                                timeout_graceful_shutdown=2)  # fmt: skip
+        config = uvicorn.Config(
+            application, lifespan=lifespan, log_level="warning", access_log=False, timeout_graceful_shutdown=2
+        )
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=lambda: asyncio.run(self.server.serve(sockets=[self.socket])),
-                                       name="live-gateway", daemon=True)  # fmt: skip
+        self.thread = threading.Thread(
+            target=lambda: asyncio.run(self.server.serve(sockets=[self.socket])), name="live-gateway", daemon=True
+        )
 
     @property
     def url(self) -> str:

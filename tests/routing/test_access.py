@@ -44,9 +44,20 @@ async def lane(method: str, path: str, *, body: bytes = b"", headers=(), client=
     from routing.asgi import application
 
     raw_headers = [(b"content-type", b"application/json"), *((k.encode(), v.encode()) for k, v in headers)]
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "path": path,
-             "raw_path": path.encode(), "query_string": b"", "root_path": "", "scheme": "http", "client": client,
-             "server": ("127.0.0.1", 8000), "headers": raw_headers}  # fmt: skip
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "scheme": "http",
+        "client": client,
+        "server": ("127.0.0.1", 8000),
+        "headers": raw_headers,
+    }
     sent, messages = [], [{"type": "http.request", "body": body, "more_body": False}]
 
     async def receive():
@@ -87,8 +98,9 @@ class TestLoopbackDefault:
         assert response.status_code == 401
 
     def test_the_asgi_lane_applies_the_same_rule(self, catalogue, upstreams):
-        status, _, content = run(lane, "POST", "/v1/chat/completions", body=chat_body("chat-model").encode(),
-                                 client=("198.51.100.4", 40000))  # fmt: skip
+        status, _, content = run(
+            lane, "POST", "/v1/chat/completions", body=chat_body("chat-model").encode(), client=("198.51.100.4", 40000)
+        )
         assert status == 401 and error_of(content)["code"] == "gateway_key_not_configured"
         status, _, _ = run(lane, "GET", "/v1/models", client=("198.51.100.4", 40000))
         assert status == 401
@@ -111,9 +123,13 @@ class TestClosedGateway:
 
     def test_production_settings_close_the_gateway(self, transactional_db):
         """Under modelgraph.settings.production (a separate process), /v1/ is 401 until a key exists."""
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "modelgraph.settings.production",
-               "DJANGO_SECRET_KEY": "production-test-secret-" + "x" * 40, "DATABASE_URL": _database_url(),
-               "DJANGO_ALLOWED_HOSTS": "testserver"}  # fmt: skip
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "modelgraph.settings.production",
+            "DJANGO_SECRET_KEY": "production-test-secret-" + "x" * 40,
+            "DATABASE_URL": _database_url(),
+            "DJANGO_ALLOWED_HOSTS": "testserver",
+        }
         env.pop("ROUTING_GATEWAY_OPEN", None)
         script = (
             "import django, json; django.setup()\n"
@@ -121,8 +137,9 @@ class TestClosedGateway:
             "response = Client().get('/v1/models', secure=True, REMOTE_ADDR='127.0.0.1')\n"
             "print(json.dumps([settings.ROUTING_GATEWAY_OPEN, response.status_code, response.json()]))\n"
         )
-        done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
-                              timeout=60)  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
         assert done.returncode == 0, done.stderr[-2000:]
         gateway_open, status, body = json.loads(done.stdout.strip().splitlines()[-1])
         assert gateway_open is False and status == 401
@@ -180,8 +197,9 @@ class TestGatewayKeyAdmin:
         assert key.created_by.username == "admin" and GatewayKey.hash(raw) == key.key_hash
         assert raw not in admin_client.get(reverse("admin:routing_gatewaykey_change", args=[key.pk])).content.decode()
         assert run(post, chat_body("chat-model"), headers=bearer(raw)).status_code == 200
-        admin_client.post(reverse("admin:routing_gatewaykey_changelist"),
-                          {"action": "revoke", "_selected_action": [key.pk]})  # fmt: skip
+        admin_client.post(
+            reverse("admin:routing_gatewaykey_changelist"), {"action": "revoke", "_selected_action": [key.pk]}
+        )
         key.refresh_from_db()
         assert key.revoked_at is not None
         assert run(post, chat_body("chat-model"), headers=bearer(raw)).status_code == 401
@@ -191,15 +209,19 @@ class TestGatewayKeyAdmin:
 def test_the_closed_gateway_under_uvicorn_on_both_lanes(catalogue, settings, live_gateway):
     settings.ROUTING_GATEWAY_OPEN = False
     with httpx.Client(base_url=live_gateway.url, timeout=10) as client:
-        refused = client.post("/v1/chat/completions", content=chat_body("chat-model"),
-                              headers={"Content-Type": "application/json"})  # fmt: skip
+        refused = client.post(
+            "/v1/chat/completions", content=chat_body("chat-model"), headers={"Content-Type": "application/json"}
+        )
         assert refused.status_code == 401 and refused.json()["error"]["code"] == "gateway_key_not_configured"
         key = GatewayKey(name="live")
         from routing.access import gateway_key_issue
 
         raw = gateway_key_issue(key=key)
-        answered = client.post("/v1/chat/completions", content=chat_body("chat-model"),
-                               headers={"Content-Type": "application/json", **bearer(raw)})  # fmt: skip
+        answered = client.post(
+            "/v1/chat/completions",
+            content=chat_body("chat-model"),
+            headers={"Content-Type": "application/json", **bearer(raw)},
+        )
         assert answered.status_code == 200
 
 

@@ -66,9 +66,15 @@ class TestAdmin:
         pool = make_pool("tools", capability="tool-use")
         run(traffic, upstreams)
         route_state_set(mapping_id=catalogue.mappings["chat-model@a"].pk, value=RouteStateValue.STANDBY)
-        for path in ("/admin/routing/capability/", "/admin/routing/pool/", f"/admin/routing/pool/{pool.pk}/change/",
-                     "/admin/routing/routestate/", "/admin/routing/routingevent/", "/admin/routing/requestlog/",
-                     "/admin/routing/requestlog/?stats_window=7d"):  # fmt: skip
+        for path in (
+            "/admin/routing/capability/",
+            "/admin/routing/pool/",
+            f"/admin/routing/pool/{pool.pk}/change/",
+            "/admin/routing/routestate/",
+            "/admin/routing/routingevent/",
+            "/admin/routing/requestlog/",
+            "/admin/routing/requestlog/?stats_window=7d",
+        ):
             assert admin_client.get(path).status_code == 200, path
         page = admin_client.get("/admin/routing/requestlog/").content.decode()
         assert 'id="routing-stats"' in page
@@ -84,18 +90,39 @@ class TestAdmin:
         assert "reactivated" in page
 
     def test_a_curator_adds_a_capability_node_and_a_pool(self, admin_client, catalogue, tree):
-        response = admin_client.post("/admin/routing/capability/add/", {
-            "name": "Cheap chat", "slug": "cheap-chat", "parent": tree["text-generation"].pk, "endpoint": "chat",
-            "enabled": "on", "catalogue_capabilities": '["tools"]', "excluded_capabilities": "[]",
-            "input_modalities": "[]", "output_modalities": "[]", "member_pattern": "",
-            "pools-TOTAL_FORMS": "0", "pools-INITIAL_FORMS": "0",
-        })  # fmt: skip
+        response = admin_client.post(
+            "/admin/routing/capability/add/",
+            {
+                "name": "Cheap chat",
+                "slug": "cheap-chat",
+                "parent": tree["text-generation"].pk,
+                "endpoint": "chat",
+                "enabled": "on",
+                "catalogue_capabilities": '["tools"]',
+                "excluded_capabilities": "[]",
+                "input_modalities": "[]",
+                "output_modalities": "[]",
+                "member_pattern": "",
+                "pools-TOTAL_FORMS": "0",
+                "pools-INITIAL_FORMS": "0",
+            },
+        )
         assert response.status_code == 302, response.content.decode()[:2000]
-        bad = admin_client.post("/admin/routing/capability/add/", {
-            "name": "Bad", "slug": "bad", "endpoint": "chat", "catalogue_capabilities": '["telepathy"]',
-            "excluded_capabilities": "[]", "input_modalities": "[]", "output_modalities": "[]",
-            "member_pattern": "(", "pools-TOTAL_FORMS": "0", "pools-INITIAL_FORMS": "0",
-        })  # fmt: skip
+        bad = admin_client.post(
+            "/admin/routing/capability/add/",
+            {
+                "name": "Bad",
+                "slug": "bad",
+                "endpoint": "chat",
+                "catalogue_capabilities": '["telepathy"]',
+                "excluded_capabilities": "[]",
+                "input_modalities": "[]",
+                "output_modalities": "[]",
+                "member_pattern": "(",
+                "pools-TOTAL_FORMS": "0",
+                "pools-INITIAL_FORMS": "0",
+            },
+        )
         assert bad.status_code == 200 and "A list of" in bad.content.decode()
 
         async def models():

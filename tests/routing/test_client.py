@@ -47,8 +47,9 @@ class TestAsyncGateway:
         upstreams.a.configure(cut_after=1)
 
         async def scenario():
-            chunks = await AsyncGateway().chat.completions.create(model="chat-model@prov-a", messages=MESSAGES,
-                                                                  stream=True)  # fmt: skip
+            chunks = await AsyncGateway().chat.completions.create(
+                model="chat-model@prov-a", messages=MESSAGES, stream=True
+            )
             seen = []
             with pytest.raises(GatewayError) as caught:
                 async for chunk in chunks:

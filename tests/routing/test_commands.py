@@ -35,8 +35,9 @@ def test_routing_defaults_creates_missing_nodes_and_keeps_curators_changes(capsy
 @pytest.mark.django_db(transaction=True)
 def test_routing_probe_recovers_what_is_due(catalogue, upstreams, capsys):
     mapping = catalogue.mappings["chat-model@c"]
-    route_state_deactivate(mapping_id=mapping.pk, reason="test", cooldown_seconds=60,
-                           now=timezone.now() - timedelta(seconds=120))  # fmt: skip
+    route_state_deactivate(
+        mapping_id=mapping.pk, reason="test", cooldown_seconds=60, now=timezone.now() - timedelta(seconds=120)
+    )
     call_command("routing_probe")
     assert "probed 1, recovered 1" in capsys.readouterr().out
     state = RouteState.objects.get()

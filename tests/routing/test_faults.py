@@ -42,8 +42,9 @@ class TestRateLimits:
         log = RequestLog.objects.get()
         assert log.attempts == 2 and log.attempt_log[0]["kind"] == "rate_limited"
 
-    def test_429_rotates_at_once_to_another_provider_when_the_scope_allows(self, catalogue, upstreams, sleep,
-                                                                          make_pool):  # fmt: skip
+    def test_429_rotates_at_once_to_another_provider_when_the_scope_allows(
+        self, catalogue, upstreams, sleep, make_pool
+    ):
         make_pool("coders", capability="code-generation", strategy="priority", priority_list=["@prov-a"])
         upstreams.a.configure(status=429, retry_after=7)
         response = run(post, chat_body("code-generation"))
@@ -166,8 +167,7 @@ class TestStreamFailures:
 
 @pytest.mark.django_db
 class TestRateLimitRotation:
-    def test_a_429_with_retry_after_takes_the_member_out_for_that_long(self, catalogue, upstreams, clock,
-                                                                       make_pool):  # fmt: skip
+    def test_a_429_with_retry_after_takes_the_member_out_for_that_long(self, catalogue, upstreams, clock, make_pool):
         make_pool("coders", capability="code-generation", strategy="priority", priority_list=["@prov-a"])
         upstreams.a.configure(status=429, retry_after=7)
         assert run(post, chat_body("code-generation")).status_code == 200  # rotated to b at once

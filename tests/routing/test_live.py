@@ -17,8 +17,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_the_first_chunk_arrives_while_the_upstream_still_holds_the_rest(catalogue, upstreams, live_gateway):
     upstreams.b.configure(hold_after_first=True)
     with httpx.Client(base_url=live_gateway.url, timeout=10) as client:
-        with client.stream("POST", "/v1/chat/completions", content=chat_body("chat-model@prov-b", stream=True),
-                           headers={"Content-Type": "application/json"}) as response:  # fmt: skip
+        with client.stream(
+            "POST",
+            "/v1/chat/completions",
+            content=chat_body("chat-model@prov-b", stream=True),
+            headers={"Content-Type": "application/json"},
+        ) as response:
             assert response.status_code == 200
             assert response.headers["content-type"].startswith("text/event-stream")
             events = response.iter_raw()
@@ -34,8 +38,11 @@ def test_the_first_chunk_arrives_while_the_upstream_still_holds_the_rest(catalog
 def test_a_stall_after_the_first_chunk_ends_with_one_error_event(catalogue, upstreams, live_gateway):
     upstreams.a.configure(stall_after_first=True)
     with httpx.Client(base_url=live_gateway.url, timeout=10) as client:
-        response = client.post("/v1/chat/completions", content=chat_body("chat-model@prov-a", stream=True),
-                               headers={"Content-Type": "application/json"})  # fmt: skip
+        response = client.post(
+            "/v1/chat/completions",
+            content=chat_body("chat-model@prov-a", stream=True),
+            headers={"Content-Type": "application/json"},
+        )
     data = sse_data(response.content)
     assert [json.loads(d).get("error", {}).get("code") for d in data] == [None, "stream_interrupted"]
     assert len(upstreams.a.requests) == 1
@@ -46,8 +53,9 @@ def test_errors_are_json_under_uvicorn_too(catalogue, upstreams, live_gateway):
     upstreams.c.configure(status=500)
     with httpx.Client(base_url=live_gateway.url, timeout=10) as client:
         unknown_path = client.get("/v1/engines")
-        failing = client.post("/v1/chat/completions", content=chat_body("chat-model@prov-c"),
-                              headers={"Content-Type": "application/json"})  # fmt: skip
+        failing = client.post(
+            "/v1/chat/completions", content=chat_body("chat-model@prov-c"), headers={"Content-Type": "application/json"}
+        )
         models = client.get("/v1/models/")
         bad_json = client.post("/v1/chat/completions", content=b"{nope", headers={"Content-Type": "application/json"})
     assert bad_json.status_code == 400 and bad_json.json()["error"]["code"] == "invalid_json"
@@ -70,8 +78,12 @@ class TestGatewayLane:
     def test_a_client_going_away_cancels_the_upstream_stream(self, catalogue, upstreams, lane):
         upstreams.b.configure(hold_after_first=True)
         with httpx.Client(base_url=lane.url, timeout=10) as client:
-            with client.stream("POST", "/v1/chat/completions", content=chat_body("chat-model@prov-b", stream=True),
-                               headers={"Content-Type": "application/json"}) as response:  # fmt: skip
+            with client.stream(
+                "POST",
+                "/v1/chat/completions",
+                content=chat_body("chat-model@prov-b", stream=True),
+                headers={"Content-Type": "application/json"},
+            ) as response:
                 next(response.iter_raw())
         # The gateway notices the disconnect, closes the upstream stream and logs the request as cancelled.
         deadline = time.monotonic() + 5

@@ -12,15 +12,23 @@ from routing.table import CapabilityNode, ModelInfo, RoutingTable, capability_ad
 
 def offer(mapping_id: int, model: str = "m1", provider: str = "p1", price: float | None = 1.0, modes=()):
     return Candidate(
-        mapping_id=mapping_id, provider_id=hash(provider) % 1000, model_id=hash(model) % 1000, model_slug=model,
-        provider_slug=provider, provider_model_id=f"{model}-{provider}", base_url="http://x/v1",
-        price_input=price, price_output=price, delivery_modes=tuple(modes),
-    )  # fmt: skip
+        mapping_id=mapping_id,
+        provider_id=hash(provider) % 1000,
+        model_id=hash(model) % 1000,
+        model_slug=model,
+        provider_slug=provider,
+        provider_model_id=f"{model}-{provider}",
+        base_url="http://x/v1",
+        price_input=price,
+        price_output=price,
+        delivery_modes=tuple(modes),
+    )
 
 
 def spec(slug="pool", priority=100, strategy="cheapest", scope="any", attempts=3) -> PoolSpec:
-    return PoolSpec(slug=slug, priority=priority, strategy=strategy,
-                    retry=RetryPolicy(max_attempts=attempts, scope=scope))  # fmt: skip
+    return PoolSpec(
+        slug=slug, priority=priority, strategy=strategy, retry=RetryPolicy(max_attempts=attempts, scope=scope)
+    )
 
 
 def nothing_blocked(candidate):
@@ -48,8 +56,12 @@ class TestStateFilter:
         a, b, c = offer(1), offer(2), offer(3, modes=["sync"])
         blocked = {1: "deactivated", 2: "provider on standby"}
         with pytest.raises(NoRoute) as caught:
-            route_plan([RouteSet("k", spec(), [a, b, c])], mode="streaming",
-                       blocked=lambda x: blocked.get(x.mapping_id), requested="text-generation")  # fmt: skip
+            route_plan(
+                [RouteSet("k", spec(), [a, b, c])],
+                mode="streaming",
+                blocked=lambda x: blocked.get(x.mapping_id),
+                requested="text-generation",
+            )
         message = str(caught.value)
         assert "1 deactivated" in message and "1 provider on standby" in message
         assert "1 not offering streaming delivery" in message
@@ -75,8 +87,9 @@ class TestScope:
         "scope, expected", [("any", [1, 2, 3, 4]), ("same_model", [1, 3]), ("same_provider", [1, 2])]
     )
     def test_retries_stay_within_the_scope_of_the_first_choice(self, scope, expected):
-        plan = route_plan([RouteSet("k", spec(scope=scope, attempts=9), self.members)], mode="sync",
-                          blocked=nothing_blocked)  # fmt: skip
+        plan = route_plan(
+            [RouteSet("k", spec(scope=scope, attempts=9), self.members)], mode="sync", blocked=nothing_blocked
+        )
         assert [c.mapping_id for c in plan.candidates] == expected
 
     def test_no_more_members_than_attempts(self):

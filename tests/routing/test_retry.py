@@ -27,9 +27,20 @@ class Clock:
 
 @pytest.mark.parametrize(
     "status, kind",
-    [(429, "rate_limited"), (401, "auth"), (403, "auth"), (404, "not_found"), (500, "server"), (503, "server"),
-     (408, "server"), (529, "server"), (400, "client"), (422, "client"), (413, "client")],
-)  # fmt: skip
+    [
+        (429, "rate_limited"),
+        (401, "auth"),
+        (403, "auth"),
+        (404, "not_found"),
+        (500, "server"),
+        (503, "server"),
+        (408, "server"),
+        (529, "server"),
+        (400, "client"),
+        (422, "client"),
+        (413, "client"),
+    ],
+)
 def test_classify_status(status, kind):
     assert classify_status(status, RETRYABLE) == kind
 

@@ -127,8 +127,9 @@ class TestRecovery:
         assert state.deactivated_until.timestamp() == pytest.approx(clock.now + 120, abs=1)
         assert RoutingEvent.objects.filter(kind=EventKind.MODEL_PROBE_FAILED).count() == 1
 
-    def test_a_provider_refusing_our_key_recovers_through_its_model_list(self, catalogue, upstreams,
-                                                                          one_attempt_pool, clock):  # fmt: skip
+    def test_a_provider_refusing_our_key_recovers_through_its_model_list(
+        self, catalogue, upstreams, one_attempt_pool, clock
+    ):
         one_attempt_pool(cooldown_seconds=60)
         upstreams.c.configure(status=401)
         run(post, "tool-use")

@@ -17,8 +17,9 @@ from tests.routing.conftest import chat_body, run
 
 
 def offer(mapping_id: int, price: float | None, provider: str = "p", model: str = "m") -> Candidate:
-    return Candidate(mapping_id, mapping_id, 1, model, f"{provider}{mapping_id}", model,
-                     price_input=price, price_output=price)  # fmt: skip
+    return Candidate(
+        mapping_id, mapping_id, 1, model, f"{provider}{mapping_id}", model, price_input=price, price_output=price
+    )
 
 
 A, B, C = offer(1, 3.0), offer(2, 2.0), offer(3, None)
@@ -79,8 +80,9 @@ class TestThroughTheGateway:
             client = AsyncClient()
             routes = []
             for _ in range(count):
-                response = await client.post("/v1/chat/completions", data=chat_body("tool-use"),
-                                             content_type="application/json")  # fmt: skip
+                response = await client.post(
+                    "/v1/chat/completions", data=chat_body("tool-use"), content_type="application/json"
+                )
                 routes.append(response["X-ModelGraph-Route"].split("@")[1])
             return routes
 
@@ -114,8 +116,9 @@ class TestThroughTheGateway:
         hour = floor_hour(timezone.now() - timedelta(hours=1))
         for name, (ok, failed) in {"a": (1000, 0), "b": (500, 500)}.items():
             mapping = catalogue.mappings[f"chat-model@{name}"]
-            HourlyHealth.objects.create(provider=mapping.provider, mapping=mapping, hour=hour, successes=ok,
-                                        failures=failed)  # fmt: skip
+            HourlyHealth.objects.create(
+                provider=mapping.provider, mapping=mapping, hour=hour, successes=ok, failures=failed
+            )
         make_pool("best", capability="tool-use", strategy="best_score")
         from telemetry.selectors import compare_telemetry
 

@@ -12,8 +12,9 @@ from tests.routing.conftest import KEY_A, chat_body, run, sse_data
 
 
 async def post(body, headers=None):
-    return await AsyncClient().post("/v1/chat/completions", data=body, content_type="application/json",
-                                    headers=headers or {})  # fmt: skip
+    return await AsyncClient().post(
+        "/v1/chat/completions", data=body, content_type="application/json", headers=headers or {}
+    )
 
 
 def error_of(response) -> dict:
@@ -107,15 +108,24 @@ class TestMalformedRequests:
             ([{"role": "user", "content": None}], "messages[0].content", "missing_required_parameter"),
             ([{"role": "user", "content": ["hi"]}], "messages[0].content[0]", "invalid_type"),
             ([{"role": "user", "content": [{"text": "hi"}]}], "messages[0].content[0]", "invalid_type"),
-            ([{"role": "user", "content": [{"type": "text", "text": 1}]}],
-             "messages[0].content[0].text", "invalid_type"),
-            ([{"role": "user", "content": [{"type": "image_url", "image_url": "x"}]}],
-             "messages[0].content[0].image_url", "invalid_type"),
+            (
+                [{"role": "user", "content": [{"type": "text", "text": 1}]}],
+                "messages[0].content[0].text",
+                "invalid_type",
+            ),
+            (
+                [{"role": "user", "content": [{"type": "image_url", "image_url": "x"}]}],
+                "messages[0].content[0].image_url",
+                "invalid_type",
+            ),
             ([{"role": "user", "content": "hi", "name": 7}], "messages[0].name", "invalid_type"),
-            ([{"role": "user", "content": "a"}, {"role": "user", "content": True}],
-             "messages[1].content", "invalid_type"),
+            (
+                [{"role": "user", "content": "a"}, {"role": "user", "content": True}],
+                "messages[1].content",
+                "invalid_type",
+            ),
         ],
-    )  # fmt: skip
+    )
     def test_message_content_types_are_validated(self, catalogue, upstreams, messages, param, code):
         response = run(post, json.dumps({"model": "chat-model", "messages": messages}))
         assert response.status_code == 400
@@ -127,12 +137,20 @@ class TestMalformedRequests:
     def test_accepted_message_shapes_pass_and_a_wrong_part_does_not(self, catalogue, upstreams):
         messages = [
             {"role": "system", "content": "be brief"},
-            {"role": "user", "content": [{"type": "text", "text": "what is this?"},
-                                         {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]},
-            {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function",
-                                                                   "function": {"name": "f", "arguments": "{}"}}]},
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "what is this?"},
+                    {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
+                ],
+            },
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
+            },
             {"role": "tool", "tool_call_id": "c1", "content": "42"},
-        ]  # fmt: skip
+        ]
         response = run(post, json.dumps({"model": "chat-model@prov-a", "messages": messages}))
         assert response.status_code == 200 and upstreams.a.requests[0]["json"]["messages"] == messages
         messages[1]["content"].append({"type": "text"})

@@ -41,8 +41,12 @@ class TestProduction:
     def test_check_deploy_has_nothing_to_say(self):
         result = subprocess.run(
             [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-            cwd=ROOT, env=production_env(), capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+            cwd=ROOT,
+            env=production_env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert result.returncode == 0, result.stdout + result.stderr
         assert "System check identified no issues" in result.stdout, result.stdout + result.stderr
 

@@ -58,9 +58,22 @@ HOSTILE_QUERY_VALUES = [
     "\n",
 ]
 PAGE_PARAMETERS = [
-    "q", "format", "page", "ordering", "sort", "window", "provider", "offer", "family", "capability", "status",
-    "search", "open_weights", "min_context", "max_price_input",
-]  # fmt: skip
+    "q",
+    "format",
+    "page",
+    "ordering",
+    "sort",
+    "window",
+    "provider",
+    "offer",
+    "family",
+    "capability",
+    "status",
+    "search",
+    "open_weights",
+    "min_context",
+    "max_price_input",
+]
 GROUP = re.compile(r"\(\?P<(?P<name>\w+)>(?:\\.|\[[^\]]*\]|[^()])*\)")
 ROUTE_PARAMETER = re.compile(r"<(?:\w+:)?(?P<name>\w+)>")
 
@@ -157,8 +170,17 @@ def _server_errors(client, urls: list[str]) -> list[tuple[str, int, str]]:
 @pytest.mark.parametrize("value", HOSTILE_PATH_VALUES, ids=range(len(HOSTILE_PATH_VALUES)))
 def test_hostile_path_parameters_never_answer_5xx(hostile_client, value):
     walked = {build(chain, "x") for chain in walk()}
-    for prefix in ("/api/models", "/api/snapshots/", "/api/v1/admin/", "/api/routing/", "/v1/", "/snapshots/",
-                   "/models/", "/providers/", "/admin/"):  # fmt: skip
+    for prefix in (
+        "/api/models",
+        "/api/snapshots/",
+        "/api/v1/admin/",
+        "/api/routing/",
+        "/v1/",
+        "/snapshots/",
+        "/models/",
+        "/providers/",
+        "/admin/",
+    ):
         assert any(path.startswith(prefix) for path in walked), f"the walk misses {prefix}"
     failures = _server_errors(hostile_client, all_paths(value))
     assert not failures, "\n".join(map(repr, failures))

@@ -31,8 +31,14 @@ SECRETS = {
     "REDIS_URL": "redis://:redis-password-sentinel-31@cache.internal:6379/0",
     "API_THROTTLE_RATE": "throttle-sentinel-9911",
 }
-REFERENCES = ["DJANGO_SECRET_KEY", "${secrets:DJANGO_SECRET_KEY}", "DATABASE_URL", "REDIS_URL",
-              "${secrets:REDIS_URL}", "API_THROTTLE_RATE"]  # fmt: skip
+REFERENCES = [
+    "DJANGO_SECRET_KEY",
+    "${secrets:DJANGO_SECRET_KEY}",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "${secrets:REDIS_URL}",
+    "API_THROTTLE_RATE",
+]
 
 
 @pytest.fixture
@@ -66,11 +72,17 @@ def leaked(server) -> list[str]:
 
 
 def hostile_provider(slug: str, reference: str, url: str) -> Provider:
-    provider = Provider.objects.create(slug=slug, name=slug, api_base_url=url, api_key_env=reference,
-                                       openai_compatible=True)  # fmt: skip
+    provider = Provider.objects.create(
+        slug=slug, name=slug, api_base_url=url, api_key_env=reference, openai_compatible=True
+    )
     model, _ = Model.objects.get_or_create(slug="victim-model", defaults={"name": "Victim"})
-    Mapping.objects.create(provider=provider, model=model, provider_model_id="fake-model",
-                           price_input=Decimal("1"), price_output=Decimal("1"))  # fmt: skip
+    Mapping.objects.create(
+        provider=provider,
+        model=model,
+        provider_model_id="fake-model",
+        price_input=Decimal("1"),
+        price_output=Decimal("1"),
+    )
     return provider
 
 
@@ -95,18 +107,19 @@ class TestNoPlatformSecretLeaves:
             hostile_provider(f"hostile-{index}", reference, capture.url)
         assert routable_candidates() == []
         for index in range(len(REFERENCES)):
-            body = json.dumps({"model": f"victim-model@hostile-{index}",
-                               "messages": [{"role": "user", "content": "hi"}]})  # fmt: skip
-            response = async_to_sync(AsyncClient().post)("/v1/chat/completions", data=body,
-                                                         content_type="application/json")  # fmt: skip
+            body = json.dumps(
+                {"model": f"victim-model@hostile-{index}", "messages": [{"role": "user", "content": "hi"}]}
+            )
+            response = async_to_sync(AsyncClient().post)(
+                "/v1/chat/completions", data=body, content_type="application/json"
+            )
             assert response.status_code == 503
         assert leaked(capture) == [] and capture.requests == []
 
 
 @pytest.mark.django_db
 class TestOneLookupEverywhere:
-    def test_telemetry_and_the_gateway_agree_a_secrets_reference_has_a_key(self, settings, tmp_path, capture,
-                                                                           gateway):  # fmt: skip
+    def test_telemetry_and_the_gateway_agree_a_secrets_reference_has_a_key(self, settings, tmp_path, capture, gateway):
         (tmp_path / "acme").write_text("sk-acme-from-secrets-dir-4242\n")
         settings.ROUTING_SECRETS_FILE = str(tmp_path)
         provider = hostile_provider("acme", "${secrets:acme}", capture.url)
@@ -164,10 +177,20 @@ def _line_of(path, prefix: str) -> int:
 
 @pytest.mark.django_db
 class TestRegistry:
-    @pytest.mark.parametrize("reference", ["DJANGO_SECRET_KEY", "'${secrets:DJANGO_SECRET_KEY}'", "DATABASE_URL",
-                                           "REDIS_URL", "ROUTING_GATEWAY_KEYS", "HOME"])  # fmt: skip
-    def test_a_platform_variable_as_key_fails_validation_with_file_and_line(self, registry_dir, catalogue_state,
-                                                                           reference):  # fmt: skip
+    @pytest.mark.parametrize(
+        "reference",
+        [
+            "DJANGO_SECRET_KEY",
+            "'${secrets:DJANGO_SECRET_KEY}'",
+            "DATABASE_URL",
+            "REDIS_URL",
+            "ROUTING_GATEWAY_KEYS",
+            "HOME",
+        ],
+    )
+    def test_a_platform_variable_as_key_fails_validation_with_file_and_line(
+        self, registry_dir, catalogue_state, reference
+    ):
         path = registry_dir / "providers" / "openai.yaml"
         _replace(path, "api_key_env: OPENAI_API_KEY", f"api_key_env: {reference}")
         problems = [str(p) for p in validate_registry(registry_dir).problems]
@@ -179,8 +202,9 @@ class TestRegistry:
         assert catalogue_state() == before
 
     def test_the_allowed_forms_pass_and_a_literal_key_fails_the_schema(self, registry_dir):
-        _replace(registry_dir / "providers" / "openai.yaml", "api_key_env: OPENAI_API_KEY",
-                 "api_key_env: ${secrets:openai}")  # fmt: skip
+        _replace(
+            registry_dir / "providers" / "openai.yaml", "api_key_env: OPENAI_API_KEY", "api_key_env: ${secrets:openai}"
+        )
         _replace(registry_dir / "providers" / "groq.yaml", "api_key_env: GROQ_API_KEY", "api_key_env: GROQ_TOKEN")
         assert validate_registry(registry_dir).ok
         path = registry_dir / "providers" / "openai.yaml"
@@ -197,10 +221,12 @@ class TestRegistry:
         with pytest.raises(RegistryInvalid) as raised:
             registry_load(path=registry_dir)
         problems = [str(p) for p in raised.value.report.problems]
-        assert problems == [f"providers/openai.yaml:{_line_of(path, 'api_base_url:')}: api_base_url: provider "
-                            "'openai' has a key reference, so its API base URL changes only in the admin with a "
-                            "reason ('https://api.openai.com/v1' → 'http://127.0.0.1:9/collect'); change it there "
-                            "first, then load"]  # fmt: skip
+        assert problems == [
+            f"providers/openai.yaml:{_line_of(path, 'api_base_url:')}: api_base_url: provider "
+            "'openai' has a key reference, so its API base URL changes only in the admin with a "
+            "reason ('https://api.openai.com/v1' → 'http://127.0.0.1:9/collect'); change it there "
+            "first, then load"
+        ]
         assert catalogue_state() == before
         # A curator approves the move in the admin, with a reason kept in the provider's history; then it loads.
         openai = Provider.objects.get(slug="openai")

@@ -11,6 +11,7 @@ from tests.snapshots.replay import Catalogue, ReplayServer
 
 HOUR0 = dt.datetime(2025, 5, 20, 12, 0, tzinfo=dt.UTC)
 
+
 @pytest.fixture
 def catalogue() -> Catalogue:
     """The real catalogue cut to its first 40 models and 10 orphans (the whole one: `Catalogue()`)."""

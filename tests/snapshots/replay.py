@@ -128,10 +128,11 @@ class Catalogue:
             models = [m for m in models if m["id"] in keep]
             endpoints = {k: v for k, v in endpoints.items() if k in keep}
             frontend = [
-                fe for fe in frontend
+                fe
+                for fe in frontend
                 if (fe.get("endpoint") and fe["endpoint"]["model_variant_slug"] in keep)
                 or (not fe.get("endpoint") and fe["slug"] in orphans)
-            ]  # fmt: skip
+            ]
         self.models = {m["id"]: m for m in models}
         self.frontend = frontend
         self.endpoints = endpoints

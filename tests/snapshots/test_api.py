@@ -69,8 +69,10 @@ def test_an_entitys_history(client, archive):
     key = key_of(archive["catalogue"], archive["repriced"])
     body = client.get(f"/api/snapshots/entities/endpoint/{key}/history").json()
     assert body["entity"]["key"] == key and body["entity"]["state"] == "listed"
-    assert [(v["first_seen"][11:16], v["last_seen"][11:16]) for v in body["versions"]] == [("12:00", "12:00"),
-                                                                                           ("13:00", "14:00")]
+    assert [(v["first_seen"][11:16], v["last_seen"][11:16]) for v in body["versions"]] == [
+        ("12:00", "12:00"),
+        ("13:00", "14:00"),
+    ]
     assert [v["fields"]["pricing"]["prompt"] for v in body["versions"]] == [archive["old"], "0.0000777"]
     assert len(body["metrics"]) == 3 and body["metrics"][0]["uptime_last_30m"] is not None
     assert [e["kind"] for e in body["events"]] == ["appeared", "price_changed"]
@@ -82,8 +84,9 @@ def test_the_diff_of_two_batches(client, archive):
     removed = {(e["kind"], e["key"]) for e in body["removed"]}
     assert ("model", archive["removed"]) in removed and not body["added"]
     [changed] = body["changed"]
-    assert changed["fields"] == [{"kind": "price_changed", "field": "pricing.prompt", "before": archive["old"],
-                                  "after": "0.0000777"}]  # fmt: skip
+    assert changed["fields"] == [
+        {"kind": "price_changed", "field": "pricing.prompt", "before": archive["old"], "after": "0.0000777"}
+    ]
     later = client.get("/api/snapshots/diff?from=2025-05-20T13:00:00Z&to=2025-05-20T14:00:00Z").json()
     assert not later["changed"] and not later["removed"]
     assert len(later["unobserved"]) >= 1  # the endpoints of the model whose fetch failed in the incomplete hour

@@ -71,8 +71,10 @@ def test_a_client_error_is_not_retried(small):
 
 def test_each_request_has_a_timeout(small):
     path = endpoints_path(next(iter(small.models)))
-    with ReplayServer(small, latency=0.5) as server, Crawler(server.url, timeout=0.1, retries=1,
-                                                               backoff=0.001) as crawler:  # fmt: skip
+    with (
+        ReplayServer(small, latency=0.5) as server,
+        Crawler(server.url, timeout=0.1, retries=1, backoff=0.001) as crawler,
+    ):
         result = crawler.fetch(path)
     assert not result.ok and result.status == 0 and "Timeout" in result.error
 

@@ -65,8 +65,10 @@ class TestEndpoints:
         assert [o.content_hash for o in before] == [o.content_hash for o in after]
 
     def test_older_shapes_without_tag_get_one_like_openrouter(self):
-        assert endpoint_key("x/y", {"provider_name": "DeepInfra", "quantization": "fp8"}) == ("x/y@deepinfra/fp8",
-                                                                                              "deepinfra")
+        assert endpoint_key("x/y", {"provider_name": "DeepInfra", "quantization": "fp8"}) == (
+            "x/y@deepinfra/fp8",
+            "deepinfra",
+        )
         assert endpoint_key("x/y", {"provider_name": "Google AI Studio", "quantization": None})[0] == (
             "x/y@google-ai-studio"
         )

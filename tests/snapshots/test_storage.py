@@ -29,7 +29,7 @@ class TestSplitVolatile:
         template, tokens = split_volatile(body)
         assert join_volatile(template, tokens) == body
         assert tokens and len(template) < len(body)
-        assert b"uptime_last_30m\": \x00" in template or b"uptime_last_30m\":\x00" in template
+        assert b'uptime_last_30m": \x00' in template or b'uptime_last_30m":\x00' in template
 
     def test_the_template_does_not_move_when_only_uptime_and_latency_move(self):
         body = KIMI.read_bytes()
@@ -123,8 +123,9 @@ class TestBlobStore:
 
 
 def test_manifest_lines_round_trip():
-    entry = ManifestEntry("/api/v1/models/a/b:free/endpoints", "endpoints", 200, 12, 3456, 789, "ab" * 16,
-                          ["99.5", "null"])  # fmt: skip
+    entry = ManifestEntry(
+        "/api/v1/models/a/b:free/endpoints", "endpoints", 200, 12, 3456, 789, "ab" * 16, ["99.5", "null"]
+    )
     assert ManifestEntry.from_line(entry.line()) == entry
     whole = ManifestEntry("/api/v1/models", "v1_models", 200, 3, digest="cd" * 16)
     assert ManifestEntry.from_line(whole.line()) == whole

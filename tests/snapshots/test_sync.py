@@ -28,9 +28,10 @@ def events(batch, kind=None) -> set[tuple]:
 def simple_models(catalogue: Catalogue) -> list[str]:
     """Models with one variant, one endpoint and one frontend entry: safe to remove, orphan or reprice."""
     return [
-        m for m in catalogue.models
+        m
+        for m in catalogue.models
         if ":" not in m and len(catalogue.endpoints[m]) == 1 and sum(fe["slug"] == m for fe in catalogue.frontend) == 1
-    ]  # fmt: skip
+    ]
 
 
 def key_of(catalogue: Catalogue, model_id: str, index: int = 0) -> str:
@@ -94,8 +95,11 @@ class TestEvents:
         catalogue = Catalogue()  # the whole real pair: 2025-05-20 then 2025-05-25
 
         def prices() -> dict:
-            return {key_of(catalogue, m, i): e["pricing"] for m, eps in catalogue.endpoints.items()
-                    for i, e in enumerate(eps)}  # fmt: skip
+            return {
+                key_of(catalogue, m, i): e["pricing"]
+                for m, eps in catalogue.endpoints.items()
+                for i, e in enumerate(eps)
+            }
 
         with ReplayServer(catalogue) as server:
             snapshot_sync(base_url=server.url, now=HOUR0)

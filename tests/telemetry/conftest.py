@@ -68,10 +68,16 @@ def make_mapping(llm):
 def add_health(provider, at, outcome="success", mapping=None, response_ms=100.0, count=1, every=timedelta(minutes=5)):
     """`count` health checks, `every` apart from `at` on (a provider's API or one mapping)."""
     return HealthCheck.objects.bulk_create(
-        HealthCheck(provider=provider, mapping=mapping, checked_at=at + i * every, outcome=outcome,
-                    status_code=200 if outcome == "success" else 500, response_ms=response_ms)
+        HealthCheck(
+            provider=provider,
+            mapping=mapping,
+            checked_at=at + i * every,
+            outcome=outcome,
+            status_code=200 if outcome == "success" else 500,
+            response_ms=response_ms,
+        )
         for i in range(count)
-    )  # fmt: skip
+    )
 
 
 def add_latency(mapping, at, outcome="success", ttft_ms=300.0, total_ms=900.0, tokens=16, every=timedelta(minutes=15)):
@@ -79,8 +85,16 @@ def add_latency(mapping, at, outcome="success", ttft_ms=300.0, total_ms=900.0, t
     ttfts = ttft_ms if isinstance(ttft_ms, list) else [ttft_ms]
     totals = total_ms if isinstance(total_ms, list) else [total_ms] * len(ttfts)
     return LatencySample.objects.bulk_create(
-        LatencySample(provider_id=mapping.provider_id, mapping=mapping, checked_at=at + i * every, outcome=outcome,
-                      ttft_ms=ttft, total_ms=total, output_tokens=tokens, tokens_from_usage=True,
-                      tokens_per_second=tokens / ((total - ttft) / 1000) if total and ttft and total > ttft else None)
+        LatencySample(
+            provider_id=mapping.provider_id,
+            mapping=mapping,
+            checked_at=at + i * every,
+            outcome=outcome,
+            ttft_ms=ttft,
+            total_ms=total,
+            output_tokens=tokens,
+            tokens_from_usage=True,
+            tokens_per_second=tokens / ((total - ttft) / 1000) if total and ttft and total > ttft else None,
+        )
         for i, (ttft, total) in enumerate(zip(ttfts, totals, strict=True))
-    )  # fmt: skip
+    )

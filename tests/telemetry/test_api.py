@@ -31,8 +31,9 @@ def graph(probed):
     model = baker.make(Model, slug="llama-3.3-70b", name="Llama 3.3 70B")
     baker.make(Alias, alias="meta-llama/Llama-3.3-70B-Instruct", model=model)
     provider = baker.make(Provider, slug="acme", name="Acme", **probed)
-    mapping = baker.make(Mapping, provider=provider, model=model, provider_model_id="llama-70b", price_input=1,
-                         price_output=2)  # fmt: skip
+    mapping = baker.make(
+        Mapping, provider=provider, model=model, provider_model_id="llama-70b", price_input=1, price_output=2
+    )
     hour = floor_hour(timezone.now())
     add_health(provider, hour - timedelta(hours=3), count=10)
     add_latency(mapping, hour - timedelta(hours=3), ttft_ms=[200.0, 250.0, 300.0], total_ms=[900.0] * 3)

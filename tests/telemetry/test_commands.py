@@ -25,8 +25,12 @@ class TestProbeCommand:
         call_command("probe", "--timeout", "2", stdout=out)
         lines = out.getvalue().splitlines()
         assert [line.split()[:2] for line in lines if line.startswith("[")] == [
-            ["[1/3]", "health"], ["[2/3]", "health"], ["[3/3]", "health"], ["[1/2]", "latency"], ["[2/2]", "latency"],
-        ]  # fmt: skip
+            ["[1/3]", "health"],
+            ["[2/3]", "health"],
+            ["[3/3]", "health"],
+            ["[1/2]", "latency"],
+            ["[2/2]", "latency"],
+        ]
         assert any("acme/other" in line and "failure" in line and "server_error" in line for line in lines)
         assert lines[3].startswith("health: 3 probes in") and lines[3].endswith("(1 failure, 2 success)")
         assert lines[6].startswith("latency: 2 probes in") and lines[6].endswith("(1 failure, 1 success)")

@@ -63,10 +63,17 @@ class TestFakeProvider:
     def test_serves_hundreds_of_concurrent_streams(self, fake_provider, count):
         fake_provider.configure(first_token_delay=0.2, tokens=4)
         targets = [
-            ProbeTarget(kind=LATENCY, provider_id=1, mapping_id=i, label=str(i), base_url=fake_provider.url,
-                        api_key="k", model=f"m{i}")
+            ProbeTarget(
+                kind=LATENCY,
+                provider_id=1,
+                mapping_id=i,
+                label=str(i),
+                base_url=fake_provider.url,
+                api_key="k",
+                model=f"m{i}",
+            )
             for i in range(count)
-        ]  # fmt: skip
+        ]
         config = ProbeConfig(concurrency=count, timeout=30, connect_timeout=10, max_tokens=16, prompt="hi")
         results = probe_run(targets, config)
         assert {r.outcome for r in results} == {"success"}

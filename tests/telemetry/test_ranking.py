@@ -10,13 +10,37 @@ from telemetry.ranking import Candidate, blended_price, log_ratio_score, rank, w
 def worked_example() -> list[Candidate]:
     """The README's example: A is fastest, B is cheapest and never failed, C is a 100x-slow outlier with 40 samples."""
     return [
-        Candidate(1, successes=2000, failures=16, latency_samples=672, median_ttft_ms=300, median_total_ms=1200,
-                  price_input=0.60, price_output=2.40),
-        Candidate(2, successes=2016, failures=0, latency_samples=672, median_ttft_ms=600, median_total_ms=900,
-                  price_input=0.20, price_output=0.60),
-        Candidate(3, successes=40, failures=0, latency_samples=10, median_ttft_ms=30_000, median_total_ms=45_000,
-                  price_input=0.90, price_output=0.90),
-    ]  # fmt: skip
+        Candidate(
+            1,
+            successes=2000,
+            failures=16,
+            latency_samples=672,
+            median_ttft_ms=300,
+            median_total_ms=1200,
+            price_input=0.60,
+            price_output=2.40,
+        ),
+        Candidate(
+            2,
+            successes=2016,
+            failures=0,
+            latency_samples=672,
+            median_ttft_ms=600,
+            median_total_ms=900,
+            price_input=0.20,
+            price_output=0.60,
+        ),
+        Candidate(
+            3,
+            successes=40,
+            failures=0,
+            latency_samples=10,
+            median_ttft_ms=30_000,
+            median_total_ms=45_000,
+            price_input=0.90,
+            price_output=0.90,
+        ),
+    ]
 
 
 def by_key(ranked) -> dict:
@@ -68,8 +92,12 @@ class TestWorkedExample:
         assert a.components["uptime"]["lower_bound"] == pytest.approx(0.987146, abs=1e-6)
         assert a.components["uptime"]["samples"] == 2016
         assert a.components["ttft"] == {
-            "raw": 300, "samples": 672, "normalised": 1.0, "imputed": False, "weight": pytest.approx(0.3)
-        }  # fmt: skip
+            "raw": 300,
+            "samples": 672,
+            "normalised": 1.0,
+            "imputed": False,
+            "weight": pytest.approx(0.3),
+        }
         assert a.components["price"]["raw"] == pytest.approx(1.05)
         assert (a.components["price"]["input"], a.components["price"]["output"]) == (0.60, 2.40)
 
@@ -95,8 +123,14 @@ class TestMissingData:
         # 0.4 + 0.3 + 0.1 = 0.8 remain: uptime 0.5, ttft 0.375, total 0.125.
         assert weights == pytest.approx({"uptime": 0.5, "ttft": 0.375, "total_time": 0.125})
         b = by_key(ranked)[2]
-        assert b.components["price"] == {"raw": None, "input": None, "output": None, "normalised": None,
-                                         "imputed": False, "weight": 0.0}  # fmt: skip
+        assert b.components["price"] == {
+            "raw": None,
+            "input": None,
+            "output": None,
+            "normalised": None,
+            "imputed": False,
+            "weight": 0.0,
+        }
         # B: 0.5·1 + 0.375·0.5 + 0.125·1 = 0.8125
         assert b.score == pytest.approx(0.8125)
 
@@ -113,19 +147,31 @@ class TestMissingData:
         candidates[0].median_ttft_ms = None  # A has no TTFT; B alone has one, so the worst seen is B's 1.0
         ranked = by_key(rank(candidates)[0])
         assert ranked[1].components["ttft"] == {
-            "raw": None, "samples": 672, "normalised": 0.5, "imputed": True, "weight": pytest.approx(0.3)
-        }  # fmt: skip
+            "raw": None,
+            "samples": 672,
+            "normalised": 0.5,
+            "imputed": True,
+            "weight": pytest.approx(0.3),
+        }
 
     def test_an_unprobed_cheap_offer_does_not_outrank_the_only_measured_one(self):
-        measured = Candidate(1, successes=2016, latency_samples=672, median_ttft_ms=400, median_total_ms=900,
-                             price_input=3.0, price_output=9.0)  # fmt: skip
+        measured = Candidate(
+            1,
+            successes=2016,
+            latency_samples=672,
+            median_ttft_ms=400,
+            median_total_ms=900,
+            price_input=3.0,
+            price_output=9.0,
+        )
         unprobed = Candidate(2, price_input=0.1, price_output=0.1)
         ranked, _ = rank([measured, unprobed])
         # measured: 0.4 + 0.3 + 0.2·1/(1+log2(4.5/0.1)) + 0.1 = 0.8 + 0.2·0.154039 = 0.830808
         # unprobed: 0.4·0.5 + 0.3·0.5 + 0.2·1 + 0.1·0.5 = 0.6
         assert [(e.candidate.key, round(e.score, 6), e.provisional) for e in ranked] == [
-            (1, 0.830808, False), (2, 0.6, True)
-        ]  # fmt: skip
+            (1, 0.830808, False),
+            (2, 0.6, True),
+        ]
 
     def test_imputation_uses_the_worst_among_those_measured(self):
         candidates = worked_example()

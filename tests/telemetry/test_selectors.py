@@ -36,9 +36,13 @@ def provider(probed) -> Provider:
 
 def offer(provider, model, pid="m", price_in="1.00", price_out="2.00") -> Mapping:
     return baker.make(
-        Mapping, provider=provider, model=model, provider_model_id=pid,
-        price_input=Decimal(price_in) if price_in else None, price_output=Decimal(price_out) if price_out else None,
-    )  # fmt: skip
+        Mapping,
+        provider=provider,
+        model=model,
+        provider_model_id=pid,
+        price_input=Decimal(price_in) if price_in else None,
+        price_output=Decimal(price_out) if price_out else None,
+    )
 
 
 def rollup_all(this_hour):

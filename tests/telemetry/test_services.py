@@ -149,8 +149,12 @@ class TestRetention:
         telemetry_rollup_range(start=old, end=now)
         deleted = telemetry_purge(now=now)
         assert deleted == {
-            "health_checks": 1, "latency_samples": 1, "hourly_health": 1, "hourly_latency": 1, "daily_latency": 1
-        }  # fmt: skip
+            "health_checks": 1,
+            "latency_samples": 1,
+            "hourly_health": 1,
+            "hourly_latency": 1,
+            "daily_latency": 1,
+        }
         assert list(HealthCheck.objects.values_list("checked_at", flat=True)) == [kept]
         assert list(LatencySample.objects.values_list("checked_at", flat=True)) == [kept]
         assert list(HourlyHealth.objects.values_list("hour", flat=True)) == [floor_hour(kept)]

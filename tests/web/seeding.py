@@ -26,11 +26,16 @@ def seed_telemetry(mappings: list[Mapping], *, hours: int = 48, now: datetime | 
         flaky = rng.random() * 0.08
         for i in range(hours):
             failures = sum(rng.random() < flaky for _ in range(CHECKS_PER_HOUR))
-            health.append(HourlyHealth(
-                provider_id=provider_id, hour=last - timedelta(hours=i), successes=CHECKS_PER_HOUR - failures,
-                failures=failures, response_ms_sum=150.0 * (CHECKS_PER_HOUR - failures),
-                response_ms_count=CHECKS_PER_HOUR - failures,
-            ))  # fmt: skip
+            health.append(
+                HourlyHealth(
+                    provider_id=provider_id,
+                    hour=last - timedelta(hours=i),
+                    successes=CHECKS_PER_HOUR - failures,
+                    failures=failures,
+                    response_ms_sum=150.0 * (CHECKS_PER_HOUR - failures),
+                    response_ms_count=CHECKS_PER_HOUR - failures,
+                )
+            )
     for mapping in mappings:
         base = rng.uniform(150, 900)
         for i in range(hours):
@@ -38,13 +43,24 @@ def seed_telemetry(mappings: list[Mapping], *, hours: int = 48, now: datetime | 
             totals = [ttft + rng.uniform(300, 2500) for ttft in ttfts]
             failures = int(rng.random() < 0.05)
             speeds = [16 / ((total - ttft) / 1000) for ttft, total in zip(ttfts, totals, strict=True)]
-            latency.append(HourlyLatency(
-                provider_id=mapping.provider_id, mapping_id=mapping.pk, hour=last - timedelta(hours=i),
-                successes=SAMPLES_PER_HOUR, failures=failures, ttft_count=SAMPLES_PER_HOUR, ttft_ms_sum=sum(ttfts),
-                total_count=SAMPLES_PER_HOUR, total_ms_sum=sum(totals), output_tokens_sum=16 * SAMPLES_PER_HOUR,
-                tps_count=SAMPLES_PER_HOUR, tps_sum=sum(speeds),
-                ttft_histogram=histogram_of(ttfts), total_histogram=histogram_of(totals),
-            ))  # fmt: skip
+            latency.append(
+                HourlyLatency(
+                    provider_id=mapping.provider_id,
+                    mapping_id=mapping.pk,
+                    hour=last - timedelta(hours=i),
+                    successes=SAMPLES_PER_HOUR,
+                    failures=failures,
+                    ttft_count=SAMPLES_PER_HOUR,
+                    ttft_ms_sum=sum(ttfts),
+                    total_count=SAMPLES_PER_HOUR,
+                    total_ms_sum=sum(totals),
+                    output_tokens_sum=16 * SAMPLES_PER_HOUR,
+                    tps_count=SAMPLES_PER_HOUR,
+                    tps_sum=sum(speeds),
+                    ttft_histogram=histogram_of(ttfts),
+                    total_histogram=histogram_of(totals),
+                )
+            )
     HourlyHealth.objects.bulk_create(health, batch_size=2000, ignore_conflicts=True)  # providers seeded before
     HourlyLatency.objects.bulk_create(latency, batch_size=2000)
     day, first = floor_day(last), floor_day(last - timedelta(hours=hours - 1))

@@ -51,8 +51,16 @@ class TestLineChart:
         assert "latest 300 ms, lowest 100 ms, highest 300 ms" in result.summary
 
     def test_labels_are_escaped(self):
-        svg = str(line_chart(title="<b>", series=[Series("a<script>", [(START, 1.0)])], start=START,
-                             end=START + HOUR, step=HOUR, unit="ms").svg)  # fmt: skip
+        svg = str(
+            line_chart(
+                title="<b>",
+                series=[Series("a<script>", [(START, 1.0)])],
+                start=START,
+                end=START + HOUR,
+                step=HOUR,
+                unit="ms",
+            ).svg
+        )
         assert "<script>" not in svg and "<b>" not in svg
 
     def test_uptime_axis_starts_near_the_data_and_ends_at_100(self):

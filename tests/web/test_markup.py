@@ -44,9 +44,18 @@ class Page(HTMLParser):
 def urls() -> list[str]:
     offer = Mapping.objects.get(provider__slug="groq").pk
     return [
-        "/", "/search?q=gpt", "/models", "/models?capability=tools", "/models/gpt-4o", "/models/gpt-4p", "/providers",
-        "/providers/groq", "/telemetry", f"/telemetry?provider=groq&offer={offer}", "/status",
-    ]  # fmt: skip
+        "/",
+        "/search?q=gpt",
+        "/models",
+        "/models?capability=tools",
+        "/models/gpt-4o",
+        "/models/gpt-4p",
+        "/providers",
+        "/providers/groq",
+        "/telemetry",
+        f"/telemetry?provider=groq&offer={offer}",
+        "/status",
+    ]
 
 
 def test_every_page(telemetry, client):

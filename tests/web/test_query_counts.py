@@ -61,19 +61,39 @@ def grow() -> None:
     previous = None
     for i in range(60):
         model = baker.make(
-            Model, slug=f"bulk-model-{i:02d}", name=f"Bulk model {i:02d}", creator=lab, family=family,
-            successor=previous, capabilities=["tools"], input_modalities=["text"], context_window=8000 * (i + 1),
-        )  # fmt: skip
+            Model,
+            slug=f"bulk-model-{i:02d}",
+            name=f"Bulk model {i:02d}",
+            creator=lab,
+            family=family,
+            successor=previous,
+            capabilities=["tools"],
+            input_modalities=["text"],
+            context_window=8000 * (i + 1),
+        )
         for alias in (f"lab/bulk-model-{i:02d}", f"bulk-model-{i:02d}-2025"):
             baker.make(Alias, alias=alias, model=model, provider=lab)
         for provider in (groq, hosts[i % 20], hosts[(i + 1) % 20]):
-            baker.make(Mapping, model=model, provider=provider, provider_model_id=f"bulk-{i:02d}",
-                       price_input=Decimal("0.5"), price_output=Decimal("1.5"))  # fmt: skip
+            baker.make(
+                Mapping,
+                model=model,
+                provider=provider,
+                provider_model_id=f"bulk-{i:02d}",
+                price_input=Decimal("0.5"),
+                price_output=Decimal("1.5"),
+            )
         previous = model
     llama = Model.objects.get(slug="llama-3.3-70b-instruct")
     for host in hosts:
-        baker.make(Mapping, model=llama, provider=host, provider_model_id="llama-70b", price_input=Decimal("0.7"),
-                   price_output=Decimal("0.9"), quantization="fp8")  # fmt: skip
+        baker.make(
+            Mapping,
+            model=llama,
+            provider=host,
+            provider_model_id="llama-70b",
+            price_input=Decimal("0.7"),
+            price_output=Decimal("0.9"),
+            quantization="fp8",
+        )
     seed_telemetry(list(Mapping.objects.filter(Q(provider__in=hosts) | Q(model__family=family))), hours=30, seed=11)
     for i in range(25):
         IngestionRun.objects.create(source=f"source-{i % 5}", tier=Tier.PROVIDER_API, status=RunStatus.SUCCESS)
@@ -90,12 +110,12 @@ def test_query_counts_do_not_grow_with_rows(telemetry, client, django_assert_max
             client.get(url)
 
 
-def test_the_compare_table_is_one_call_to_compare_telemetry(telemetry, client, monkeypatch):
-    import web.selectors
+def test_the_compare_table_is_one_call_to_the_ranking_scorer(telemetry, client, monkeypatch):
+    from catalog import ranking
 
     calls = []
-    original = web.selectors.compare_telemetry
-    monkeypatch.setattr(web.selectors, "compare_telemetry", lambda ids: calls.append(list(ids)) or original(ids))
+    original = ranking.offer_telemetry
+    monkeypatch.setattr(ranking, "offer_telemetry", lambda mappings: calls.append(list(mappings)) or original(mappings))
     client.get("/models/llama-3.3-70b-instruct")
     assert len(calls) == 1 and len(calls[0]) == 2
 

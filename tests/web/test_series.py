@@ -64,9 +64,14 @@ class TestLatency:
     def test_one_offer_and_daily_buckets(self, catalogue):
         mapping = Mapping.objects.get(provider__slug="groq")
         hour = floor_hour(timezone.now()) - timedelta(days=2)
-        HourlyLatency.objects.create(provider_id=mapping.provider_id, mapping=mapping, hour=hour, successes=3,
-                                     ttft_histogram=histogram_of([100, 200, 300]),
-                                     total_histogram=histogram_of([900, 1000, 1100]))  # fmt: skip
+        HourlyLatency.objects.create(
+            provider_id=mapping.provider_id,
+            mapping=mapping,
+            hour=hour,
+            successes=3,
+            ttft_histogram=histogram_of([100, 200, 300]),
+            total_histogram=histogram_of([900, 1000, 1100]),
+        )
         from telemetry.rollups import floor_day, rollup_latency_day
 
         rollup_latency_day(floor_day(hour))

@@ -30,8 +30,12 @@ class TestSearch:
         response = client.get("/search", {"q": "llama", "format": "json"})
         assert response["Content-Type"] == "application/json"
         results = response.json()["results"]
-        assert results[0] == {"slug": "llama-3.3-70b-instruct", "name": "Llama 3.3 70B Instruct", "creator": "Meta",
-                              "url": "/models/llama-3.3-70b-instruct"}  # fmt: skip
+        assert results[0] == {
+            "slug": "llama-3.3-70b-instruct",
+            "name": "Llama 3.3 70B Instruct",
+            "creator": "Meta",
+            "url": "/models/llama-3.3-70b-instruct",
+        }
 
     def test_an_alias_finds_its_model(self, catalogue, client):
         results = client.get("/search", {"q": "deepseek-ai/DeepSeek-R1", "format": "json"}).json()["results"]
@@ -122,8 +126,9 @@ class TestModelPage:
         page = text(client.get("/models/gpt-4o"))
         assert "GPT-4o at 1 provider<" in page and ">Fastest</span>" not in page
 
-    @pytest.mark.parametrize("path", ["/models/openai/gpt-4o", "/models/gpt-4o-2024-08-06", "/models/GPT-4o",
-                                      "/models/gpt-4o/"])  # fmt: skip
+    @pytest.mark.parametrize(
+        "path", ["/models/openai/gpt-4o", "/models/gpt-4o-2024-08-06", "/models/GPT-4o", "/models/gpt-4o/"]
+    )
     def test_other_names_redirect_permanently_to_the_canonical_url(self, catalogue, client, path):
         response = client.get(path, {"sort": "uptime"})
         assert response.status_code == 301
@@ -131,9 +136,11 @@ class TestModelPage:
 
     def test_status_dates_and_successor(self, catalogue, client):
         Model.objects.filter(slug="gpt-4o").update(
-            status="deprecated", deprecation_date="2026-01-05", sunset_date="2026-06-30",
+            status="deprecated",
+            deprecation_date="2026-01-05",
+            sunset_date="2026-06-30",
             successor=Model.objects.get(slug="gpt-4o-mini"),
-        )  # fmt: skip
+        )
         page = text(client.get("/models/gpt-4o"))
         assert "Deprecated since 5 January 2026; shuts down 30 June 2026." in page
         assert 'Successor: <a href="/models/gpt-4o-mini">GPT-4o mini</a>' in page
@@ -202,10 +209,12 @@ class TestTelemetryDashboard:
 class TestStatus:
     def test_latest_run_of_each_source(self, db, client):
         for status in (RunStatus.FAILED, RunStatus.SUCCESS):
-            IngestionRun.objects.create(source="openai", tier=Tier.PROVIDER_API, status=status, models_added=3,
-                                        finished_at=timezone.now())  # fmt: skip
-        IngestionRun.objects.create(source="huggingface", tier=Tier.HUGGING_FACE, status=RunStatus.FAILED,
-                                    error_message="HTTP 503 from the Hub")  # fmt: skip
+            IngestionRun.objects.create(
+                source="openai", tier=Tier.PROVIDER_API, status=status, models_added=3, finished_at=timezone.now()
+            )
+        IngestionRun.objects.create(
+            source="huggingface", tier=Tier.HUGGING_FACE, status=RunStatus.FAILED, error_message="HTTP 503 from the Hub"
+        )
         page = text(client.get("/status"))
         assert page.count('<th scope="row">') == 2
         assert 'class="badge good">Success' in page and "HTTP 503 from the Hub" in page

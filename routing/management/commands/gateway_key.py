@@ -24,14 +24,18 @@ class Command(BaseCommand):
                 raise CommandError("name: give 1 to 100 characters")
             key = GatewayKey(name=name)
             raw = gateway_key_issue(key=key)
-            self.stderr.write(f"gateway key #{key.pk} for {name!r} (prefix {key.prefix}); copy it now, it is not "
-                              "stored and will not be shown again:")  # fmt: skip
+            self.stderr.write(
+                f"gateway key #{key.pk} for {name!r} (prefix {key.prefix}); copy it now, it is not "
+                "stored and will not be shown again:"
+            )
             self.stdout.write(raw)
         elif action == "revoke":
             wanted = options["key"].strip()
-            keys = GatewayKey.objects.filter(pk=int(wanted)) if wanted.isdigit() else GatewayKey.objects.filter(
-                prefix=wanted
-            )  # fmt: skip
+            keys = (
+                GatewayKey.objects.filter(pk=int(wanted))
+                if wanted.isdigit()
+                else GatewayKey.objects.filter(prefix=wanted)
+            )
             if not keys.exists():
                 raise CommandError(f"key: no gateway key has the id or prefix {wanted[:40]!r} (see `gateway_key list`)")
             self.stdout.write(f"{gateway_keys_revoke(keys=keys)} gateway key(s) revoked")

@@ -37,8 +37,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, workers, app, backlog, log_level, **options):
         sock = bind(host, port, backlog)
-        config = uvicorn.Config(app, workers=workers, log_level=log_level, access_log=False, backlog=backlog,
-                                timeout_graceful_shutdown=10, lifespan="auto")  # fmt: skip
+        config = uvicorn.Config(
+            app,
+            workers=workers,
+            log_level=log_level,
+            access_log=False,
+            backlog=backlog,
+            timeout_graceful_shutdown=10,
+            lifespan="auto",
+        )
         self.stdout.write(f"gateway: {app} on http://{host}:{sock.getsockname()[1]} with {workers} worker(s)")
         if workers <= 1:
             uvicorn.Server(config).run(sockets=[sock])

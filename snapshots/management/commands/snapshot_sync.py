@@ -26,9 +26,11 @@ class Command(BaseCommand):
 
         try:
             batch = snapshot_sync(
-                base_url=options["base_url"], concurrency=options["concurrency"], force=options["force"],
+                base_url=options["base_url"],
+                concurrency=options["concurrency"],
+                force=options["force"],
                 progress=None if options["no_progress"] else progress,
-            )  # fmt: skip
+            )
         except SyncInProgress as exc:
             raise CommandError(str(exc)) from exc
         finally:

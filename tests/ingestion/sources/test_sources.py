@@ -17,9 +17,9 @@ from ingestion.sources import (
 )
 from ingestion.sources.base import CAPABILITIES, MODALITIES
 from ingestion.sources.huggingface import parameters_from_name
-from tests.ingestion.sources_support import ADAPTERS, FIELDS, FIRST_PATH, KEY, KEYED, failing, run
+from tests.ingestion.sources.support import ADAPTERS, FIELDS, FIRST_PATH, KEY, KEYED, failing, run
 
-pytest_plugins = ["tests.replay.fixtures", "tests.ingestion.sources_support"]
+pytest_plugins = ["tests.replay.fixtures"]
 
 
 class TestRegistry:
@@ -33,11 +33,22 @@ class TestRegistry:
 
     def test_tiers_providers_and_key_references(self):
         keys = {name: adapter.key_env for name, adapter in SOURCES.items() if name != "openrouter"}
-        assert keys == {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "google": "GEMINI_API_KEY",
-                        "mistral": "MISTRAL_API_KEY", "cohere": "CO_API_KEY", "xai": "XAI_API_KEY",
-                        "deprecations": None, "huggingface": "HF_TOKEN"}  # fmt: skip
-        assert {name: a.tier for name, a in SOURCES.items()} == {**dict.fromkeys(KEYED, 1), "deprecations": 2,
-                                                                 "huggingface": 3, "openrouter": 1}  # fmt: skip
+        assert keys == {
+            "openai": "OPENAI_API_KEY",
+            "anthropic": "ANTHROPIC_API_KEY",
+            "google": "GEMINI_API_KEY",
+            "mistral": "MISTRAL_API_KEY",
+            "cohere": "CO_API_KEY",
+            "xai": "XAI_API_KEY",
+            "deprecations": None,
+            "huggingface": "HF_TOKEN",
+        }
+        assert {name: a.tier for name, a in SOURCES.items()} == {
+            **dict.fromkeys(KEYED, 1),
+            "deprecations": 2,
+            "huggingface": 3,
+            "openrouter": 1,
+        }
         assert all(SOURCES[name].provider == name for name in KEYED)
 
 
@@ -51,20 +62,46 @@ class TestOpenAI:
         assert request.headers["authorization"] == f"Bearer {KEY}"
 
     def test_fine_tunes_are_skipped_and_a_shutdown_date_is_a_sunset(self, build, replay_server, client):
-        replay_server.route("GET", "/v1/models", json={"object": "list", "data": [
-            {"id": "ft:gpt-4o-mini-2024-07-18:acme::x1", "object": "model", "created": 1721260800, "owned_by": "acme"},
-            {"id": "gpt-4.5-preview", "object": "model", "created": 1740700800, "shutdown_date": "2025-07-14"},
-        ]})  # fmt: skip
+        replay_server.route(
+            "GET",
+            "/v1/models",
+            json={
+                "object": "list",
+                "data": [
+                    {
+                        "id": "ft:gpt-4o-mini-2024-07-18:acme::x1",
+                        "object": "model",
+                        "created": 1721260800,
+                        "owned_by": "acme",
+                    },
+                    {"id": "gpt-4.5-preview", "object": "model", "created": 1740700800, "shutdown_date": "2025-07-14"},
+                ],
+            },
+        )
         (only,) = build("openai").fetch(client=client, base_url=replay_server.url, api_key=KEY)
         assert only.fields == {"release_date": "2025-02-28", "sunset_date": "2025-07-14", "status": "deprecated"}
 
 
 class TestOddItems:
     def test_odd_items_and_values_are_skipped_not_fatal(self, build, replay_server, client):
-        replay_server.route("GET", "/v1/models", json={"object": "list", "data": [
-            {"id": 5}, "mistral-tiny",
-            {"id": "ok", "capabilities": "yes", "aliases": "x", "max_context_length": "big", "deprecation": "soon"},
-        ]})  # fmt: skip
+        replay_server.route(
+            "GET",
+            "/v1/models",
+            json={
+                "object": "list",
+                "data": [
+                    {"id": 5},
+                    "mistral-tiny",
+                    {
+                        "id": "ok",
+                        "capabilities": "yes",
+                        "aliases": "x",
+                        "max_context_length": "big",
+                        "deprecation": "soon",
+                    },
+                ],
+            },
+        )
         (only,) = build("mistral").fetch(client=client, base_url=replay_server.url, api_key=KEY)
         assert (only.external_id, only.fields, only.aliases) == ("ok", {}, ())
 
@@ -84,15 +121,28 @@ class TestAnthropic:
         assert {first.headers["x-api-key"], second.headers["anthropic-version"]} == {KEY, "2023-06-01"}
         assert "authorization" not in first.headers
         assert found["claude-opus-4-1-20250805"].fields == {
-            "name": "Claude Opus 4.1", "release_date": "2025-08-05", "context_window": 200000, "max_output": 32000,
-            "capabilities": ["reasoning", "vision"], "input_modalities": ["text", "image", "pdf"],
-        }  # fmt: skip
+            "name": "Claude Opus 4.1",
+            "release_date": "2025-08-05",
+            "context_window": 200000,
+            "max_output": 32000,
+            "capabilities": ["reasoning", "vision"],
+            "input_modalities": ["text", "image", "pdf"],
+        }
         assert found["claude-3-haiku-20240307"].fields["capabilities"] == ["vision"]
 
     def test_epoch_created_at_means_unknown(self, build, replay_server, client):
-        replay_server.route("GET", "/v1/models", json={"data": [
-            {"type": "model", "id": "claude-x", "display_name": "X", "created_at": "1970-01-01T00:00:00Z"},
-        ], "has_more": False, "first_id": "claude-x", "last_id": "claude-x"})  # fmt: skip
+        replay_server.route(
+            "GET",
+            "/v1/models",
+            json={
+                "data": [
+                    {"type": "model", "id": "claude-x", "display_name": "X", "created_at": "1970-01-01T00:00:00Z"},
+                ],
+                "has_more": False,
+                "first_id": "claude-x",
+                "last_id": "claude-x",
+            },
+        )
         (only,) = build("anthropic").fetch(client=client, base_url=replay_server.url, api_key=KEY)
         assert only.fields == {"name": "X"}
 
@@ -111,9 +161,12 @@ class TestGoogle:
         assert all(r.headers["x-goog-api-key"] == KEY and "key" not in r.query for r in (first, second))
         assert len(found) == 65  # 50 + 45, less the 30 ids both real pages carry
         assert found["gemini-2.5-pro"].fields == {
-            "name": "Gemini 2.5 Pro", "description": "Stable release (June 17th, 2025) of Gemini 2.5 Pro",
-            "context_window": 1048576, "max_output": 65536, "capabilities": ["reasoning", "temperature"],
-        }  # fmt: skip
+            "name": "Gemini 2.5 Pro",
+            "description": "Stable release (June 17th, 2025) of Gemini 2.5 Pro",
+            "context_window": 1048576,
+            "max_output": 65536,
+            "capabilities": ["reasoning", "temperature"],
+        }
         assert found["gemini-3-pro-preview"].fields["status"] == "preview"
         assert found["gemini-embedding-001"].fields["capabilities"] == ["embeddings"]
         assert found["gemma-3-27b-it"].fields["name"] == "Gemma 3 27B"  # only on page 2
@@ -126,13 +179,19 @@ class TestMistral:
         large = found["mistral-large-2512"]
         assert large.aliases == ("mistral-large-latest",)
         assert large.fields == {
-            "description": "Official mistral-large-2512 Mistral AI model", "context_window": 262144,
-            "capabilities": ["tools", "vision"], "input_modalities": ["image", "text"],
-        }  # fmt: skip
+            "description": "Official mistral-large-2512 Mistral AI model",
+            "context_window": 262144,
+            "capabilities": ["tools", "vision"],
+            "input_modalities": ["image", "text"],
+        }
         assert found["mistral-medium-2312"].fields | {"description": None} == {
-            "description": None, "context_window": 32000, "input_modalities": ["text"],
-            "deprecation_date": "2024-11-30", "status": "deprecated", "successor": "mistral-medium-2604",
-        }  # fmt: skip
+            "description": None,
+            "context_window": 32000,
+            "input_modalities": ["text"],
+            "deprecation_date": "2024-11-30",
+            "status": "deprecated",
+            "successor": "mistral-medium-2604",
+        }
         # `created` is the request time on every entry: never a release date
         assert not any("release_date" in o.fields for o in found.values())
 
@@ -145,8 +204,9 @@ class TestCohere:
         assert first.headers["authorization"] == f"Bearer {KEY}"
         assert len(found) == 35
         assert found["command-a-03-2025"].fields == {
-            "context_window": 256000, "capabilities": ["structured_output", "tools"],
-        }  # fmt: skip
+            "context_window": 256000,
+            "capabilities": ["structured_output", "tools"],
+        }
         assert found["command-r-plus"].fields["status"] == "deprecated"
         assert found["command-a-vision-07-2025"].fields["capabilities"] == ["vision"]
         assert found["embed-english-v3.0"].fields == {"context_window": 1024, "capabilities": ["embeddings"]}
@@ -159,8 +219,10 @@ class TestXAI:
         assert len(found) == 17
         assert found["grok-3"].aliases == ("grok-3-latest", "grok-3-beta")
         assert found["grok-3"].fields == {
-            "release_date": "2025-04-04", "input_modalities": ["text"], "output_modalities": ["text"],
-        }  # fmt: skip
+            "release_date": "2025-04-04",
+            "input_modalities": ["text"],
+            "output_modalities": ["text"],
+        }
         assert found["grok-2-vision-1212"].fields["capabilities"] == ["vision"]
         assert found["grok-imagine-video"].fields == {"release_date": "2026-01-28"}  # not a language model
 
@@ -177,12 +239,16 @@ class TestDeprecations:
         found = run(build("deprecations"), replay_server, client, key=None)
         assert "authorization" not in replay_server.requests[0].headers
         assert found[("openai", "chatgpt-4o-latest")].fields == {
-            "status": "deprecated", "deprecation_date": "2025-11-18", "sunset_date": "2026-02-17",
+            "status": "deprecated",
+            "deprecation_date": "2025-11-18",
+            "sunset_date": "2026-02-17",
             "successor": "gpt-5.1-chat-latest",
-        }  # fmt: skip
+        }
         assert found[("anthropic", "claude-3-5-sonnet-20240620")].fields == {
-            "status": "deprecated", "sunset_date": "2025-10-28", "successor": "claude-sonnet-4-5-20250929",
-        }  # fmt: skip
+            "status": "deprecated",
+            "sunset_date": "2025-10-28",
+            "successor": "claude-sonnet-4-5-20250929",
+        }
         assert "successor" not in found[("amazon-bedrock", "Claude 3.7 Sonnet")].fields  # prose, not an id
         assert ("google-vertex", "Imagen 4 Preview models") in found and ("azure", "DeepSeek-V3") in found
         # one notice naming several Cohere ids is one observation per id
@@ -191,14 +257,17 @@ class TestDeprecations:
         assert "successor" not in native_audio.fields  # "replaced by itself"
 
     def test_the_older_feed_with_wordy_dates(self, build, replay_server, client, recorded_sources_dir):
-        replay_server.route("GET", "/d/v1/deprecations.json",
-                            file=recorded_sources_dir / "deprecations/v1_deprecations_2025-08-26.json")  # fmt: skip
+        replay_server.route(
+            "GET", "/d/v1/deprecations.json", file=recorded_sources_dir / "deprecations/v1_deprecations_2025-08-26.json"
+        )
         found = build("deprecations").fetch(client=client, base_url=f"{replay_server.url}/d")
         by_id = {o.external_id: o for o in found}
         assert len(found) == 69  # 61 notices, four of which name several ids
         assert by_id["anthropic.claude-opus-4-20250514-v1:0"].fields == {
-            "status": "deprecated", "deprecation_date": "2025-07-15", "sunset_date": "2026-01-15",
-        }  # fmt: skip
+            "status": "deprecated",
+            "deprecation_date": "2025-07-15",
+            "sunset_date": "2026-01-15",
+        }
 
 
 class TestHuggingFace:
@@ -207,14 +276,23 @@ class TestHuggingFace:
         pages = replay_server.requests_to("/api/models")
         assert len(pages) == 12 and len(found) == 68
         assert [p.param("author") for p in pages[::2]] == list(HuggingFaceAdapter.authors)
-        assert pages[0].query["expand[]"] == ["createdAt", "tags", "safetensors", "cardData", "pipeline_tag",
-                                              "library_name"]  # fmt: skip
+        assert pages[0].query["expand[]"] == [
+            "createdAt",
+            "tags",
+            "safetensors",
+            "cardData",
+            "pipeline_tag",
+            "library_name",
+        ]
         assert pages[0].param("cursor") is None and pages[1].param("cursor")
         assert all("authorization" not in p.headers for p in pages)
         assert found["meta-llama/Llama-3.3-70B-Instruct"].fields == {
-            "release_date": "2024-12-06", "canonical_url": "https://huggingface.co/meta-llama/Llama-3.3-70B-Instruct",
-            "license": "llama3.3", "open_weights": True, "parameters_total": 70553706496,
-        }  # fmt: skip
+            "release_date": "2024-12-06",
+            "canonical_url": "https://huggingface.co/meta-llama/Llama-3.3-70B-Instruct",
+            "license": "llama3.3",
+            "open_weights": True,
+            "parameters_total": 70553706496,
+        }
         qwen = found["Qwen/Qwen3-235B-A22B"].fields
         assert (qwen["parameters_total"], qwen["parameters_active"]) == (235_000_000_000, 22_000_000_000)
         scout = found["meta-llama/Llama-4-Scout-17B-16E-Instruct"].fields
@@ -225,15 +303,22 @@ class TestHuggingFace:
         assert all(o.provider is None for o in found.values())
 
     def test_token_is_sent_and_licence_falls_back_to_the_card(self, build, replay_server, client):
-        replay_server.route("GET", "/api/models", json=[{"id": "Qwen/Qwen3-8B", "tags": ["safetensors"],
-                                                         "cardData": {"license": "apache-2.0"}}])  # fmt: skip
+        replay_server.route(
+            "GET",
+            "/api/models",
+            json=[{"id": "Qwen/Qwen3-8B", "tags": ["safetensors"], "cardData": {"license": "apache-2.0"}}],
+        )
         (only,) = build("huggingface", authors=("Qwen",)).fetch(client=client, base_url=replay_server.url, api_key=KEY)
         assert only.fields["license"] == "apache-2.0" and only.fields["parameters_total"] == 8_000_000_000
         assert replay_server.requests[0].headers["authorization"] == f"Bearer {KEY}"
 
     def test_a_next_link_to_another_host_is_refused(self, build, replay_server, client):
-        replay_server.route("GET", "/api/models", json=[{"id": "Qwen/Qwen3-8B"}],
-                            headers={"Link": '<https://evil.example/api/models?cursor=x>; rel="next"'})  # fmt: skip
+        replay_server.route(
+            "GET",
+            "/api/models",
+            json=[{"id": "Qwen/Qwen3-8B"}],
+            headers={"Link": '<https://evil.example/api/models?cursor=x>; rel="next"'},
+        )
         error = failing(build("huggingface", authors=("Qwen",)), replay_server, client)
         assert error.kind == SourceErrorKind.SCHEMA and "evil.example" in error.message
         assert [o.external_id for o in error.partial] == ["Qwen/Qwen3-8B"] and len(replay_server.requests) == 1

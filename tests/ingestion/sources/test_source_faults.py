@@ -10,9 +10,9 @@ from ingestion.sources import (
     SourceErrorKind,
 )
 from ingestion.sources.http import retry_after_seconds
-from tests.ingestion.sources_support import ADAPTERS, FIRST_PATH, KEY, failing, run
+from tests.ingestion.sources.support import ADAPTERS, FIRST_PATH, KEY, failing, run
 
-pytest_plugins = ["tests.replay.fixtures", "tests.ingestion.sources_support"]
+pytest_plugins = ["tests.replay.fixtures"]
 
 
 FAULTS = [  # (fault, options, kind, words in the message, attempts made)
@@ -29,8 +29,9 @@ FAULTS = [  # (fault, options, kind, words in the message, attempts made)
 class TestFaults:
     @pytest.mark.parametrize("name", list(ADAPTERS))
     @pytest.mark.parametrize(("fault", "options", "kind", "words", "attempts"), FAULTS, ids=lambda v: str(v)[:18])
-    def test_each_fault_is_a_clear_typed_error(self, name, fault, options, kind, words, attempts, build, replay_server,
-                                               client, sleeps):  # fmt: skip
+    def test_each_fault_is_a_clear_typed_error(
+        self, name, fault, options, kind, words, attempts, build, replay_server, client, sleeps
+    ):
         replay_server.mount(name)
         replay_server.fault(fault, **options)
         error = failing(build(name, timeout=0.2), replay_server, client)
@@ -61,8 +62,9 @@ class TestFaults:
             ("google", {"pageToken": "Ch9tb2RlbHMvdmVvLTMuMS1nZW5lcmF0ZS1wcmV2aWV3"}, 50),
         ],
     )
-    def test_a_failing_second_page_keeps_the_first_as_partial(self, name, second_page, kept, build, replay_server,
-                                                               client):  # fmt: skip
+    def test_a_failing_second_page_keeps_the_first_as_partial(
+        self, name, second_page, kept, build, replay_server, client
+    ):
         replay_server.mount(name)
         (route,) = replay_server.fault("status", query=second_page, status=500)
         error = failing(build(name, page_size=10), replay_server, client)

@@ -12,10 +12,8 @@ from ingestion.sources import (
     HuggingFaceAdapter,
     MistralAdapter,
     OpenAIAdapter,
-    RetryPolicy,
     SourceError,
     XAIAdapter,
-    make_client,
 )
 
 KEY = "sk-test-5f3c9a1e77d04b2b"
@@ -30,44 +28,31 @@ ADAPTERS = {
     "huggingface": HuggingFaceAdapter,
 }
 KEYED = [name for name, cls in ADAPTERS.items() if cls.key_required]
-FIRST_PATH = {"xai": "/v1/models", "google": "/v1beta/models", "deprecations": "/v1/deprecations.json",
-              "huggingface": "/api/models"}  # fmt: skip
-FIELDS = {"name", "release_date", "status", "deprecation_date", "sunset_date", "successor", "context_window",
-          "max_output", "input_modalities", "output_modalities", "capabilities", "open_weights", "parameters_total",
-          "parameters_active", "license", "canonical_url", "description"}  # fmt: skip
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    """These tests touch neither the cache nor the database: replace the project-wide cache reset."""
-    yield
-
-
-@pytest.fixture
-def client():
-    with make_client(timeout=5.0) as http_client:
-        yield http_client
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def build(sleeps):
-    """An adapter with fast retries (3 tries, waits recorded instead of slept) and a short timeout."""
-
-    def _build(name: str, **attributes):
-        retry = RetryPolicy(
-            attempts=3, backoff=0.01, backoff_max=0.02, retry_after_max=0.05, jitter=0, sleep=sleeps.append
-        )
-        adapter = ADAPTERS[name](retry=retry, timeout=attributes.pop("timeout", 2.0))
-        for key, value in attributes.items():
-            setattr(adapter, key, value)
-        return adapter
-
-    return _build
+FIRST_PATH = {
+    "xai": "/v1/models",
+    "google": "/v1beta/models",
+    "deprecations": "/v1/deprecations.json",
+    "huggingface": "/api/models",
+}
+FIELDS = {
+    "name",
+    "release_date",
+    "status",
+    "deprecation_date",
+    "sunset_date",
+    "successor",
+    "context_window",
+    "max_output",
+    "input_modalities",
+    "output_modalities",
+    "capabilities",
+    "open_weights",
+    "parameters_total",
+    "parameters_active",
+    "license",
+    "canonical_url",
+    "description",
+}
 
 
 def run(adapter, server, client, *, key: str | None = KEY, **kwargs):

@@ -1,0 +1,127 @@
+"""The one offer-ranking read: which offers of a model are ranked, in what order, and which are marked.
+
+`/api/models/{id}/compare`, `/api/telemetry/ranked/{id}`, the model page and the gateway's `best_score` strategy all
+go through here, so they cannot disagree. The rule:
+
+- candidates: the model's offers still in the registry and not retired (`offers_to_rank`); the telemetry score
+  of each is normalised among exactly these, so an offer scores the same wherever it is shown;
+- order: score descending (unscored last), then blended price ascending (unpriced last), then provider slug, then
+  mapping id (`offer_order_key`), so ties are deterministic;
+- marks: `cheapest` on the one offer with the lowest blended price among the priced ones, `fastest` on the one with
+  the lowest median time to first token among the timed ones, even when it is the only one; on a tie the mark goes
+  to the first of the tied offers in the order above.
+
+Scores come from telemetry, which depends on catalog: telemetry registers its scorer with
+`offer_telemetry_register` when its app is ready, so this module never imports it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import QuerySet
+
+from catalog.models import Lifecycle, Mapping, Provider
+from catalog.pricing import blended_price
+from catalog.querysets import MAPPING_COLUMNS
+
+# Telemetry figures per mapping id: {"uptime", "median_ttft_ms", "median_total_ms", "score", "provisional"}.
+OfferTelemetry = Callable[[list[Mapping]], dict[int, dict]]
+TELEMETRY_FIELDS = ("uptime", "median_ttft_ms", "median_total_ms", "score", "provisional")
+
+_telemetry_source: OfferTelemetry | None = None
+
+
+def offer_telemetry_register(source: OfferTelemetry) -> None:
+    """Telemetry's scorer (registered by `TelemetryConfig.ready`): scores each model's offers among themselves."""
+    global _telemetry_source
+    _telemetry_source = source
+
+
+def offer_telemetry(mappings: list[Mapping]) -> dict[int, dict]:
+    """The registered scorer's figures for these offers; none (price-only order) while telemetry is not installed."""
+    if not mappings or _telemetry_source is None:
+        return {}
+    return _telemetry_source(mappings)
+
+
+def offers_to_rank(model_ids: Iterable[int]) -> QuerySet[Mapping]:
+    """The offers that are ranked: in the registry and not retired, with their provider."""
+    return (
+        Mapping.objects.filter(model_id__in=list(model_ids), in_registry=True)
+        .exclude(status=Lifecycle.RETIRED)
+        .select_related("provider")
+        .only(*MAPPING_COLUMNS)
+    )
+
+
+@dataclass(frozen=True)
+class OfferRank:
+    """One ranked offer of a model: its place, its figures and its marks."""
+
+    rank: int
+    mapping: Mapping
+    blended_price: Decimal | None
+    uptime: float | None = None
+    median_ttft_ms: float | None = None
+    median_total_ms: float | None = None
+    score: float | None = None
+    provisional: bool = True
+    cheapest: bool = False
+    fastest: bool = False
+
+    @property
+    def provider(self) -> Provider:
+        return self.mapping.provider
+
+
+def offer_order_key(score: float | None, price: Decimal | float | None, provider_slug: str, mapping_id: int) -> tuple:
+    """Best first: score descending, blended price ascending (missing values last), provider slug, mapping id."""
+    return (score is None, -(score or 0), price is None, price or 0, provider_slug, mapping_id)
+
+
+def _first_lowest(values: list[float | Decimal | None]) -> int | None:
+    """Index of the lowest present value, the earliest one on a tie."""
+    present = [(value, index) for index, value in enumerate(values) if value is not None]
+    return min(present)[1] if present else None
+
+
+def offers_rank(mappings: Iterable[Mapping], measured: dict[int, dict]) -> list[OfferRank]:
+    """Order and mark offers (with their provider loaded) from their telemetry figures, per the module's rule."""
+    rows = []
+    for mapping in mappings:
+        figures = measured.get(mapping.pk, {})
+        price = blended_price(mapping.price_input, mapping.price_output)
+        rows.append((mapping, price, {name: figures[name] for name in TELEMETRY_FIELDS if name in figures}))
+    rows.sort(key=lambda row: offer_order_key(row[2].get("score"), row[1], row[0].provider.slug, row[0].pk))
+    cheapest = _first_lowest([price for _, price, _ in rows])
+    fastest = _first_lowest([figures.get("median_ttft_ms") for _, _, figures in rows])
+    return [
+        OfferRank(
+            rank=index + 1,
+            mapping=mapping,
+            blended_price=price,
+            cheapest=index == cheapest,
+            fastest=index == fastest,
+            **figures,
+        )
+        for index, (mapping, price, figures) in enumerate(rows)
+    ]
+
+
+def model_offer_ranking(model_pk: int) -> list[OfferRank]:
+    """The ranked offers of one model, best first, with `cheapest` and `fastest` marked."""
+    mappings = list(offers_to_rank([model_pk]))
+    return offers_rank(mappings, offer_telemetry(mappings))
+
+
+def offer_scores(model_ids: Iterable[int]) -> dict[int, OfferRank]:
+    """The ranked offers of several models at once (each scored among its own), by mapping id: the gateway's read."""
+    mappings = list(offers_to_rank(model_ids))
+    measured = offer_telemetry(mappings)
+    by_model: dict[int, list[Mapping]] = {}
+    for mapping in mappings:
+        by_model.setdefault(mapping.model_id, []).append(mapping)
+    return {row.mapping.pk: row for offers in by_model.values() for row in offers_rank(offers, measured)}

@@ -1,29 +1,49 @@
-"""Admin for the core models: admin-API keys, issued here (shown once) and revoked, never deleted."""
+"""Admin for bearer keys (issued here and shown once, revoked, never deleted) and the core's admin-API keys."""
 
 from django.contrib import admin, messages
 
-from modelgraph.api_keys import api_key_issue, api_keys_revoke
+from modelgraph.api_keys import hashed_key_issue, hashed_keys_revoke
 from modelgraph.models import ApiKey
 
 
-@admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ("name", "prefix", "created_at", "created_by", "last_used_at", "revoked_at")
+class HashedKeyAdmin(admin.ModelAdmin):
+    """A key is issued by saving the add form (shown once in a message) and revoked by the action, never deleted."""
+
+    noun = "key"
+    list_display = ("name", "prefix", "created_at", "created_by", "revoked_at")
     list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
-    readonly_fields = ("prefix", "created_at", "created_by", "last_used_at", "revoked_at")
+    search_fields = ("name", "prefix")
+    readonly_fields = ("prefix", "created_at", "created_by", "revoked_at")
     fields = ("name", *readonly_fields)
     actions = ("revoke",)
+
+    def issue(self, key, user) -> str:
+        return hashed_key_issue(key=key, user=user)
+
+    def revoke_keys(self, queryset) -> int:
+        return hashed_keys_revoke(keys=queryset)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # the audit trail
 
     def save_model(self, request, obj, form, change):
         if change:
             return super().save_model(request, obj, form, change)
-        raw = api_key_issue(key=obj, user=request.user)
+        raw = self.issue(obj, request.user)
         self.message_user(
             request,
-            f"Key for {obj.name}: {raw} — copy it now, it is not stored and will not be shown again.",
+            f"{self.noun.capitalize()} for {obj.name}: {raw} — copy it now, it is not stored and will not be shown "
+            "again.",
             messages.WARNING,
         )
 
     @admin.action(description="Revoke selected keys")
     def revoke(self, request, queryset):
-        self.message_user(request, f"{api_keys_revoke(keys=queryset)} key(s) revoked.", messages.SUCCESS)
+        self.message_user(request, f"{self.revoke_keys(queryset)} {self.noun}(s) revoked.", messages.SUCCESS)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(HashedKeyAdmin):
+    list_display = (*HashedKeyAdmin.list_display, "last_used_at")
+    readonly_fields = (*HashedKeyAdmin.readonly_fields, "last_used_at")
+    fields = ("name", *readonly_fields)

@@ -1,22 +1,23 @@
-"""Admin API keys: issued once (only the hash is kept), revoked without deleting the audit trail."""
+"""Bearer keys (admin-API and gateway): issued once, only the hash kept; revoked, never deleted (audit trail)."""
 
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from modelgraph.models import ApiKey
+from modelgraph.hashed_keys import HashedKey
 
 
 @transaction.atomic
-def api_key_issue(*, key: ApiKey, user=None) -> str:
-    """Fill in and save a new key; returns the raw key, which is shown once and never stored."""
-    raw = ApiKey.generate()
-    key.prefix, key.key_hash, key.created_by = raw[:10], ApiKey.hash(raw), user
+def hashed_key_issue(*, key: HashedKey, user=None) -> str:
+    """Fill in and save a new key (its name set); returns the raw key, which is shown once and never stored."""
+    raw = key.generate()
+    key.prefix, key.key_hash, key.created_by = key.shown_prefix(raw), key.hash(raw), user
     key.save()
     return raw
 
 
-def api_keys_revoke(*, keys) -> int:
+def hashed_keys_revoke(*, keys: QuerySet) -> int:
     """Revoke the keys not revoked yet; returns how many."""
     return keys.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())

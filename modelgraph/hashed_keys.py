@@ -12,6 +12,7 @@ class HashedKey(models.Model):
     """A key shown once when issued; only its hash and a short prefix (to recognise it) are stored."""
 
     PREFIX = "mg_"
+    SHOWN = 7  # random characters kept after PREFIX in `prefix`, to recognise a key in lists
 
     name = models.CharField(max_length=100)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
@@ -28,6 +29,9 @@ class HashedKey(models.Model):
     @staticmethod
     def hash(raw: str) -> str:
         return hashlib.sha256(raw.encode()).hexdigest()
+
+    def shown_prefix(self, raw: str) -> str:
+        return raw[: len(self.PREFIX) + self.SHOWN]
 
     @classmethod
     def generate(cls) -> str:

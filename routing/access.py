@@ -17,8 +17,8 @@ from django.core.signals import setting_changed
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
-from django.utils import timezone
 
+from modelgraph.api_keys import hashed_key_issue, hashed_keys_revoke
 from modelgraph.secrets import is_reference, secret_resolve
 from routing import errors
 from routing.conf import setting
@@ -131,19 +131,17 @@ async def authorize(headers: dict[str, str], client: str | None) -> None:
 
 
 # Issuing and revoking (admin and management command).
-@transaction.atomic
 def gateway_key_issue(*, key: GatewayKey, user=None) -> str:
-    """Fill in and save a new key (its name set); returns the raw key, which is shown once and never stored."""
-    raw = GatewayKey.generate()
-    key.prefix, key.key_hash, key.created_by = raw[: len(GatewayKey.PREFIX) + 6], GatewayKey.hash(raw), user
-    key.save()
+    """Issue a gateway key (shown once); the accepted digests are read again on the next request."""
+    raw = hashed_key_issue(key=key, user=user)
+    transaction.on_commit(forget_digests)
     return raw
 
 
 @transaction.atomic
 def gateway_keys_revoke(*, keys) -> int:
     """Revoke the keys not revoked yet (kept for the audit trail); returns how many."""
-    count = keys.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+    count = hashed_keys_revoke(keys=keys)
     forget_digests()
     transaction.on_commit(forget_digests)
     return count

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import Count
 
+from modelgraph.admin import HashedKeyAdmin
 from routing import selectors, services
 from routing.access import gateway_key_issue, gateway_keys_revoke
 from routing.models import (
@@ -264,29 +265,13 @@ class RequestLogAdmin(admin.ModelAdmin):
 
 
 @admin.register(GatewayKey)
-class GatewayKeyAdmin(admin.ModelAdmin):
-    """Bearer keys for /v1/: issued here (shown once), revoked with the action, never deleted (audit trail)."""
+class GatewayKeyAdmin(HashedKeyAdmin):
+    """Bearer keys for /v1/; issuing or revoking one reaches the gateway's accepted digests at once."""
 
-    list_display = ("name", "prefix", "created_at", "created_by", "revoked_at")
-    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
-    search_fields = ("name", "prefix")
-    readonly_fields = ("prefix", "created_at", "created_by", "revoked_at")
-    fields = ("name", *readonly_fields)
-    actions = ("revoke",)
+    noun = "gateway key"
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+    def issue(self, key, user) -> str:
+        return gateway_key_issue(key=key, user=user)
 
-    def save_model(self, request, obj, form, change):
-        if change:
-            return super().save_model(request, obj, form, change)
-        raw = gateway_key_issue(key=obj, user=request.user)
-        self.message_user(
-            request,
-            f"Gateway key for {obj.name}: {raw} — copy it now, it is not stored and will not be shown again.",
-            messages.WARNING,
-        )
-
-    @admin.action(description="Revoke selected gateway keys")
-    def revoke(self, request, queryset):
-        self.message_user(request, f"{gateway_keys_revoke(keys=queryset)} gateway key(s) revoked.", messages.SUCCESS)
+    def revoke_keys(self, queryset) -> int:
+        return gateway_keys_revoke(keys=queryset)

@@ -282,6 +282,7 @@ class GatewayKey(HashedKey):
     """A bearer key for /v1/; only its SHA-256 is stored, the key is shown once when issued."""
 
     PREFIX = "mg_gw_"
+    SHOWN = 6
 
     name = models.CharField(max_length=100, help_text="Who or what uses it, e.g. “search backend”.")
     prefix = models.CharField(max_length=16, db_index=True, editable=False)

@@ -11,7 +11,7 @@ from django.db.models import F
 from django_filters.constants import EMPTY_VALUES
 from drf_spectacular.utils import extend_schema_field
 
-from catalog.models import Capability, Lifecycle, Modality, Model
+from catalog.models import Lifecycle, Modality, Model, ModelCapability
 from catalog.search import MAX_TERM_LENGTH, model_search
 
 MAX_INT = 2**31 - 1
@@ -93,7 +93,7 @@ class ModelFilterSet(django_filters.FilterSet):
     creator = django_filters.CharFilter(field_name="creator__slug", help_text="Slug of the lab that created it.")
     status = django_filters.ChoiceFilter(choices=Lifecycle.choices, help_text="Lifecycle status.")
     capability = django_filters.MultipleChoiceFilter(
-        choices=Capability.choices,
+        choices=ModelCapability.choices,
         method="filter_capability",
         help_text="A capability it must have; repeat the parameter to require several.",
     )

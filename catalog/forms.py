@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from catalog.models import Capability, DeliveryMode, Mapping, Modality, Model, Provider
+from catalog.models import DeliveryMode, Mapping, Modality, Model, ModelCapability, Provider
 from modelgraph.secrets import key_reference_error
 
 # simple-history's `history_change_reason` column is a CharField(max_length=100).
@@ -47,7 +47,7 @@ class ChoiceListForm(forms.ModelForm):
 class ModelAdminForm(ChoiceListForm):
     input_modalities = ChoiceListField(choices=Modality.choices)
     output_modalities = ChoiceListField(choices=Modality.choices)
-    capabilities = ChoiceListField(choices=Capability.choices)
+    capabilities = ChoiceListField(choices=ModelCapability.choices)
 
     class Meta:
         model = Model

@@ -26,7 +26,7 @@ class Modality(models.TextChoices):
     PDF = "pdf", "PDF"
 
 
-class Capability(models.TextChoices):
+class ModelCapability(models.TextChoices):
     TOOLS = "tools", "Tool calling"
     REASONING = "reasoning", "Reasoning"
     VISION = "vision", "Vision"

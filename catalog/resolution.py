@@ -27,7 +27,7 @@ _NUMBERS = re.compile(r"\d+")
 
 
 @dataclass(frozen=True)
-class Candidate:
+class ModelMatch:
     model: Model
     confidence: float
     matched: str  # the slug, name or alias that came closest
@@ -40,7 +40,7 @@ class Resolution:
     match: str | None = None
     confidence: float = 0.0
     matched: str | None = None
-    candidates: list[Candidate] = field(default_factory=list)
+    candidates: list[ModelMatch] = field(default_factory=list)
 
 
 # What a resolution (and a ModelRef) reads of a model: fewer columns to compile, send and parse than whole rows.
@@ -149,7 +149,7 @@ def model_resolve_name(name: str) -> Resolution:
     return Resolution(query=name, model=None, candidates=candidates)
 
 
-def near_matches(name: str, limit: int = 5, *, aliases: bool = True) -> list[Candidate]:
+def near_matches(name: str, limit: int = 5, *, aliases: bool = True) -> list[ModelMatch]:
     """The models whose slug, name or (with `aliases`) an alias look most like `name`, best first, with a similarity
     in [0, 0.89] (halved when the version numbers differ)."""
     key = fuzzy_key(name)
@@ -165,16 +165,16 @@ def near_matches(name: str, limit: int = 5, *, aliases: bool = True) -> list[Can
     return _ranked(models + _similar_aliases(key, name.strip().lower(), limit), key, limit)
 
 
-def _ranked(scored: list[tuple[Model, float, str]], key: str, limit: int) -> list[Candidate]:
+def _ranked(scored: list[tuple[Model, float, str]], key: str, limit: int) -> list[ModelMatch]:
     wanted_numbers = set(_NUMBERS.findall(key))
-    best: dict[int, Candidate] = {}
+    best: dict[int, ModelMatch] = {}
     for model, similarity, matched in scored:
         confidence = min(float(similarity), FUZZY_MAX_CONFIDENCE)
         if not wanted_numbers <= set(_NUMBERS.findall(matched.lower())):
             confidence *= OTHER_VERSION_FACTOR
         confidence = round(confidence, 3)
         if model.pk not in best or confidence > best[model.pk].confidence:
-            best[model.pk] = Candidate(model=model, confidence=confidence, matched=matched)
+            best[model.pk] = ModelMatch(model=model, confidence=confidence, matched=matched)
     return sorted(best.values(), key=lambda c: (-c.confidence, c.model.slug))[:limit]
 
 

@@ -62,7 +62,7 @@ _OPEN_WEIGHT_TIER_RANK = {Tier.HUGGING_FACE: 2, Tier.PROVIDER_API: 3, Tier.DEPRE
 
 
 @dataclass(frozen=True)
-class Candidate:
+class SourceValue:
     """One source's value for one field, as the admin shows it beside the winner."""
 
     source: str
@@ -86,19 +86,19 @@ def _negated(text: str) -> tuple:
 
 
 def candidates_for(
-    field: str, *, pins: dict, registry_values: dict, observations: list[Candidate], creator: str | None
-) -> list[Candidate]:
+    field: str, *, pins: dict, registry_values: dict, observations: list[SourceValue], creator: str | None
+) -> list[SourceValue]:
     """Every source's value for field, best first (pins and the registry included)."""
     found = list(observations)
     if field in pins:
-        found.append(Candidate(PIN, Tier.MANUAL, pins[field]))
+        found.append(SourceValue(PIN, Tier.MANUAL, pins[field]))
     if field in registry_values:
-        found.append(Candidate(REGISTRY, Tier.MANUAL, registry_values[field]))
+        found.append(SourceValue(REGISTRY, Tier.MANUAL, registry_values[field]))
     return sorted(found, key=lambda c: c.rank(field, creator))
 
 
 def resolve_fields(
-    *, pins: dict, registry_values: dict, observations: dict[str, list[Candidate]], creator: str | None
+    *, pins: dict, registry_values: dict, observations: dict[str, list[SourceValue]], creator: str | None
 ) -> tuple[dict, dict]:
     """The shown value of every resolved field and its provenance {field: {"source", "at"}}.
 

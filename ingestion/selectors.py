@@ -7,7 +7,7 @@ from collections import defaultdict
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from ingestion.models import FieldPin, IngestionRun, Observation
-from ingestion.resolution import Candidate
+from ingestion.resolution import SourceValue
 
 
 def model_pins(model_ids) -> dict[int, dict]:
@@ -21,15 +21,15 @@ def model_pins(model_ids) -> dict[int, dict]:
     return pins
 
 
-def model_observation_candidates(model_ids) -> dict[int, dict[str, list[Candidate]]]:
-    """{model id: {field: [Candidate per source]}} from every source's latest observation."""
-    found: dict[int, dict[str, list[Candidate]]] = defaultdict(lambda: defaultdict(list))
+def model_observation_candidates(model_ids) -> dict[int, dict[str, list[SourceValue]]]:
+    """{model id: {field: [SourceValue per source]}} from every source's latest observation."""
+    found: dict[int, dict[str, list[SourceValue]]] = defaultdict(lambda: defaultdict(list))
     if model_ids:
         rows = Observation.objects.filter(model_id__in=model_ids).values_list(
             "model_id", "field", "source", "tier", "value", "observed_at"
         )
         for model_id, field, source, tier, value, observed_at in rows:
-            found[model_id][field].append(Candidate(source, tier, value, observed_at.isoformat()))
+            found[model_id][field].append(SourceValue(source, tier, value, observed_at.isoformat()))
     return found
 
 

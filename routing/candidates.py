@@ -12,7 +12,7 @@ UNSTATED_MODES = (SYNC, STREAMING)
 
 
 @dataclass(frozen=True, slots=True)
-class Candidate:
+class RouteCandidate:
     mapping_id: int
     provider_id: int
     model_id: int

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from modelgraph.secrets import redact
 from routing import errors, retry, upstream
-from routing.candidates import STREAMING, SYNC, Candidate
+from routing.candidates import STREAMING, SYNC, RouteCandidate
 from routing.chat_request import ChatRequest, chat_request_parse
 from routing.conf import setting
 from routing.models import Endpoint, Outcome
@@ -31,7 +31,7 @@ UNKNOWN_RETRY_AFTER = 30
 __all__ = ["Answer", "ChatRequest", "StreamAnswer", "chat_request_parse", "complete", "stream"]
 
 
-def _payload(request: ChatRequest, candidate: Candidate) -> bytes:
+def _payload(request: ChatRequest, candidate: RouteCandidate) -> bytes:
     body = {**request.payload, "model": candidate.provider_model_id}
     if request.stream and setting("ROUTING_STREAM_USAGE"):
         body["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
@@ -48,7 +48,7 @@ class Exchange:
     at: object = field(default_factory=timezone.now)
     target: Target | None = None
     plan: Plan | None = None
-    candidate: Candidate | None = None
+    candidate: RouteCandidate | None = None
     attempts: list[dict] = field(default_factory=list)
     status: int = 200
     outcome: str = Outcome.SUCCESS
@@ -59,7 +59,7 @@ class Exchange:
     def elapsed_ms(self) -> float:
         return round((self.router.monotonic() - self.started) * 1000, 3)
 
-    def attempted(self, candidate: Candidate, failure: retry.Failure | None, began: float) -> None:
+    def attempted(self, candidate: RouteCandidate, failure: retry.Failure | None, began: float) -> None:
         ms = round((self.router.monotonic() - began) * 1000, 3)
         entry = {"route": candidate.label, "mapping_id": candidate.mapping_id, "ms": ms}
         if failure is not None:
@@ -134,7 +134,7 @@ def _retry_after(seconds: float | None) -> dict[str, str]:
     return {"Retry-After": str(wait)}
 
 
-async def _attempts(router: Router, exchange: Exchange, send: Callable[[Candidate, float], Awaitable]):
+async def _attempts(router: Router, exchange: Exchange, send: Callable[[RouteCandidate, float], Awaitable]):
     """Try the plan's members per its retry policy until one answers; raises GatewayError when none does."""
     plan = exchange.plan
     scheduler = retry.AttemptScheduler(plan.candidates, plan.spec.retry, clock=router.monotonic, rng=router.rng)
@@ -197,7 +197,7 @@ async def _finish(router: Router, exchange: Exchange) -> None:
     await router.log.submit(exchange.record())
 
 
-async def _send_sync(request: ChatRequest, candidate: Candidate, remaining: float):
+async def _send_sync(request: ChatRequest, candidate: RouteCandidate, remaining: float):
     timeout = min(setting("ROUTING_REQUEST_TIMEOUT"), remaining)
     response = await upstream.send_chat(candidate, _payload(request, candidate), timeout)
     try:
@@ -255,7 +255,7 @@ async def stream(router: Router, request: ChatRequest) -> StreamAnswer:
     """A streaming completion once its first event is in hand (so failures before it get a proper status)."""
     exchange = Exchange(router, request, router.monotonic())
 
-    async def attempt(candidate: Candidate, remaining: float):
+    async def attempt(candidate: RouteCandidate, remaining: float):
         timeout = min(setting("ROUTING_FIRST_TOKEN_TIMEOUT"), remaining)
         return await upstream.open_stream(candidate, _payload(request, candidate), timeout)
 
@@ -278,7 +278,7 @@ def _usage(value: dict) -> tuple[dict | None, bool]:
 
 
 async def _relay(
-    router: Router, exchange: Exchange, candidate: Candidate, events: upstream.EventStream, first: bytes
+    router: Router, exchange: Exchange, candidate: RouteCandidate, events: upstream.EventStream, first: bytes
 ) -> AsyncIterator[bytes]:
     """Pass each event on; a stall, a cut, a malformed chunk or an error event ends the stream as failed."""
     failure: retry.Failure | None = None

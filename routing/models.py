@@ -11,8 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from catalog.models import Capability as CatalogueCapability
-from catalog.models import Mapping, Modality, Provider
+from catalog.models import Mapping, Modality, ModelCapability, Provider
 from catalog.models import Model as CatalogueModel
 from modelgraph.hashed_keys import HashedKey
 
@@ -62,8 +61,8 @@ class Capability(models.Model):
         return self.slug
 
     def clean(self) -> None:
-        _check_tags(self.catalogue_capabilities, CatalogueCapability.values, "catalogue_capabilities")
-        _check_tags(self.excluded_capabilities, CatalogueCapability.values, "excluded_capabilities")
+        _check_tags(self.catalogue_capabilities, ModelCapability.values, "catalogue_capabilities")
+        _check_tags(self.excluded_capabilities, ModelCapability.values, "excluded_capabilities")
         _check_tags(self.input_modalities, Modality.values, "input_modalities")
         _check_tags(self.output_modalities, Modality.values, "output_modalities")
         if self.member_pattern:

@@ -12,19 +12,19 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from routing import strategies
-from routing.candidates import BATCH, STREAMING, SYNC, Candidate
+from routing.candidates import BATCH, STREAMING, SYNC, RouteCandidate
 from routing.policies import ANY, SAME_MODEL, SAME_PROVIDER, PoolSpec
 
 MODES = (SYNC, STREAMING, BATCH)
-Arrange = Callable[[str, str, Sequence[Candidate], dict], Iterable[Candidate]]
-Blocked = Callable[[Candidate], str | None]
+Arrange = Callable[[str, str, Sequence[RouteCandidate], dict], Iterable[RouteCandidate]]
+Blocked = Callable[[RouteCandidate], str | None]
 
 
 class RouteSet:
     """One pool's members with their telemetry, in the pool strategy's static order, split by delivery mode."""
 
     def __init__(
-        self, key: str, spec: PoolSpec, candidates: Sequence[Candidate], scores: dict[int, dict] | None = None
+        self, key: str, spec: PoolSpec, candidates: Sequence[RouteCandidate], scores: dict[int, dict] | None = None
     ):
         self.key = key
         self.spec = spec
@@ -40,7 +40,7 @@ class RouteSet:
 @dataclass
 class Plan:
     route_set: RouteSet
-    candidates: list[Candidate]
+    candidates: list[RouteCandidate]
     skipped: Counter = field(default_factory=Counter)
 
     @property
@@ -62,7 +62,7 @@ class NoRoute(Exception):
         super().__init__(message)
 
 
-def in_scope(scope: str, first: Candidate, other: Candidate) -> bool:
+def in_scope(scope: str, first: RouteCandidate, other: RouteCandidate) -> bool:
     if scope == SAME_PROVIDER:
         return other.provider_id == first.provider_id
     if scope == SAME_MODEL:
@@ -70,15 +70,17 @@ def in_scope(scope: str, first: Candidate, other: Candidate) -> bool:
     return scope == ANY or other.mapping_id == first.mapping_id
 
 
-def default_arrange(key: str, strategy: str, ordered: Sequence[Candidate], scores: dict) -> Iterator[Candidate]:
+def default_arrange(
+    key: str, strategy: str, ordered: Sequence[RouteCandidate], scores: dict
+) -> Iterator[RouteCandidate]:
     return iter(ordered)
 
 
-def filter_delivery(candidates: Iterable[Candidate], mode: str) -> list[Candidate]:
+def filter_delivery(candidates: Iterable[RouteCandidate], mode: str) -> list[RouteCandidate]:
     return [c for c in candidates if c.delivers(mode)]
 
 
-def filter_state(candidates: Iterable[Candidate], blocked: Blocked) -> Iterator[Candidate]:
+def filter_state(candidates: Iterable[RouteCandidate], blocked: Blocked) -> Iterator[RouteCandidate]:
     return (c for c in candidates if blocked(c) is None)
 
 
@@ -97,7 +99,7 @@ def route_plan(
     for route_set in route_sets:
         spec = route_set.spec
         deliverable = route_set.by_mode[mode]
-        chosen: list[Candidate] = []
+        chosen: list[RouteCandidate] = []
         for candidate in arrange(route_set.key, spec.strategy, deliverable, route_set.scores):
             if blocked(candidate) is not None:
                 continue

@@ -11,7 +11,7 @@ SAME_PROVIDER, SAME_MODEL, ANY = "same_provider", "same_model", "any"
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
+class FailoverPolicy:
     """Bounded attempts and total time; exponential backoff with equal jitter; Retry-After honoured up to a cap."""
 
     max_attempts: int = 3
@@ -49,7 +49,7 @@ class PoolSpec:
     priority: int = 100
     strategy: str = "best_score"
     priority_list: tuple[str, ...] = ()
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    retry: FailoverPolicy = field(default_factory=FailoverPolicy)
     rotation: RotationPolicy = field(default_factory=RotationPolicy)
 
     @classmethod
@@ -61,7 +61,7 @@ class PoolSpec:
             priority=pool.priority,
             strategy=pool.strategy,
             priority_list=tuple(pool.priority_list or ()),
-            retry=RetryPolicy(
+            retry=FailoverPolicy(
                 max_attempts=pool.max_attempts,
                 max_total_seconds=pool.max_total_seconds,
                 backoff_base=pool.backoff_base,
@@ -82,13 +82,13 @@ class PoolSpec:
     def implicit(cls, slug: str, capability_id: int | None = None) -> PoolSpec:
         """Settings for a model request or a capability without pools: ROUTING_DEFAULT_POOL over the defaults."""
         overrides = dict(setting("ROUTING_DEFAULT_POOL") or {})
-        retry_names = {f.name for f in fields(RetryPolicy)} | {"retry_scope"}
+        retry_names = {f.name for f in fields(FailoverPolicy)} | {"retry_scope"}
         retry = {("scope" if k == "retry_scope" else k): v for k, v in overrides.items() if k in retry_names}
         rotation = {k: v for k, v in overrides.items() if k in {f.name for f in fields(RotationPolicy)}}
         return cls(
             slug=slug,
             capability_id=capability_id,
             strategy=overrides.get("strategy", "best_score"),
-            retry=RetryPolicy(**retry),
+            retry=FailoverPolicy(**retry),
             rotation=RotationPolicy(**rotation),
         )

@@ -18,8 +18,8 @@ import time
 from dataclasses import dataclass
 
 from modelgraph.http import retry_after_seconds
-from routing.candidates import Candidate
-from routing.policies import RetryPolicy
+from routing.candidates import RouteCandidate
+from routing.policies import FailoverPolicy
 
 RATE_LIMITED, SERVER, TIMEOUT, CONNECT = "rate_limited", "server", "timeout", "connect"
 AUTH, NOT_FOUND, CLIENT, STREAM = "auth", "not_found", "client", "stream"
@@ -60,7 +60,7 @@ parse_retry_after = retry_after_seconds
 class AttemptScheduler:
     """Hands out (member, delay) pairs for the attempts of one request; `failed` tells it how an attempt went."""
 
-    def __init__(self, candidates: list[Candidate], policy: RetryPolicy, *, clock=time.monotonic, rng=None):
+    def __init__(self, candidates: list[RouteCandidate], policy: FailoverPolicy, *, clock=time.monotonic, rng=None):
         self.candidates = candidates
         self.policy = policy
         self.clock = clock
@@ -75,7 +75,7 @@ class AttemptScheduler:
     def remaining(self) -> float:
         return max(0.0, self.deadline - self.clock())
 
-    def next(self) -> tuple[Candidate, float] | None:
+    def next(self) -> tuple[RouteCandidate, float] | None:
         """The member to try next and how long to wait first; None when attempts, members or time are used up."""
         if self.attempts >= self.policy.max_attempts:
             return None
@@ -92,7 +92,7 @@ class AttemptScheduler:
         self.attempts += 1
         return candidate, delay
 
-    def failed(self, candidate: Candidate, failure: Failure) -> None:
+    def failed(self, candidate: RouteCandidate, failure: Failure) -> None:
         now = self.clock()
         count = self.failures[candidate.mapping_id] = self.failures.get(candidate.mapping_id, 0) + 1
         if failure.kind in PROVIDER_FAILURES:

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from asgiref.sync import sync_to_async
 
 from routing import retry, services
-from routing.candidates import Candidate
+from routing.candidates import RouteCandidate
 from routing.conf import setting
 from routing.models import RouteStateValue
 from routing.orm import db
@@ -68,7 +68,7 @@ class Rotation:
         return datetime.fromtimestamp(self.clock(), UTC)
 
     # Reading the states.
-    def blocked(self, candidate: Candidate) -> str | None:
+    def blocked(self, candidate: RouteCandidate) -> str | None:
         """Why a candidate may not be routed to now (None: it may). Notes the ones whose cooldown is over."""
         if self.rate_limited:
             until = self.rate_limited.get(candidate.mapping_id)
@@ -124,7 +124,7 @@ class Rotation:
         self.version = version
 
     # Recording outcomes.
-    async def record(self, candidate: Candidate, failure: retry.Failure | None, policy: RotationPolicy) -> None:
+    async def record(self, candidate: RouteCandidate, failure: retry.Failure | None, policy: RotationPolicy) -> None:
         if failure is None:
             self.consecutive.pop((OFFER, candidate.mapping_id), None)
             self.consecutive.pop((PROVIDER, candidate.provider_id), None)
@@ -181,7 +181,7 @@ class Rotation:
         return window.failed, window.total
 
     async def _deactivate(
-        self, key, candidate: Candidate, policy: RotationPolicy, reason: str, failure: retry.Failure, count: int
+        self, key, candidate: RouteCandidate, policy: RotationPolicy, reason: str, failure: retry.Failure, count: int
     ) -> None:
         until = self.clock() + policy.cooldown_seconds
         current = self.entries.get(key)

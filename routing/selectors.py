@@ -11,7 +11,7 @@ from django.utils import timezone
 from catalog.models import Lifecycle, Mapping, Model
 from catalog.ranking import offer_scores
 from modelgraph.secrets import key_resolve
-from routing.candidates import Candidate
+from routing.candidates import RouteCandidate
 from routing.models import Capability, Outcome, Pool, RequestLog, RouteState, RouteStateValue, RoutingEvent
 from routing.policies import PoolSpec
 from routing.table import CapabilityNode, ModelInfo, RoutingTable
@@ -41,7 +41,7 @@ def pool_scores(*, model_ids) -> dict[int, dict]:
     }
 
 
-def routable_candidates() -> list[Candidate]:
+def routable_candidates() -> list[RouteCandidate]:
     """Every routable offer whose provider's key is configured (or that needs none), as plain rows."""
     rows = routable_mappings().values_list(
         "pk",
@@ -61,7 +61,7 @@ def routable_candidates() -> list[Candidate]:
         if key_ref and key_resolve(key_ref) is None:
             continue  # a key is referenced but absent here (or refused by the key rule): never route there
         candidates.append(
-            Candidate(
+            RouteCandidate(
                 mapping_id=pk,
                 provider_id=provider_id,
                 model_id=model_id,

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 
 from catalog.ranking import offer_order_key
-from routing.candidates import Candidate
+from routing.candidates import RouteCandidate
 
 BEST_SCORE, CHEAPEST, LOWEST_LATENCY = "best_score", "cheapest", "lowest_latency"
 PRIORITY, ROUND_ROBIN, STICKY = "priority", "round_robin", "stick_until_failure"
@@ -22,21 +22,21 @@ EWMA_ALPHA = 0.3
 LATENCY_RESORT_SECONDS = 1.0
 
 
-def _stable(c: Candidate) -> tuple:
+def _stable(c: RouteCandidate) -> tuple:
     return (c.provider_slug, c.model_slug, c.mapping_id)
 
 
-def _price(c: Candidate) -> tuple:
+def _price(c: RouteCandidate) -> tuple:
     price = c.blended_price
     return (price is None, price or 0.0)
 
 
-def _score(c: Candidate, scores: dict[int, dict]) -> tuple:
+def _score(c: RouteCandidate, scores: dict[int, dict]) -> tuple:
     score = scores.get(c.mapping_id, {}).get("score")
     return (score is None, -(score or 0.0))
 
 
-def _latency(c: Candidate, scores: dict[int, dict], observed: dict[int, float] | None = None) -> tuple:
+def _latency(c: RouteCandidate, scores: dict[int, dict], observed: dict[int, float] | None = None) -> tuple:
     # What the gateway itself measured wins over the probes' median: it is newer and it is this traffic.
     value = (observed or {}).get(c.mapping_id)
     if value is None:
@@ -44,13 +44,13 @@ def _latency(c: Candidate, scores: dict[int, dict], observed: dict[int, float] |
     return (value is None, value or 0.0)
 
 
-def _priority(c: Candidate, entries: Sequence[str]) -> int:
+def _priority(c: RouteCandidate, entries: Sequence[str]) -> int:
     return next((i for i, entry in enumerate(entries) if c.matches(entry)), len(entries))
 
 
 def order(
-    strategy: str, candidates: Iterable[Candidate], scores: dict[int, dict] | None = None, priority_list=()
-) -> list[Candidate]:
+    strategy: str, candidates: Iterable[RouteCandidate], scores: dict[int, dict] | None = None, priority_list=()
+) -> list[RouteCandidate]:
     """The static preference order of a strategy (round-robin rotates it, stick-until-failure reorders its head)."""
     scores = scores or {}
     if strategy == CHEAPEST:
@@ -77,9 +77,11 @@ class StrategyState:
         self._sticky: dict[str, int] = {}
         self._avoid: dict[str, int] = {}
         self.observed_ms: dict[int, float] = {}
-        self._latency_orders: dict[tuple, tuple[float, list[Candidate]]] = {}
+        self._latency_orders: dict[tuple, tuple[float, list[RouteCandidate]]] = {}
 
-    def arrange(self, key: str, strategy: str, ordered: Sequence[Candidate], scores=None) -> Iterator[Candidate]:
+    def arrange(
+        self, key: str, strategy: str, ordered: Sequence[RouteCandidate], scores=None
+    ) -> Iterator[RouteCandidate]:
         """The members of one pool in the order this request offers them to."""
         if not ordered:
             return iter(())
@@ -92,14 +94,14 @@ class StrategyState:
             return iter(self._latency_order(key, ordered, scores or {}))
         return iter(ordered)
 
-    def _sticky_order(self, key: str, ordered: Sequence[Candidate]) -> Iterator[Candidate]:
+    def _sticky_order(self, key: str, ordered: Sequence[RouteCandidate]) -> Iterator[RouteCandidate]:
         sticky, avoid = self._sticky.get(key), self._avoid.get(key)
         head = [c for c in ordered if c.mapping_id == sticky]
         tail = [c for c in ordered if c.mapping_id == avoid and c.mapping_id != sticky]
         rest = (c for c in ordered if c.mapping_id not in (sticky, avoid))
         return itertools.chain(head, rest, tail)
 
-    def _latency_order(self, key: str, ordered: Sequence[Candidate], scores: dict) -> list[Candidate]:
+    def _latency_order(self, key: str, ordered: Sequence[RouteCandidate], scores: dict) -> list[RouteCandidate]:
         cache_key = (key, id(ordered))
         now = self.clock()
         cached = self._latency_orders.get(cache_key)
@@ -108,7 +110,7 @@ class StrategyState:
             cached = self._latency_orders[cache_key] = (now, resorted)
         return cached[1]
 
-    def succeeded(self, key: str, candidate: Candidate, first_byte_ms: float | None = None) -> None:
+    def succeeded(self, key: str, candidate: RouteCandidate, first_byte_ms: float | None = None) -> None:
         if first_byte_ms is not None:
             previous = self.observed_ms.get(candidate.mapping_id)
             self.observed_ms[candidate.mapping_id] = (
@@ -119,7 +121,7 @@ class StrategyState:
         if self._avoid.get(key) == candidate.mapping_id:
             del self._avoid[key]
 
-    def failed(self, key: str, candidate: Candidate) -> None:
+    def failed(self, key: str, candidate: RouteCandidate) -> None:
         """The sticky choice is dropped on its first failure; the next success becomes the new one."""
         if self._sticky.get(key) == candidate.mapping_id:
             del self._sticky[key]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from routing.candidates import Candidate
+from routing.candidates import RouteCandidate
 from routing.policies import PoolSpec
 
 
@@ -66,25 +66,25 @@ def capability_admits(node: CapabilityNode, nodes: dict[int, CapabilityNode], mo
 @dataclass
 class PoolEntry:
     spec: PoolSpec
-    candidates: list[Candidate]
+    candidates: list[RouteCandidate]
 
 
 @dataclass
 class RoutingTable:
     capabilities: dict[str, CapabilityNode] = field(default_factory=dict)  # enabled nodes by slug
     pools: dict[str, list[PoolEntry]] = field(default_factory=dict)  # by capability slug, by priority
-    by_model: dict[int, list[Candidate]] = field(default_factory=dict)
+    by_model: dict[int, list[RouteCandidate]] = field(default_factory=dict)
     models: dict[int, ModelInfo] = field(default_factory=dict)  # routable models only
     model_slugs: dict[str, int] = field(default_factory=dict)
-    by_mapping: dict[int, Candidate] = field(default_factory=dict)
-    by_provider: dict[int, Candidate] = field(default_factory=dict)  # any one offer of each provider (probes)
+    by_mapping: dict[int, RouteCandidate] = field(default_factory=dict)
+    by_provider: dict[int, RouteCandidate] = field(default_factory=dict)  # any one offer of each provider (probes)
 
     @classmethod
     def build(
         cls,
         nodes: list[CapabilityNode],
         pools: list[tuple[PoolSpec, dict]],
-        candidates: list[Candidate],
+        candidates: list[RouteCandidate],
         models: dict[int, ModelInfo],
     ) -> RoutingTable:
         """`pools` pairs each spec with its filters: {"members": set, "include": set, "exclude": set} of ids."""
@@ -113,7 +113,7 @@ class RoutingTable:
         return table
 
 
-def _pool_admits(filters: dict, candidate: Candidate) -> bool:
+def _pool_admits(filters: dict, candidate: RouteCandidate) -> bool:
     if filters.get("members") and candidate.model_id not in filters["members"]:
         return False
     if filters.get("include") and candidate.provider_id not in filters["include"]:

@@ -20,7 +20,7 @@ import httpcore
 from modelgraph.secrets import key_resolve, redact
 from modelgraph.sse import SseSplitter
 from routing import retry
-from routing.candidates import Candidate
+from routing.candidates import RouteCandidate
 from routing.conf import setting
 
 USER_AGENT = b"ModelGraph-gateway/1.0"
@@ -118,7 +118,7 @@ def _extensions(read: float | None = None) -> dict:
     return {"timeout": {"connect": connect, "read": read, "write": 30.0, "pool": connect}}
 
 
-def request_headers(candidate: Candidate, stream: bool) -> list[tuple[bytes, bytes]]:
+def request_headers(candidate: RouteCandidate, stream: bool) -> list[tuple[bytes, bytes]]:
     headers = [
         (b"Content-Type", b"application/json"),
         (b"Accept", b"text/event-stream" if stream else b"application/json"),
@@ -189,7 +189,7 @@ def failure_from_exception(exc: BaseException, stage: str = "") -> retry.Failure
     return retry.Failure(kind, redact(f"{type(exc).__name__}{where}: {exc}")[:200])
 
 
-async def send_chat(candidate: Candidate, payload: bytes, timeout: float) -> httpcore.Response:
+async def send_chat(candidate: RouteCandidate, payload: bytes, timeout: float) -> httpcore.Response:
     """A non-streaming completion, read whole within `timeout`; anything but a 200 raises AttemptFailed."""
     pool = lease(candidate.base_url)
     try:
@@ -297,7 +297,7 @@ class EventStream:
             self.on_close = None
 
 
-async def open_stream(candidate: Candidate, payload: bytes, timeout: float) -> tuple[EventStream, bytes]:
+async def open_stream(candidate: RouteCandidate, payload: bytes, timeout: float) -> tuple[EventStream, bytes]:
     """Start a streaming completion and wait for its first data event (within `timeout`).
 
     Everything up to here can still be retried elsewhere: nothing has been sent downstream.
@@ -364,7 +364,7 @@ async def _close(response: httpcore.Response | None) -> None:
             await response.aclose()
 
 
-async def probe(candidate: Candidate, *, provider_wide: bool) -> tuple[bool, str]:
+async def probe(candidate: RouteCandidate, *, provider_wide: bool) -> tuple[bool, str]:
     """Is it serving again? An offer: a one-token completion. A provider: its model listing (`GET /models`)."""
     pool = lease(candidate.base_url)
     try:

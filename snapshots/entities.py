@@ -29,7 +29,7 @@ def endpoints_path(model_id: str) -> str:
 
 
 @dataclass
-class Observation:
+class EntityObservation:
     """One entity as one response shows it."""
 
     kind: str
@@ -100,18 +100,18 @@ def endpoint_key(model_id: str, endpoint: dict) -> tuple[str, str]:
     return f"{model_id}@{tag}", tag.split("/")[0]
 
 
-def model_observations(body: bytes) -> Iterator[Observation]:
+def model_observations(body: bytes) -> Iterator[EntityObservation]:
     for item in iter_list_items(body):
         stable, _ = split_fields(item)
-        yield Observation(EntityKind.MODEL, item["id"], stable, V1_MODELS, model_key=item["id"])
+        yield EntityObservation(EntityKind.MODEL, item["id"], stable, V1_MODELS, model_key=item["id"])
 
 
-def provider_observations(body: bytes) -> Iterator[Observation]:
+def provider_observations(body: bytes) -> Iterator[EntityObservation]:
     for item in iter_list_items(body):
-        yield Observation(EntityKind.PROVIDER, item["slug"], item, PROVIDERS, provider_key=item["slug"])
+        yield EntityObservation(EntityKind.PROVIDER, item["slug"], item, PROVIDERS, provider_key=item["slug"])
 
 
-def endpoint_observations(body: bytes) -> tuple[str, list[Observation]]:
+def endpoint_observations(body: bytes) -> tuple[str, list[EntityObservation]]:
     """(the model id the response is about, its endpoints)."""
     data = json.loads(body)["data"]
     model_id = data["id"]
@@ -123,7 +123,7 @@ def endpoint_observations(body: bytes) -> tuple[str, list[Observation]]:
         seen.add(key)
         stable, volatile = split_fields(endpoint)
         observations.append(
-            Observation(
+            EntityObservation(
                 EntityKind.ENDPOINT,
                 key,
                 stable,
@@ -144,9 +144,9 @@ class FrontendScan:
     orphans: dict = field(default_factory=dict)
     unlisted_with_endpoints: list = field(default_factory=list)
 
-    def orphan_observations(self) -> Iterator[Observation]:
+    def orphan_observations(self) -> Iterator[EntityObservation]:
         for slug, fields in self.orphans.items():
-            yield Observation(EntityKind.MODEL, slug, fields, FRONTEND_MODELS, model_key=slug, orphaned=True)
+            yield EntityObservation(EntityKind.MODEL, slug, fields, FRONTEND_MODELS, model_key=slug, orphaned=True)
 
 
 def frontend_scan(body: bytes, listed_ids: Collection[str]) -> FrontendScan:

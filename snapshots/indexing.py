@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from snapshots.entities import Observation
+from snapshots.entities import EntityObservation
 from snapshots.events import field_changes
 from snapshots.models import Batch, Entity, EntityKind, EntityState, EntityVersion, Event, EventKind, VolatileMetric
 
@@ -91,7 +91,7 @@ class EntityIndexer:
     def _entity_ref(self, known: _Known) -> Entity:
         return known.entity if known.entity is not None else Entity(pk=known.entity_id)
 
-    def observe(self, obs: Observation) -> None:
+    def observe(self, obs: EntityObservation) -> None:
         state = EntityState.ORPHANED if obs.orphaned else EntityState.LISTED
         known = self.known.get((obs.kind, obs.key))
         if known is None:
@@ -118,7 +118,7 @@ class EntityIndexer:
         if self.pending >= FLUSH_EVERY:
             self.flush()
 
-    def _observe_known(self, known: _Known, obs: Observation, state: str) -> None:
+    def _observe_known(self, known: _Known, obs: EntityObservation, state: str) -> None:
         entity = self._entity_ref(known)
         if known.state == EntityState.ABSENT:
             self._event(entity, EventKind.REAPPEARED)
@@ -142,7 +142,7 @@ class EntityIndexer:
         if known.entity_id:
             self.seen_entities.append(known.entity_id)
 
-    def _changed(self, known: _Known, entity: Entity, obs: Observation) -> None:
+    def _changed(self, known: _Known, entity: Entity, obs: EntityObservation) -> None:
         old_fields = EntityVersion.objects.filter(pk=known.version_id).values_list("fields", flat=True).first() or {}
         if known.source == obs.source:
             for kind, name, before, after in field_changes(old_fields, obs.fields):
@@ -155,7 +155,7 @@ class EntityIndexer:
         else:
             self._new_version(entity, obs)
 
-    def _new_version(self, entity: Entity, obs: Observation) -> None:
+    def _new_version(self, entity: Entity, obs: EntityObservation) -> None:
         known = self.known[(obs.kind, obs.key)]
         if known.version_id and known.last_seen_id:
             self._close(known)

@@ -64,7 +64,7 @@ def log_ratio_score(value: float, best: float, floor: float) -> float:
 
 
 @dataclass
-class Candidate:
+class OfferFigures:
     """One offer of the model with the raw figures the score is made of."""
 
     key: int  # mapping id
@@ -107,7 +107,7 @@ class Candidate:
 
 @dataclass
 class Ranked:
-    candidate: Candidate
+    candidate: OfferFigures
     score: float | None
     provisional: bool
     provisional_reasons: list[str]
@@ -123,7 +123,7 @@ def _normalise(component: str, values: dict[int, float]) -> dict[int, float]:
 
 
 def rank(
-    candidates: list[Candidate], *, min_uptime_samples: int = 50, min_latency_samples: int = 20
+    candidates: list[OfferFigures], *, min_uptime_samples: int = 50, min_latency_samples: int = 20
 ) -> tuple[list[Ranked], dict[str, float]]:
     """Score and order the candidates; returns them best first and the effective (renormalised) weights."""
     normalised: dict[str, dict[int, float]] = {}

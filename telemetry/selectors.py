@@ -17,7 +17,7 @@ from telemetry.classification import ErrorClass, Outcome
 from telemetry.conf import setting
 from telemetry.models import DailyLatency, HealthCheck, HourlyHealth, HourlyLatency
 from telemetry.percentiles import Histogram, histogram_merge, histogram_percentiles
-from telemetry.ranking import Candidate, Ranked, rank, wilson_lower_bound
+from telemetry.ranking import OfferFigures, Ranked, rank, wilson_lower_bound
 from telemetry.rollups import floor_hour
 from telemetry.windows import SUMMED, latency_sums, merged_histograms
 
@@ -188,7 +188,7 @@ def provider_latency(provider: Provider, *, window: str = "7d") -> dict:
     }
 
 
-def ranking_candidates(mappings: list[Mapping], since: datetime) -> list[Candidate]:
+def ranking_candidates(mappings: list[Mapping], since: datetime) -> list[OfferFigures]:
     """The raw figures of each offer: uptime counts, latency sample counts and medians, prices."""
     ids = [m.pk for m in mappings]
     health_rows = HourlyHealth.objects.filter(mapping_id__in=ids, hour__gte=since).values("mapping_id")
@@ -203,7 +203,7 @@ def ranking_candidates(mappings: list[Mapping], since: datetime) -> list[Candida
         lat = latency.get(mapping.pk, {})
         successes = (h.get("s") or 0) + lat.get("successes", 0)
         failures = (h.get("f") or 0) + lat.get("failures", 0)
-        candidate = Candidate(
+        candidate = OfferFigures(
             key=mapping.pk,
             successes=successes,
             failures=failures,
@@ -219,7 +219,7 @@ def ranking_candidates(mappings: list[Mapping], since: datetime) -> list[Candida
     return candidates
 
 
-def _fall_back_to_provider_health(candidates: list[Candidate], since: datetime) -> None:
+def _fall_back_to_provider_health(candidates: list[OfferFigures], since: datetime) -> None:
     """An offer never probed on its own borrows its provider's API health (marked `uptime_source: provider`)."""
     if not candidates:
         return
@@ -243,7 +243,7 @@ def offers_scored(mappings: list[Mapping]) -> tuple[dict[int, Ranked], dict[int,
     if not mappings:
         return {}, {}
     since = floor_hour(timezone.now() - timedelta(days=setting("TELEMETRY_RANKING_DAYS")))
-    by_model: dict[int, list[Candidate]] = {}
+    by_model: dict[int, list[OfferFigures]] = {}
     for candidate in ranking_candidates(mappings, since):
         by_model.setdefault(candidate.extra["mapping"].model_id, []).append(candidate)
     entries, weights = {}, {}

@@ -6,7 +6,7 @@ import django_filters
 from django import forms
 
 from catalog.filtersets import ModelFilterSet, NullsLastOrderingFilter
-from catalog.models import Capability
+from catalog.models import ModelCapability
 from web import selectors
 from web.widgets import QuickSelect
 
@@ -51,7 +51,7 @@ class ModelPageFilterSet(ModelFilterSet):
     )
     capability = django_filters.MultipleChoiceFilter(
         label="Capabilities",
-        choices=Capability.choices,
+        choices=ModelCapability.choices,
         method="filter_capability",
         widget=forms.CheckboxSelectMultiple,
     )

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from catalog.models import Capability, Modality
+from catalog.models import Modality, ModelCapability
 from catalog.search import MAX_TERM_LENGTH
 from catalog.selectors import provider_get
 from modelgraph.api.errors import is_api_path
@@ -93,7 +93,7 @@ def model_list(request: HttpRequest) -> HttpResponse:
         "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
         "headers": sort_headers(request.GET, MODEL_COLUMNS, current=ordering, param="ordering"),
         "ordering": ordering,
-        "capabilities": Capability,
+        "capabilities": ModelCapability,
     }
     return render(request, "web/model_list.html", context)
 
@@ -119,7 +119,7 @@ def model_detail(request: HttpRequest, identifier: str) -> HttpResponse:
         "cheapest": next((o for o in offers if o.cheapest), None),
         "fastest": next((o for o in offers if o.fastest), None),
         "modalities": Modality,
-        "capabilities": Capability,
+        "capabilities": ModelCapability,
     }
     return render(request, "web/model_detail.html", context)
 

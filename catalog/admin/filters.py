@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import Exists, OuterRef
 
-from catalog.models import Capability, Mapping, Modality, Provider
+from catalog.models import Mapping, Modality, ModelCapability, Provider
 from catalog.querysets import json_list_contains
 
 
@@ -43,7 +43,7 @@ class CapabilityFilter(JSONListFilter):
     title = "capability"
     parameter_name = "capability"
     field_name = "capabilities"
-    options = Capability.choices
+    options = ModelCapability.choices
 
 
 class ServedByProviderFilter(admin.SimpleListFilter):

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from django.urls import reverse
 from rest_framework import serializers
 
-from catalog.models import Capability, DeliveryMode, Lifecycle, Mapping, Modality, Model, Provider
+from catalog.models import DeliveryMode, Lifecycle, Mapping, Modality, Model, ModelCapability, Provider
 from catalog.ranking import OfferRank
 
 PRICE = {"max_digits": 14, "decimal_places": 6, "coerce_to_string": False, "allow_null": True, "read_only": True}
@@ -68,7 +68,7 @@ class ModelListSerializer(serializers.ModelSerializer):
     status = serializers.ChoiceField(choices=Lifecycle.choices)
     input_modalities = serializers.ListField(child=serializers.ChoiceField(choices=Modality.choices))
     output_modalities = serializers.ListField(child=serializers.ChoiceField(choices=Modality.choices))
-    capabilities = serializers.ListField(child=serializers.ChoiceField(choices=Capability.choices))
+    capabilities = serializers.ListField(child=serializers.ChoiceField(choices=ModelCapability.choices))
     aliases = serializers.ListField(child=serializers.CharField(), help_text="Other names it goes by.")
     providers_count = serializers.IntegerField(help_text="How many providers offer it.")
     min_price_input = serializers.DecimalField(**PRICE, help_text="Cheapest input price, USD per million tokens.")

@@ -4,7 +4,7 @@ tier 3 the Hugging Face Hub. Each adapter reads over HTTP and returns observatio
 from __future__ import annotations
 
 from ingestion.sources.anthropic import AnthropicAdapter
-from ingestion.sources.base import Observation, SourceAdapter, SourceError, SourceErrorKind
+from ingestion.sources.base import SourceAdapter, SourceError, SourceErrorKind, SourceRecord
 from ingestion.sources.cohere import CohereAdapter
 from ingestion.sources.deprecations import DeprecationsAdapter
 from ingestion.sources.google import GoogleAdapter
@@ -38,7 +38,7 @@ __all__ = [
     "GoogleAdapter",
     "HuggingFaceAdapter",
     "MistralAdapter",
-    "Observation",
+    "SourceRecord",
     "OpenAIAdapter",
     "RetryPolicy",
     "SourceAdapter",

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from ingestion.sources.base import (
     ListingAdapter,
-    Observation,
     Page,
     SchemaMismatch,
+    SourceRecord,
     compact,
     date_from_text,
     entries,
@@ -58,7 +58,7 @@ class AnthropicAdapter(ListingAdapter):
                 raise SchemaMismatch("has_more is true but last_id is missing")
         return Page(observations, next_cursor)
 
-    def _observe(self, model_id: str, item: dict) -> Observation:
+    def _observe(self, model_id: str, item: dict) -> SourceRecord:
         capabilities = item.get("capabilities") if isinstance(item.get("capabilities"), dict) else None
         fields = {
             "name": text(item.get("display_name")),
@@ -76,4 +76,4 @@ class AnthropicAdapter(ListingAdapter):
             fields["capabilities"] = sorted(name for name, on in states.items() if on)
             # Every Claude model reads text; image and PDF input are stated per model.
             fields["input_modalities"] = ["text", *(["image"] if image else []), *(["pdf"] if pdf else [])]
-        return Observation(self.name, model_id, self.provider, compact(fields))
+        return SourceRecord(self.name, model_id, self.provider, compact(fields))

@@ -24,7 +24,7 @@ CAPABILITIES = frozenset(
 
 
 @dataclass(frozen=True)
-class Observation:
+class SourceRecord:
     """One model as one source states it; `fields` holds only what the source states, in catalogue terms."""
 
     source: str
@@ -52,13 +52,13 @@ class SourceError(Exception):
         kind: SourceErrorKind,
         message: str,
         *,
-        partial: list[Observation] | None = None,
+        partial: list[SourceRecord] | None = None,
         status_code: int | None = None,
     ) -> None:
         super().__init__(message)
         self.kind = SourceErrorKind(kind)
         self.message = message
-        self.partial: list[Observation] = list(partial or [])
+        self.partial: list[SourceRecord] = list(partial or [])
         self.status_code = status_code
 
     def __str__(self) -> str:
@@ -82,7 +82,7 @@ class SourceAdapter(Protocol):
         base_url: str | None = None,
         api_key: str | None = None,
         progress: Callable[[int], None] | None = None,
-    ) -> list[Observation]: ...
+    ) -> list[SourceRecord]: ...
 
 
 class SchemaMismatch(ValueError):
@@ -93,7 +93,7 @@ class SchemaMismatch(ValueError):
 class Page:
     """One parsed page: its observations and what to ask for next (None when it was the last one)."""
 
-    observations: list[Observation]
+    observations: list[SourceRecord]
     next: Any = None
 
 
@@ -147,9 +147,9 @@ class ListingAdapter:
         base_url: str | None = None,
         api_key: str | None = None,
         progress: Callable[[int], None] | None = None,
-    ) -> list[Observation]:
+    ) -> list[SourceRecord]:
         http = self.open(client, base_url, api_key)
-        observations: dict[tuple[str | None, str], Observation] = {}
+        observations: dict[tuple[str | None, str], SourceRecord] = {}
         try:
             for listing in self.cursors():
                 self._walk(http, listing, api_key, observations, progress)
@@ -327,7 +327,7 @@ __all__ = [
     "CAPABILITIES",
     "MODALITIES",
     "ListingAdapter",
-    "Observation",
+    "SourceRecord",
     "Page",
     "SchemaMismatch",
     "SourceAdapter",

@@ -7,7 +7,7 @@ schema) and reasoning. Release dates and names are not in the listing. Fine-tune
 
 from __future__ import annotations
 
-from ingestion.sources.base import ListingAdapter, Observation, Page, compact, entries, expect, positive_int
+from ingestion.sources.base import ListingAdapter, Page, SourceRecord, compact, entries, expect, positive_int
 
 FEATURES = {
     "tools": "tools",
@@ -43,7 +43,7 @@ class CohereAdapter(ListingAdapter):
         ]
         return Page(observations, token if isinstance(token, str) and token else None)
 
-    def _observe(self, model_id: str, item: dict) -> Observation:
+    def _observe(self, model_id: str, item: dict) -> SourceRecord:
         features = item.get("features") if isinstance(item.get("features"), list) else []
         endpoints = item.get("endpoints") if isinstance(item.get("endpoints"), list) else []
         capabilities = {FEATURES[f] for f in features if f in FEATURES}
@@ -55,4 +55,4 @@ class CohereAdapter(ListingAdapter):
             "capabilities": sorted(capabilities),
             "status": "deprecated" if deprecated is True else None,
         }
-        return Observation(self.name, model_id, self.provider, compact(fields))
+        return SourceRecord(self.name, model_id, self.provider, compact(fields))

@@ -12,9 +12,9 @@ import re
 
 from ingestion.sources.base import (
     ListingAdapter,
-    Observation,
     Page,
     SchemaMismatch,
+    SourceRecord,
     compact,
     date_from_text,
     entries,
@@ -87,5 +87,5 @@ class DeprecationsAdapter(ListingAdapter):
             provider = provider_slug(item["provider"])
             for model_id in model_ids(raw_id):
                 own = {k: v for k, v in fields.items() if not (k == "successor" and v == model_id)}
-                observations.append(Observation(self.name, model_id, provider, own))
+                observations.append(SourceRecord(self.name, model_id, provider, own))
         return Page(observations)

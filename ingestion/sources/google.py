@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ingestion.sources.base import ListingAdapter, Observation, Page, compact, entries, expect, positive_int, text
+from ingestion.sources.base import ListingAdapter, Page, SourceRecord, compact, entries, expect, positive_int, text
 
 _PREVIEW = re.compile(r"(?:^|-)(?:preview|exp)(?:-|$)")
 
@@ -39,7 +39,7 @@ class GoogleAdapter(ListingAdapter):
         observations = [self._observe(name, item) for name, item in entries(items, "name", self.name)]
         return Page(observations, token if isinstance(token, str) and token else None)
 
-    def _observe(self, resource_name: str, item: dict) -> Observation:
+    def _observe(self, resource_name: str, item: dict) -> SourceRecord:
         model_id = resource_name.removeprefix("models/")
         methods = item.get("supportedGenerationMethods")
         methods = methods if isinstance(methods, list) else []
@@ -58,4 +58,4 @@ class GoogleAdapter(ListingAdapter):
             "capabilities": sorted(capabilities),
             "status": "preview" if _PREVIEW.search(model_id) else None,
         }
-        return Observation(self.name, model_id, self.provider, compact(fields))
+        return SourceRecord(self.name, model_id, self.provider, compact(fields))

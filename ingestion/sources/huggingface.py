@@ -13,9 +13,9 @@ from decimal import Decimal
 
 from ingestion.sources.base import (
     ListingAdapter,
-    Observation,
     Page,
     SchemaMismatch,
+    SourceRecord,
     compact,
     date_from_text,
     entries,
@@ -95,7 +95,7 @@ class HuggingFaceAdapter(ListingAdapter):
         following = response.links.get("next", {}).get("url")
         return Page(observations, following or None)
 
-    def _observe(self, model_id: str, item: dict) -> Observation:
+    def _observe(self, model_id: str, item: dict) -> SourceRecord:
         safetensors = item.get("safetensors") if isinstance(item.get("safetensors"), dict) else {}
         tags = {t for t in item.get("tags", []) if isinstance(t, str)} if isinstance(item.get("tags"), list) else set()
         counts = parameters_from_name(model_id)
@@ -108,4 +108,4 @@ class HuggingFaceAdapter(ListingAdapter):
             "open_weights": True if (safetensors or tags & WEIGHT_TAGS) else None,
             **counts,
         }
-        return Observation(self.name, model_id, None, compact(fields))
+        return SourceRecord(self.name, model_id, None, compact(fields))

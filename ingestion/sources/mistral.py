@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from ingestion.sources.base import (
     ListingAdapter,
-    Observation,
     Page,
+    SourceRecord,
     compact,
     date_from_text,
     entries,
@@ -35,7 +35,7 @@ class MistralAdapter(ListingAdapter):
         items = expect(body, "data", list)
         return Page([self._observe(model_id, item) for model_id, item in entries(items, "id", self.name)])
 
-    def _observe(self, model_id: str, item: dict) -> Observation:
+    def _observe(self, model_id: str, item: dict) -> SourceRecord:
         name = text(item.get("name"))
         fields = {
             "name": name if name and name != model_id else None,
@@ -60,4 +60,4 @@ class MistralAdapter(ListingAdapter):
             fields["successor"] = text(item.get("deprecation_replacement_model"))
         raw_aliases = item.get("aliases") if isinstance(item.get("aliases"), list) else []
         aliases = tuple(dict.fromkeys(a.strip() for a in raw_aliases if isinstance(a, str) and a.strip() != model_id))
-        return Observation(self.name, model_id, self.provider, compact(fields), tuple(a for a in aliases if a))
+        return SourceRecord(self.name, model_id, self.provider, compact(fields), tuple(a for a in aliases if a))

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from ingestion.sources.base import (
     ListingAdapter,
-    Observation,
     Page,
+    SourceRecord,
     compact,
     date_from_epoch,
     date_from_text,
@@ -42,5 +42,5 @@ class OpenAIAdapter(ListingAdapter):
                     "status": "deprecated" if sunset else None,
                 }
             )
-            observations.append(Observation(self.name, model_id, self.provider, fields))
+            observations.append(SourceRecord(self.name, model_id, self.provider, fields))
         return Page(observations)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from ingestion.sources.base import (
     MODALITIES,
     ListingAdapter,
-    Observation,
     Page,
     SourceError,
+    SourceRecord,
     compact,
     date_from_epoch,
     entries,
@@ -29,7 +29,7 @@ class XAIAdapter(ListingAdapter):
     key_env = "XAI_API_KEY"
     default_base_url = "https://api.x.ai"
 
-    def fetch(self, *, client, base_url=None, api_key=None, progress=None) -> list[Observation]:
+    def fetch(self, *, client, base_url=None, api_key=None, progress=None) -> list[SourceRecord]:
         http = self.open(client, base_url, api_key)
         listed = self.read(http, "/v1/models", None, api_key, self._parse_models)
         observations = {o.external_id: o for o in listed.observations}
@@ -43,7 +43,7 @@ class XAIAdapter(ListingAdapter):
         for detail in details.observations:
             base = observations.get(detail.external_id)
             fields = {**(base.fields if base else {}), **detail.fields}
-            observations[detail.external_id] = Observation(
+            observations[detail.external_id] = SourceRecord(
                 self.name, detail.external_id, self.provider, fields, detail.aliases
             )
         if progress:
@@ -54,7 +54,7 @@ class XAIAdapter(ListingAdapter):
         observations = []
         for model_id, item in entries(expect(body, "data", list), "id", self.name):
             fields = compact({"release_date": date_from_epoch(item.get("created"))})
-            observations.append(Observation(self.name, model_id, self.provider, fields))
+            observations.append(SourceRecord(self.name, model_id, self.provider, fields))
         return Page(observations)
 
     def _parse_language_models(self, body, response) -> Page:
@@ -70,7 +70,7 @@ class XAIAdapter(ListingAdapter):
                 "context_window": positive_int(item.get("max_prompt_length")),
             }
             aliases = tuple(dict.fromkeys(a for a in _strings(item.get("aliases")) if a != model_id))
-            observations.append(Observation(self.name, model_id, self.provider, compact(fields), aliases))
+            observations.append(SourceRecord(self.name, model_id, self.provider, compact(fields), aliases))
         return Page(observations)
 
 

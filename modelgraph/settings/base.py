@@ -205,7 +205,7 @@ SPECTACULAR_SETTINGS = {
         "RequestOutcomeEnum": "routing.models.Outcome",
         "LifecycleEnum": "catalog.models.Lifecycle",
         "ModalityEnum": "catalog.models.Modality",
-        "CapabilityEnum": "catalog.models.Capability",
+        "CapabilityEnum": "catalog.models.ModelCapability",
         "DeliveryModeEnum": "catalog.models.DeliveryMode",
         "ProviderKindEnum": "catalog.models.ProviderKind",
         "HealthStatusEnum": ["ok", "degraded", "down"],

@@ -12,7 +12,7 @@ from model_bakery import baker
 
 from catalog.models import Lifecycle, Mapping, Model, Provider
 from routing import strategies
-from routing.candidates import Candidate
+from routing.candidates import RouteCandidate
 from routing.selectors import pool_scores
 from telemetry.rollups import floor_hour
 from telemetry.services import telemetry_rollup_range
@@ -84,7 +84,7 @@ def from_page(client, model: Model) -> list[tuple[str, bool, bool]]:
 def from_gateway(model: Model) -> list[str]:
     mappings = Mapping.objects.filter(model=model).select_related("provider")
     candidates = [
-        Candidate(
+        RouteCandidate(
             mapping_id=m.pk,
             provider_id=m.provider_id,
             model_id=m.model_id,

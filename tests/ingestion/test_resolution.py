@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 
 from ingestion.models import Tier
-from ingestion.resolution import DEFAULTS, RESOLVED_FIELDS, Candidate, resolve_fields
+from ingestion.resolution import DEFAULTS, RESOLVED_FIELDS, SourceValue, resolve_fields
 
-OPENAI = Candidate("openai", Tier.PROVIDER_API, "2024-05-13", "2026-11-20T02:00:00+00:00")
-AZURE = Candidate("azure", Tier.PROVIDER_API, "2024-05-20", "2026-11-21T02:00:00+00:00")
-DEPRECATIONS = Candidate("deprecations", Tier.DEPRECATIONS, "2024-01-01", "2026-11-21T02:00:00+00:00")
-HF = Candidate("huggingface", Tier.HUGGING_FACE, "2023-12-31", "2026-11-21T02:00:00+00:00")
+OPENAI = SourceValue("openai", Tier.PROVIDER_API, "2024-05-13", "2026-11-20T02:00:00+00:00")
+AZURE = SourceValue("azure", Tier.PROVIDER_API, "2024-05-20", "2026-11-21T02:00:00+00:00")
+DEPRECATIONS = SourceValue("deprecations", Tier.DEPRECATIONS, "2024-01-01", "2026-11-21T02:00:00+00:00")
+HF = SourceValue("huggingface", Tier.HUGGING_FACE, "2023-12-31", "2026-11-21T02:00:00+00:00")
 
 
 def resolve(field, *, pins=None, registry=None, observed=(), creator="openai"):
@@ -26,7 +26,7 @@ class TestPriority:
         assert resolve("release_date", observed=[DEPRECATIONS, OPENAI]) == ("2024-05-13", "openai")
 
     def test_deprecations_info_fills_a_gap(self):
-        gap = Candidate("deprecations", Tier.DEPRECATIONS, "2025-06-30")
+        gap = SourceValue("deprecations", Tier.DEPRECATIONS, "2025-06-30")
         assert resolve("sunset_date", observed=[gap]) == ("2025-06-30", "deprecations")
 
     def test_provider_api_beats_hugging_face_for_ordinary_fields(self):
@@ -34,8 +34,8 @@ class TestPriority:
 
     @pytest.mark.parametrize("field", ["parameters_total", "parameters_active", "canonical_url", "license"])
     def test_hugging_face_is_authoritative_for_open_weight_metadata(self, field):
-        hf = Candidate("huggingface", Tier.HUGGING_FACE, "hf-value")
-        api = Candidate("mistral", Tier.PROVIDER_API, "api-value")
+        hf = SourceValue("huggingface", Tier.HUGGING_FACE, "hf-value")
+        api = SourceValue("mistral", Tier.PROVIDER_API, "api-value")
         assert resolve(field, observed=[api, hf], creator="mistral") == ("hf-value", "huggingface")
 
     def test_registry_beats_every_automated_source(self):

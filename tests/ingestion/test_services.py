@@ -13,7 +13,7 @@ from catalog.models import Alias, Mapping, Model
 from ingestion.models import FieldPin, IngestionRun, Observation, RunStatus, Tier
 from ingestion.provenance import field_pin, field_release
 from ingestion.services import ingestion_apply_observations, ingestion_start_run
-from ingestion.sources.base import Observation as Seen
+from ingestion.sources.base import SourceRecord as Seen
 from registry.loading import registry_load
 
 pytestmark = pytest.mark.django_db

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from routing.candidates import Candidate
+from routing.candidates import RouteCandidate
 from routing.pipeline import NoRoute, RouteSet, filter_delivery, filter_state, route_plan
-from routing.policies import PoolSpec, RetryPolicy
+from routing.policies import FailoverPolicy, PoolSpec
 from routing.table import CapabilityNode, ModelInfo, RoutingTable, capability_admits
 
 
 def offer(mapping_id: int, model: str = "m1", provider: str = "p1", price: float | None = 1.0, modes=()):
-    return Candidate(
+    return RouteCandidate(
         mapping_id=mapping_id,
         provider_id=hash(provider) % 1000,
         model_id=hash(model) % 1000,
@@ -27,7 +27,7 @@ def offer(mapping_id: int, model: str = "m1", provider: str = "p1", price: float
 
 def spec(slug="pool", priority=100, strategy="cheapest", scope="any", attempts=3) -> PoolSpec:
     return PoolSpec(
-        slug=slug, priority=priority, strategy=strategy, retry=RetryPolicy(max_attempts=attempts, scope=scope)
+        slug=slug, priority=priority, strategy=strategy, retry=FailoverPolicy(max_attempts=attempts, scope=scope)
     )
 
 
@@ -116,7 +116,7 @@ class TestCapabilityTree:
     def test_a_capability_without_pools_gets_an_implicit_one_with_every_member(self):
         node = self.node(1, "text", outputs=frozenset({"text"}))
         model = ModelInfo(7, "llama", "Llama", output_modalities=frozenset({"text"}))
-        candidate = Candidate(1, 1, 7, "llama", "p", "llama-p")
+        candidate = RouteCandidate(1, 1, 7, "llama", "p", "llama-p")
         table = RoutingTable.build([node], [], [candidate], {7: model})
         (entry,) = table.pools["text"]
         assert entry.spec.slug == "text:default" and entry.candidates == [candidate]
@@ -124,7 +124,9 @@ class TestCapabilityTree:
     def test_pool_filters_members_and_providers(self):
         node = self.node(1, "text")
         models = {m: ModelInfo(m, f"m{m}", f"M{m}") for m in (1, 2)}
-        candidates = [Candidate(i, p, m, f"m{m}", f"p{p}", "x") for i, (m, p) in enumerate([(1, 1), (1, 2), (2, 1)])]
+        candidates = [
+            RouteCandidate(i, p, m, f"m{m}", f"p{p}", "x") for i, (m, p) in enumerate([(1, 1), (1, 2), (2, 1)])
+        ]
         pools = [(PoolSpec("only-m1", capability_id=1), {"members": {1}, "include": set(), "exclude": {2}})]
         table = RoutingTable.build([node], pools, candidates, models)
         assert [c.mapping_id for c in table.pools["text"][0].candidates] == [0]

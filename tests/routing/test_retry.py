@@ -9,12 +9,16 @@ from email.utils import format_datetime
 import pytest
 
 from routing import retry
-from routing.candidates import Candidate
-from routing.policies import RetryPolicy
+from routing.candidates import RouteCandidate
+from routing.policies import FailoverPolicy
 from routing.retry import AttemptScheduler, Failure, classify_status, parse_retry_after
 
 RETRYABLE = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
-A1, A2, B1 = Candidate(1, 10, 1, "m", "a", "m"), Candidate(2, 10, 2, "n", "a", "n"), Candidate(3, 20, 1, "m", "b", "m")
+A1, A2, B1 = (
+    RouteCandidate(1, 10, 1, "m", "a", "m"),
+    RouteCandidate(2, 10, 2, "n", "a", "n"),
+    RouteCandidate(3, 20, 1, "m", "b", "m"),
+)
 
 
 class Clock:
@@ -60,7 +64,7 @@ class TestRetryAfter:
 
 class TestBackoff:
     def test_exponential_with_equal_jitter_and_a_cap(self):
-        policy, rng = RetryPolicy(backoff_base=0.5, backoff_max=4.0), random.Random(1)
+        policy, rng = FailoverPolicy(backoff_base=0.5, backoff_max=4.0), random.Random(1)
         for failures, ceiling in ((1, 0.5), (2, 1.0), (3, 2.0), (4, 4.0), (9, 4.0)):
             delays = [policy.backoff(failures, rng) for _ in range(50)]
             assert all(ceiling / 2 <= d <= ceiling for d in delays)
@@ -70,7 +74,7 @@ class TestBackoff:
 class TestScheduler:
     def scheduler(self, candidates, **policy):
         clock = Clock()
-        return AttemptScheduler(candidates, RetryPolicy(**policy), clock=clock, rng=random.Random(0)), clock
+        return AttemptScheduler(candidates, FailoverPolicy(**policy), clock=clock, rng=random.Random(0)), clock
 
     def test_a_fresh_member_is_tried_at_once_after_a_failure(self):
         scheduler, _ = self.scheduler([A1, B1])

@@ -9,15 +9,15 @@ from django.test import AsyncClient
 from django.utils import timezone
 
 from routing import strategies
-from routing.candidates import Candidate
+from routing.candidates import RouteCandidate
 from routing.strategies import StrategyState
 from telemetry.models import HourlyHealth
 from telemetry.rollups import floor_hour
 from tests.routing.conftest import chat_body, run
 
 
-def offer(mapping_id: int, price: float | None, provider: str = "p", model: str = "m") -> Candidate:
-    return Candidate(
+def offer(mapping_id: int, price: float | None, provider: str = "p", model: str = "m") -> RouteCandidate:
+    return RouteCandidate(
         mapping_id, mapping_id, 1, model, f"{provider}{mapping_id}", model, price_input=price, price_output=price
     )
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from telemetry.ranking import Candidate, blended_price, log_ratio_score, rank, wilson_lower_bound
+from telemetry.ranking import OfferFigures, blended_price, log_ratio_score, rank, wilson_lower_bound
 
 
-def worked_example() -> list[Candidate]:
+def worked_example() -> list[OfferFigures]:
     """The README's example: A is fastest, B is cheapest and never failed, C is a 100x-slow outlier with 40 samples."""
     return [
-        Candidate(
+        OfferFigures(
             1,
             successes=2000,
             failures=16,
@@ -20,7 +20,7 @@ def worked_example() -> list[Candidate]:
             price_input=0.60,
             price_output=2.40,
         ),
-        Candidate(
+        OfferFigures(
             2,
             successes=2016,
             failures=0,
@@ -30,7 +30,7 @@ def worked_example() -> list[Candidate]:
             price_input=0.20,
             price_output=0.60,
         ),
-        Candidate(
+        OfferFigures(
             3,
             successes=40,
             failures=0,
@@ -155,7 +155,7 @@ class TestMissingData:
         }
 
     def test_an_unprobed_cheap_offer_does_not_outrank_the_only_measured_one(self):
-        measured = Candidate(
+        measured = OfferFigures(
             1,
             successes=2016,
             latency_samples=672,
@@ -164,7 +164,7 @@ class TestMissingData:
             price_input=3.0,
             price_output=9.0,
         )
-        unprobed = Candidate(2, price_input=0.1, price_output=0.1)
+        unprobed = OfferFigures(2, price_input=0.1, price_output=0.1)
         ranked, _ = rank([measured, unprobed])
         # measured: 0.4 + 0.3 + 0.2·1/(1+log2(4.5/0.1)) + 0.1 = 0.8 + 0.2·0.154039 = 0.830808
         # unprobed: 0.4·0.5 + 0.3·0.5 + 0.2·1 + 0.1·0.5 = 0.6
@@ -182,13 +182,13 @@ class TestMissingData:
         assert ranked[2].components["price"]["imputed"]
 
     def test_nothing_measured_and_no_prices_gives_no_score(self):
-        ranked, weights = rank([Candidate(1), Candidate(2)])
+        ranked, weights = rank([OfferFigures(1), OfferFigures(2)])
         assert weights == {} and all(entry.score is None for entry in ranked)
         assert all(entry.provisional for entry in ranked)
 
     def test_free_offer_keeps_ratios_finite(self):
-        free = Candidate(1, price_input=0, price_output=0)
-        paid = Candidate(2, price_input=0.10, price_output=0.10)
+        free = OfferFigures(1, price_input=0, price_output=0)
+        paid = OfferFigures(2, price_input=0.10, price_output=0.10)
         ranked = by_key(rank([free, paid])[0])
         # Prices are floored at $0.01 per million: 0.10 is 10x the floor → 1/(1+log2 10) = 0.231378
         assert ranked[1].components["price"]["normalised"] == 1.0

@@ -146,6 +146,7 @@ class Model(RegistryTracked):
                 | Q(parameters_active__lte=models.F("parameters_total")),
                 name="model_active_params_le_total",
             ),
+            models.CheckConstraint(condition=~Q(successor=models.F("pk")), name="model_successor_not_self"),
         ]
         indexes = [
             models.Index(fields=["status"], name="model_status_idx"),
@@ -166,6 +167,9 @@ class Alias(RegistryTracked):
     alias = models.CharField(max_length=300, unique=True)
     model = models.ForeignKey(Model, on_delete=models.CASCADE, related_name="aliases")
     provider = models.ForeignKey(Provider, null=True, blank=True, on_delete=models.SET_NULL, related_name="aliases")
+    # A dated snapshot name can be retired on its own while the model lives on.
+    status = models.CharField(max_length=20, choices=Lifecycle.choices, default=Lifecycle.ACTIVE)
+    retirement_date = models.DateField(null=True, blank=True)
 
     history = HistoricalRecords()
     objects = AliasQuerySet.as_manager()
@@ -173,6 +177,7 @@ class Alias(RegistryTracked):
     class Meta:
         ordering = ["alias"]
         verbose_name_plural = "aliases"
+        constraints = [_status_check("alias")]
 
     def __str__(self) -> str:
         return self.alias
@@ -192,7 +197,14 @@ class Mapping(RegistryTracked):
     max_output = models.PositiveIntegerField(null=True, blank=True)
     quantization = models.CharField(max_length=30, blank=True)
     delivery_modes = models.JSONField(default=list, blank=True)
+    # The offer's own lifecycle: a provider retiring a model on its platform retires this offer, not the model.
     status = models.CharField(max_length=20, choices=Lifecycle.choices, default=Lifecycle.ACTIVE)
+    retirement_date = models.DateField(null=True, blank=True)
+    # Aggregators (OpenRouter): the upstream provider that serves this endpoint and the endpoint's variant
+    # (":free", ":extended", ...). The offer stays the aggregator's; these are facts about it.
+    served_by = models.CharField(max_length=100, blank=True)
+    variant = models.CharField(max_length=30, blank=True)
+    needs_review = models.BooleanField(default=False, help_text="Created by ingestion from an id nothing matched.")
     # Who keeps this offer: "registry" (manual, exported), or the automated source that created it ("openrouter",
     # a provider listing such as "openai"). Automated sources never overwrite a registry offer's prices.
     source = models.CharField(max_length=50, default="registry", db_index=True)
@@ -220,6 +232,7 @@ class Mapping(RegistryTracked):
             models.Index(fields=["status"], name="mapping_status_idx"),
             models.Index(fields=["price_input"], name="mapping_price_input_idx"),
             models.Index(fields=["price_output"], name="mapping_price_output_idx"),
+            models.Index(fields=["needs_review"], name="mapping_needs_review_idx"),
         ]
 
     def __str__(self) -> str:

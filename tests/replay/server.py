@@ -1,4 +1,9 @@
-"""A real HTTP server on loopback that replays recorded responses and injects faults (tests and the bench).
+"""Real HTTP servers on loopback for tests and the bench: the one place that owns the serving mechanics and faults.
+
+`LoopbackServer` is the machinery: a threaded HTTP/1.1 server on 127.0.0.1 (a free port), a log of the requests it
+was asked, an in-flight count, and `send`/`inject` to answer or to misbehave. Subclasses only decide what to answer
+(`respond`): `ReplayServer` below from a route table, `tests.snapshots.replay.CatalogueServer` from a scripted
+OpenRouter catalogue.
 
     server = ReplayServer().start()
     base_url = server.mount("anthropic")                  # routes from tests/fixtures/sources/anthropic/routes.json
@@ -7,9 +12,10 @@
     server.requests_to("/v1/models")[0].headers["x-api-key"]
 
 Routes match on method, path and a subset of the query (a `None` value means "absent"); the most specific match
-wins. Faults apply to the first `times` matching requests (or all): `delay`, `timeout`, `status` (429 with
+wins. A `Fault` applies to the first `times` matching requests (or all): `delay`, `timeout`, `status` (429 with
 Retry-After, 500, 401…), `malformed`, `truncated` (mode "length": Content-Length larger than the bytes sent; mode
-"cut": the JSON cut in half) and `schema_change` (valid JSON of another shape). `latency` delays every response.
+"cut": the JSON cut in half), `schema_change` (valid JSON of another shape) and `reset` (the connection dropped
+without an answer). `latency` delays every response.
 """
 
 from __future__ import annotations
@@ -21,10 +27,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "sources"
-FAULT_KINDS = frozenset({"delay", "timeout", "status", "malformed", "truncated", "schema_change"})
+FAULT_KINDS = frozenset({"delay", "timeout", "status", "malformed", "truncated", "schema_change", "reset"})
 SCHEMA_CHANGED = {"object": "page", "results": [{"model_id": "gpt-4o", "created_at": 1715367049}], "has_next": False}
 
 
@@ -33,7 +39,7 @@ class Fault:
     kind: str
     seconds: float = 5.0  # delay / timeout: how long the server sits on the request
     status: int = 500
-    retry_after: str | None = None
+    retry_after: str | float | None = None
     body: Any = None  # status / schema_change: the body to send instead (bytes, str or JSON-able)
     mode: str = "length"  # truncated: "length" or "cut"
     times: int | None = None  # only the first N matching requests; None: every one
@@ -84,7 +90,7 @@ class Route:
 @dataclass(frozen=True)
 class RecordedRequest:
     method: str
-    path: str
+    path: str  # percent-decoded
     query: dict[str, list[str]]
     headers: dict[str, str]  # lower-cased names
 
@@ -93,7 +99,7 @@ class RecordedRequest:
         return values[0] if values else None
 
 
-def _as_bytes(body: Any) -> bytes:
+def as_bytes(body: Any) -> bytes:
     if body is None:
         return b""
     if isinstance(body, bytes):
@@ -111,13 +117,19 @@ def _malformed(body: bytes) -> bytes:
     return body[: at + 1] + b" ,, " + body[at + 1 :]
 
 
-class _Handler(BaseHTTPRequestHandler):
+class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out as separate writes: no 40 ms delayed-ACK stalls
     server: _Server
 
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (BrokenPipeError, ConnectionResetError):  # the client hung up: nothing to answer
+            pass
+
     def do_GET(self) -> None:
-        self.server.replay.handle(self)
+        self.server.owner.handle(self)
 
     do_POST = do_HEAD = do_GET
 
@@ -128,14 +140,17 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
-    replay: ReplayServer
+    request_queue_size = 512  # the default backlog of 5 refuses bursts of concurrent connections
+    owner: LoopbackServer
 
 
-class ReplayServer:
+class LoopbackServer:
+    """Serving, request log and fault injection; a subclass implements `respond` (what to answer one request)."""
+
     def __init__(self, *, host: str = "127.0.0.1", latency: float = 0.0) -> None:
         self.host = host
         self.latency = latency
-        self._routes: list[Route] = []
+        self.in_flight = self.max_in_flight = 0
         self._requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -143,10 +158,10 @@ class ReplayServer:
         self._thread: threading.Thread | None = None
 
     # --- life cycle ---------------------------------------------------------------------------------------------
-    def start(self) -> ReplayServer:
+    def start(self) -> LoopbackServer:
         self._stopping.clear()
-        self._server = _Server((self.host, 0), _Handler)
-        self._server.replay = self
+        self._server = _Server((self.host, 0), Handler)
+        self._server.owner = self
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
         return self
@@ -160,7 +175,7 @@ class ReplayServer:
             self._thread.join(timeout=5)
         self._server = self._thread = None
 
-    def __enter__(self) -> ReplayServer:
+    def __enter__(self):
         return self.start()
 
     def __exit__(self, *exc_info) -> None:
@@ -169,9 +184,108 @@ class ReplayServer:
     @property
     def url(self) -> str:
         if not self._server:
-            raise RuntimeError("the replay server is not running")
+            raise RuntimeError("the loopback server is not running")
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
+
+    # --- what was asked -----------------------------------------------------------------------------------------
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    def requests_to(self, path: str) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.path == path]
+
+    # --- serving ------------------------------------------------------------------------------------------------
+    def handle(self, handler: Handler) -> None:
+        parts = urlsplit(handler.path)
+        headers = {name.lower(): value for name, value in handler.headers.items()}
+        request = RecordedRequest(
+            handler.command, unquote(parts.path), parse_qs(parts.query, keep_blank_values=True), headers
+        )
+        with self._lock:
+            self._requests.append(request)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.latency:
+                self._stopping.wait(self.latency)
+            self.respond(handler, request)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def respond(self, handler: Handler, request: RecordedRequest) -> None:
+        raise NotImplementedError
+
+    def inject(self, handler: Handler, fault: Fault, status: int, body: bytes, headers: dict[str, str]) -> None:
+        """Answer with `fault` applied to the response (`status`, `body`, `headers`) that would have been sent."""
+        kind, headers = fault.kind, dict(headers)
+        if kind == "reset":
+            handler.close_connection = True
+            return
+        if kind in ("delay", "timeout"):
+            self._stopping.wait(fault.seconds)
+            return self.send(handler, status, body, headers)
+        if kind == "status":
+            injected = {"message": f"injected HTTP {fault.status}", "type": "injected_fault", "code": fault.status}
+            error = fault.body if fault.body is not None else {"error": injected}
+            if fault.retry_after is not None:
+                headers["Retry-After"] = str(fault.retry_after)
+            return self.send(handler, fault.status, as_bytes(error), headers)
+        if kind == "malformed":
+            return self.send(handler, 200, _malformed(body), headers)
+        if kind == "schema_change":
+            changed = fault.body if fault.body is not None else SCHEMA_CHANGED
+            return self.send(handler, 200, as_bytes(changed), headers)
+        half = body[: len(body) // 2]
+        if fault.mode == "cut":
+            return self.send(handler, 200, half, headers)
+        # "length": promise the whole body, send half, hang up
+        return self.send(handler, 200, half, headers, content_length=len(body), close=True)
+
+    @staticmethod
+    def send(
+        handler: Handler,
+        status: int,
+        body: bytes,
+        headers: dict[str, str],
+        *,
+        content_length: int | None = None,
+        close: bool = False,
+    ) -> None:
+        try:
+            handler.send_response(status)
+            for name, value in headers.items():
+                handler.send_header(name, value)
+            handler.send_header("Content-Length", str(len(body) if content_length is None else content_length))
+            if close:
+                handler.send_header("Connection", "close")
+            handler.end_headers()
+            if handler.command != "HEAD":
+                handler.wfile.write(body)
+            handler.wfile.flush()
+            if close:
+                handler.close_connection = True
+                handler.connection.shutdown(socket.SHUT_WR)
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            handler.close_connection = True  # the client gave up (a timeout fault): nothing left to tell it
+
+
+class ReplayServer(LoopbackServer):
+    """Recorded responses from a route table (`route`, `mount`), with faults per route (`fault`)."""
+
+    def __init__(self, *, host: str = "127.0.0.1", latency: float = 0.0) -> None:
+        super().__init__(host=host, latency=latency)
+        self._routes: list[Route] = []
+
+    def start(self) -> ReplayServer:
+        super().start()
+        return self
+
+    def __enter__(self) -> ReplayServer:
+        return self.start()
 
     # --- routes and faults --------------------------------------------------------------------------------------
     def route(
@@ -189,9 +303,9 @@ class ReplayServer:
         if file is not None:
             payload = Path(file).read_bytes()
         elif body is not None:
-            payload = _as_bytes(body)
+            payload = as_bytes(body)
         else:
-            payload = _as_bytes(json)
+            payload = as_bytes(json)
         all_headers = {"Content-Type": "application/json", **(headers or {})}
         new = Route(method.upper(), path, dict(query) if query else None, payload, status, all_headers)
         with self._lock:
@@ -245,24 +359,9 @@ class ReplayServer:
             self._routes.clear()
             self._requests.clear()
 
-    # --- what was asked -----------------------------------------------------------------------------------------
-    @property
-    def requests(self) -> list[RecordedRequest]:
+    def respond(self, handler: Handler, request: RecordedRequest) -> None:
         with self._lock:
-            return list(self._requests)
-
-    def requests_to(self, path: str) -> list[RecordedRequest]:
-        return [r for r in self.requests if r.path == path]
-
-    # --- serving ------------------------------------------------------------------------------------------------
-    def handle(self, handler: _Handler) -> None:
-        parts = urlsplit(handler.path)
-        query = parse_qs(parts.query, keep_blank_values=True)
-        method = handler.command
-        headers = {name.lower(): value for name, value in handler.headers.items()}
-        with self._lock:
-            self._requests.append(RecordedRequest(method, parts.path, query, headers))
-            candidates = [r for r in self._routes if r.matches(method, parts.path, query)]
+            candidates = [r for r in self._routes if r.matches(request.method, request.path, request.query)]
             # most specific first; among equals the latest added, so a test can override a mounted route
             route = max(reversed(candidates), key=lambda r: len(r.query or {}), default=None)
             fault = next((f for f in route.faults if f.active), None) if route else None
@@ -270,69 +369,11 @@ class ReplayServer:
                 route.hits += 1
             if fault:
                 fault.used += 1
-        if self.latency:
-            self._stopping.wait(self.latency)
         if route is None:
-            message = {"error": {"message": f"no replay route for {method} {handler.path}", "type": "not_found"}}
-            return self._send(handler, 404, _as_bytes(message), {"Content-Type": "application/json"})
+            message = {
+                "error": {"message": f"no replay route for {request.method} {handler.path}", "type": "not_found"}
+            }
+            return self.send(handler, 404, as_bytes(message), {"Content-Type": "application/json"})
         if fault is None:
-            return self._send(handler, route.status, route.body, route.headers)
-        return self._inject(handler, route, fault)
-
-    def _inject(self, handler: _Handler, route: Route, fault: Fault) -> None:
-        kind, body, headers = fault.kind, route.body, dict(route.headers)
-        if kind in ("delay", "timeout"):
-            self._stopping.wait(fault.seconds)
-            return self._send(handler, route.status, body, headers)
-        if kind == "status":
-            error = (
-                fault.body
-                if fault.body is not None
-                else {
-                    "error": {
-                        "message": f"injected HTTP {fault.status}",
-                        "type": "injected_fault",
-                        "code": fault.status,
-                    }
-                }
-            )
-            if fault.retry_after is not None:
-                headers["Retry-After"] = str(fault.retry_after)
-            return self._send(handler, fault.status, _as_bytes(error), headers)
-        if kind == "malformed":
-            return self._send(handler, 200, _malformed(body), headers)
-        if kind == "schema_change":
-            changed = fault.body if fault.body is not None else SCHEMA_CHANGED
-            return self._send(handler, 200, _as_bytes(changed), headers)
-        half = body[: len(body) // 2]
-        if fault.mode == "cut":
-            return self._send(handler, 200, half, headers)
-        # "length": promise the whole body, send half, hang up
-        return self._send(handler, 200, half, headers, content_length=len(body), close=True)
-
-    @staticmethod
-    def _send(
-        handler: _Handler,
-        status: int,
-        body: bytes,
-        headers: dict[str, str],
-        *,
-        content_length: int | None = None,
-        close: bool = False,
-    ) -> None:
-        try:
-            handler.send_response(status)
-            for name, value in headers.items():
-                handler.send_header(name, value)
-            handler.send_header("Content-Length", str(len(body) if content_length is None else content_length))
-            if close:
-                handler.send_header("Connection", "close")
-            handler.end_headers()
-            if handler.command != "HEAD":
-                handler.wfile.write(body)
-            handler.wfile.flush()
-            if close:
-                handler.close_connection = True
-                handler.connection.shutdown(socket.SHUT_WR)
-        except (BrokenPipeError, ConnectionResetError, OSError):
-            handler.close_connection = True  # the client gave up (a timeout fault): nothing left to tell it
+            return self.send(handler, route.status, route.body, route.headers)
+        return self.inject(handler, fault, route.status, route.body, route.headers)

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from snapshots.services import snapshot_sync
-from tests.snapshots.replay import Catalogue, ReplayServer
+from tests.snapshots.replay import Catalogue, CatalogueServer
 
 HOUR0 = dt.datetime(2025, 5, 20, 12, 0, tzinfo=dt.UTC)
 
@@ -20,7 +20,7 @@ def catalogue() -> Catalogue:
 
 @pytest.fixture
 def replay(catalogue):
-    with ReplayServer(catalogue) as server:
+    with CatalogueServer(catalogue) as server:
         yield server
 
 

@@ -20,12 +20,11 @@ import json
 import random
 import re
 import threading
-import time
 import zlib
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+
+from tests.replay.server import Fault, Handler, LoopbackServer, RecordedRequest
 
 # Real recorded OpenRouter bodies, copied byte for byte from ../shared/realdata/openrouter (see its README.md).
 REALDATA = Path(__file__).resolve().parents[1] / "fixtures" / "openrouter"
@@ -69,14 +68,6 @@ def endpoint_from_frontend(fe_endpoint: dict) -> dict:
         "supported_parameters": fe_endpoint.get("supported_parameters") or [],
         "status": 0,
     }
-
-
-@dataclass
-class Fault:
-    status: int = 500
-    times: int | None = None  # None: forever
-    retry_after: float | None = None
-    truncate: bool = False
 
 
 @dataclass
@@ -243,8 +234,14 @@ class Catalogue:
             self.models[model_id] = {**self.models[model_id], name: value}
             self._touch()
 
-    def fail(self, path: str, status: int = 500, times: int | None = None, **kwargs) -> None:
-        self.faults[path] = Fault(status=status, times=times, **kwargs)
+    def fail(
+        self, path: str, status: int = 500, times: int | None = None, retry_after: float | None = None, truncate=False
+    ) -> None:
+        """Fault the next `times` requests to `path` (every one when None): an error status, or a truncated body."""
+        if truncate:
+            self.faults[path] = Fault("truncated", times=times)
+        else:
+            self.faults[path] = Fault("status", status=status, times=times, retry_after=retry_after)
 
     # --- answers ----------------------------------------------------------------------------------------------------
 
@@ -299,101 +296,40 @@ class Catalogue:
         return [f"/api/v1/models/{model_id}/endpoints" for model_id in self.models]
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 512  # the default backlog of 5 refuses bursts of concurrent connections
+class CatalogueServer(LoopbackServer):
+    """`with CatalogueServer(catalogue, latency=0.05) as server:` — serves `catalogue` on http://127.0.0.1:<port>.
 
-
-class ReplayServer:
-    """`with ReplayServer(catalogue, latency=0.05) as server:` — serves `catalogue` on http://127.0.0.1:<port>."""
+    `die_after=n`: the server is "killed" after n requests: every later connection is dropped without an answer.
+    """
 
     def __init__(self, catalogue: Catalogue, latency: float = 0.0, die_after: int | None = None):
+        super().__init__(latency=latency)
         self.catalogue = catalogue
-        self.latency = latency
         self.die_after = die_after
-        self.requests: list[str] = []
         self.served: dict[str, str] = {}  # path -> sha256 of the last whole body sent
-        self.in_flight = 0
-        self.max_in_flight = 0
-        self._count_lock = threading.Lock()
-        self._httpd = _Server(("127.0.0.1", 0), self._handler_class())
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
-
-    def __enter__(self) -> ReplayServer:
-        self._thread.start()
+    def __enter__(self) -> CatalogueServer:
+        self.start()
         return self
 
-    def __exit__(self, *exc) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+    def respond(self, handler: Handler, request: RecordedRequest) -> None:
+        with self._lock:
+            dead = self.die_after is not None and len(self._requests) > self.die_after
+            fault = Fault("reset") if dead else self.catalogue.faults.get(request.path)
+            if fault is not None and not fault.active:
+                fault = None
+            if fault is not None:
+                fault.used += 1
+        if fault is not None and fault.kind != "truncated":
+            return self.inject(handler, fault, 200, b"", {})
+        body = self.catalogue.body(request.path)
+        if body is None:
+            return self.send(handler, 404, b"", {})
+        headers = {"Content-Type": "application/json"}
+        if fault is not None:
+            return self.inject(handler, fault, 200, body, headers)
+        self.send(handler, 200, body, headers)
+        self.served[request.path] = hashlib.sha256(body).hexdigest()
 
-    def _handler_class(self):
-        server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
-
-            def handle(self):
-                try:
-                    super().handle()
-                except (BrokenPipeError, ConnectionResetError):  # the client hung up: nothing to answer
-                    pass
-
-            def log_message(self, *args):  # keep test output quiet
-                pass
-
-            def do_GET(self):
-                path = unquote(urlsplit(self.path).path)
-                with server._count_lock:
-                    server.requests.append(path)
-                    server.in_flight += 1
-                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
-                    dead = server.die_after is not None and len(server.requests) > server.die_after
-                try:
-                    if dead:  # the server was "killed": drop the connection without an answer
-                        self.close_connection = True
-                        return
-                    if server.latency:
-                        time.sleep(server.latency)
-                    self._answer(path)
-                finally:
-                    with server._count_lock:
-                        server.in_flight -= 1
-
-            def _answer(self, path: str) -> None:
-                fault = server.catalogue.faults.get(path)
-                if fault and fault.times is not None:
-                    fault.times -= 1
-                    if fault.times < 0:
-                        fault = None
-                if fault and not fault.truncate:
-                    self.send_response(fault.status)
-                    if fault.retry_after is not None:
-                        self.send_header("Retry-After", str(fault.retry_after))
-                    self.send_header("Content-Length", "2")
-                    self.end_headers()
-                    self.wfile.write(b"{}")
-                    return
-                body = server.catalogue.body(path)
-                if body is None:
-                    self.send_response(404)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                if fault and fault.truncate:  # announce the whole body, send half, hang up
-                    self.wfile.write(body[: len(body) // 2])
-                    self.close_connection = True
-                    return
-                self.wfile.write(body)
-                server.served[path] = hashlib.sha256(body).hexdigest()
-
-        return Handler
+ReplayServer = CatalogueServer  # the name bench/snapshots.py imports

@@ -8,7 +8,7 @@ import pytest
 
 from snapshots.crawl import Crawler, retry_after_seconds
 from snapshots.entities import endpoints_path
-from tests.snapshots.replay import Catalogue, ReplayServer
+from tests.snapshots.replay import Catalogue, CatalogueServer
 
 
 @pytest.fixture
@@ -18,7 +18,7 @@ def small():
 
 def test_concurrency_is_bounded_and_every_response_arrives(small):
     paths = [endpoints_path(m) for m in small.models]
-    with ReplayServer(small, latency=0.05) as server, Crawler(server.url, concurrency=8) as crawler:
+    with CatalogueServer(small, latency=0.05) as server, Crawler(server.url, concurrency=8) as crawler:
         started = time.monotonic()
         results = list(crawler.fetch_many(paths))
         elapsed = time.monotonic() - started
@@ -29,7 +29,7 @@ def test_concurrency_is_bounded_and_every_response_arrives(small):
 
 def test_a_slow_consumer_holds_back_the_producer(small):
     paths = [endpoints_path(m) for m in small.models]
-    with ReplayServer(small) as server, Crawler(server.url, concurrency=4) as crawler:
+    with CatalogueServer(small) as server, Crawler(server.url, concurrency=4) as crawler:
         for index, _ in enumerate(crawler.fetch_many(paths)):
             if index == 0:
                 time.sleep(0.3)
@@ -41,7 +41,7 @@ def test_a_slow_consumer_holds_back_the_producer(small):
 def test_server_errors_are_retried_with_backoff(small):
     path = endpoints_path(next(iter(small.models)))
     small.fail(path, 503, times=2)
-    with ReplayServer(small) as server, Crawler(server.url, retries=3, backoff=0.01) as crawler:
+    with CatalogueServer(small) as server, Crawler(server.url, retries=3, backoff=0.01) as crawler:
         result = crawler.fetch(path)
     assert result.ok and result.attempts == 3
 
@@ -49,7 +49,7 @@ def test_server_errors_are_retried_with_backoff(small):
 def test_retry_after_is_waited_for(small):
     path = endpoints_path(next(iter(small.models)))
     small.fail(path, 429, times=1, retry_after=0.3)
-    with ReplayServer(small) as server, Crawler(server.url, retries=2, backoff=0.001) as crawler:
+    with CatalogueServer(small) as server, Crawler(server.url, retries=2, backoff=0.001) as crawler:
         started = time.monotonic()
         result = crawler.fetch(path)
     assert result.ok and result.attempts == 2 and time.monotonic() - started >= 0.3
@@ -58,13 +58,13 @@ def test_retry_after_is_waited_for(small):
 def test_exhausted_retries_are_reported_not_raised(small):
     path = endpoints_path(next(iter(small.models)))
     small.fail(path, 500)
-    with ReplayServer(small) as server, Crawler(server.url, retries=2, backoff=0.001) as crawler:
+    with CatalogueServer(small) as server, Crawler(server.url, retries=2, backoff=0.001) as crawler:
         result = crawler.fetch(path)
     assert not result.ok and result.status == 500 and result.attempts == 3 and result.error == "HTTP 500"
 
 
 def test_a_client_error_is_not_retried(small):
-    with ReplayServer(small) as server, Crawler(server.url, retries=3, backoff=0.001) as crawler:
+    with CatalogueServer(small) as server, Crawler(server.url, retries=3, backoff=0.001) as crawler:
         result = crawler.fetch(endpoints_path("nobody/nothing"))
     assert result.status == 404 and result.attempts == 1
 
@@ -72,7 +72,7 @@ def test_a_client_error_is_not_retried(small):
 def test_each_request_has_a_timeout(small):
     path = endpoints_path(next(iter(small.models)))
     with (
-        ReplayServer(small, latency=0.5) as server,
+        CatalogueServer(small, latency=0.5) as server,
         Crawler(server.url, timeout=0.1, retries=1, backoff=0.001) as crawler,
     ):
         result = crawler.fetch(path)

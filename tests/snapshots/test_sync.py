@@ -13,7 +13,7 @@ from snapshots.models import Batch, Entity, EntityVersion, Event, VolatileMetric
 from snapshots.services import snapshot_sync
 from snapshots.storage import entry_body, manifest_read
 from tests.snapshots.conftest import HOUR0
-from tests.snapshots.replay import Catalogue, ReplayServer
+from tests.snapshots.replay import Catalogue, CatalogueServer
 
 pytestmark = pytest.mark.django_db
 
@@ -101,7 +101,7 @@ class TestEvents:
                 for i, e in enumerate(eps)
             }
 
-        with ReplayServer(catalogue) as server:
+        with CatalogueServer(catalogue) as server:
             snapshot_sync(base_url=server.url, now=HOUR0)
             before = prices()
             catalogue.advance()
@@ -174,7 +174,7 @@ class TestFaults:
         path = endpoints_path(next(iter(catalogue.models)))
         catalogue.fail(path, 429, times=1, retry_after=0.2)
         batch = sync(0)
-        assert batch.complete and replay.requests.count(path) == 2
+        assert batch.complete and len(replay.requests_to(path)) == 2
 
     def test_a_truncated_body_is_retried_then_reported(self, sync, catalogue):
         path = endpoints_path(next(iter(catalogue.models)))
@@ -187,10 +187,10 @@ class TestFaults:
     def test_a_server_killed_mid_sync_leaves_an_incomplete_batch(self, catalogue, settings):
         settings.SNAPSHOTS_RETRIES = 1
         settings.SNAPSHOTS_BACKOFF = 0.01
-        with ReplayServer(catalogue) as server:
+        with CatalogueServer(catalogue) as server:
             snapshot_sync(base_url=server.url, now=HOUR0)
         catalogue.remove_model(simple_models(catalogue)[0])
-        with ReplayServer(catalogue, die_after=15) as server:
+        with CatalogueServer(catalogue, die_after=15) as server:
             batch = snapshot_sync(base_url=server.url, now=HOUR0.replace(hour=13))
         assert not batch.complete and batch.validation["endpoints"]["failed"] > 0
         assert not events(batch, "disappeared")
@@ -226,7 +226,7 @@ class TestFaults:
 class TestLossless:
     def test_every_response_is_reconstructed_byte_for_byte(self, settings):
         catalogue = Catalogue(modern=True)  # the whole real catalogue, 2026 volatile fields
-        with ReplayServer(catalogue) as server:
+        with CatalogueServer(catalogue) as server:
             for hour in range(3):
                 if hour == 2:
                     model = next(m for m in catalogue.models if catalogue.endpoints[m])

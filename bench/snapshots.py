@@ -32,7 +32,7 @@ sys.path[:0] = [str(Path(__file__).resolve().parent.parent), str(Path(__file__).
 
 from common import smoke_defaults  # noqa: E402
 
-from tests.snapshots.replay import Catalogue, ReplayServer  # noqa: E402
+from tests.snapshots.replay import Catalogue, CatalogueServer  # noqa: E402
 
 HOUR0 = dt.datetime(2026, 1, 1, 0, 0, tzinfo=dt.UTC)
 ARCHIVE_TABLES = ["snapshots_blob", "snapshots_batch"]
@@ -66,7 +66,7 @@ def serve(connection, options: dict) -> None:
     catalogue = Catalogue(
         replicas=options["replicas"], extra_endpoints=options["extra_endpoints"], modern=options["modern"]
     )
-    with ReplayServer(catalogue, latency=options["latency"]) as server:
+    with CatalogueServer(catalogue, latency=options["latency"]) as server:
         connection.send(
             {
                 "url": server.url,

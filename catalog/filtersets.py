@@ -9,10 +9,10 @@ import django_filters
 from django import forms
 from django.db.models import F
 from django_filters.constants import EMPTY_VALUES
-from drf_spectacular.utils import extend_schema_field
 
 from catalog.models import Lifecycle, Modality, Model, ModelCapability
 from catalog.search import MAX_TERM_LENGTH, model_search
+from modelgraph.api.filtersets import APIFilterSet, documented
 
 MAX_INT = 2**31 - 1
 # Prices are stored with 6 decimals below 10^8 (Mapping.price_*): "at most x" is exactly "at most x rounded down to
@@ -20,7 +20,7 @@ MAX_INT = 2**31 - 1
 PRICE_STEP = Decimal("0.000001")
 MAX_STORED_PRICE = Decimal("99999999.999999")
 PRICE_SCHEMA = {"type": "number", "minimum": 0}
-EMPTY_NOT_ALLOWED = "Must not be empty: give a value or leave the parameter out."
+REVIEW_STATES = ("reviewed", "needs_review", "all")
 
 
 class PriceField(forms.Field):
@@ -60,11 +60,6 @@ class IntegerFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
 
-def documented(schema: dict, filter_: django_filters.Filter) -> django_filters.Filter:
-    """Give a filter an explicit OpenAPI schema (bounds, real type) that keeps its help text."""
-    return extend_schema_field({**schema, "description": filter_.extra.get("help_text", "")})(filter_)
-
-
 class NullsLastOrderingFilter(django_filters.OrderingFilter):
     """Ordering where missing values (no release date, no price) sort last either way; slug breaks ties."""
 
@@ -82,7 +77,7 @@ class NullsLastOrderingFilter(django_filters.OrderingFilter):
         return qs.order_by(*ordering, "slug")
 
 
-class ModelFilterSet(django_filters.FilterSet):
+class ModelFilterSet(APIFilterSet):
     search = django_filters.CharFilter(
         method="filter_search",
         max_length=MAX_TERM_LENGTH,
@@ -110,6 +105,12 @@ class ModelFilterSet(django_filters.FilterSet):
     in_registry = documented(
         {"type": "boolean"},
         BooleanChoiceFilter(field_name="in_registry", help_text="Whether it is in the YAML registry (default: both)."),
+    )
+    review = django_filters.ChoiceFilter(
+        choices=[(state, state) for state in REVIEW_STATES],
+        method="filter_review",
+        help_text="`reviewed` (default): hide models ingestion created from ids nothing matched until a curator has "
+        "reviewed them; `needs_review`: only those (each is marked `needs_review: true`); `all`: both.",
     )
     min_context = documented(
         {"type": "integer", "minimum": 0, "maximum": MAX_INT},
@@ -153,10 +154,6 @@ class ModelFilterSet(django_filters.FilterSet):
         "prefix `-` for descending; several separated by commas.",
     )
 
-    # The API refuses `?status=` (an empty enum, date or number is not a value: 400 naming it); the browser form
-    # (web/filtersets.py) submits its unused fields empty and sets this False.
-    empty_values_allowed = False
-
     class Meta:
         model = Model
         fields: list[str] = []
@@ -177,17 +174,22 @@ class ModelFilterSet(django_filters.FilterSet):
             if filter_.method is not None:
                 filter_.method = filter_.method  # re-binds its FilterMethod to this copy
 
-    def is_valid(self) -> bool:
-        valid = super().is_valid()
-        if self.empty_values_allowed or not self.is_bound:
-            return valid
-        for name, filter_ in self.filters.items():
-            if type(filter_) is django_filters.CharFilter or isinstance(filter_, django_filters.OrderingFilter):
-                continue  # free text, or a list (`ordering=`: none): empty is a value
-            values = self.data.getlist(name) if hasattr(self.data, "getlist") else [self.data.get(name)]
-            if any(value == "" for value in values):
-                self.form.add_error(name if name in self.form.fields else None, EMPTY_NOT_ALLOWED)
-        return valid and not self.form.errors
+    @property
+    def qs(self):
+        if not self.is_bound and not hasattr(self, "_qs"):  # an unbound set (a page with no query) filters nothing
+            self._qs = self.filter_review(self.queryset.all(), "review", "reviewed")
+        return super().qs
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if not self.form.cleaned_data.get("review"):
+            queryset = self.filter_review(queryset, "review", "reviewed")  # unreviewed rows are opt-in
+        return queryset
+
+    def filter_review(self, queryset, name, value):
+        if value == "all":
+            return queryset
+        return queryset.filter(needs_review=value == "needs_review")
 
     def filter_search(self, queryset, name, value):
         return model_search(queryset, value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from catalog.lifecycle import successor_links, successor_refusal
 from catalog.models import DeliveryMode, Mapping, Modality, Model, ModelCapability, Provider
 from modelgraph.secrets import key_reference_error
 
@@ -52,6 +53,18 @@ class ModelAdminForm(ChoiceListForm):
     class Meta:
         model = Model
         fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose the fields shown
+
+    def clean_successor(self) -> Model | None:
+        """A successor is never the model itself nor a link that closes a loop (A → B → A)."""
+        successor = self.cleaned_data.get("successor")
+        if successor is None:
+            return None
+        if self.instance.pk is None:
+            return successor  # a new model has no predecessors yet: no loop can close through it
+        refusal = successor_refusal(self.instance.pk, successor.pk, successor_links())
+        if refusal:
+            raise forms.ValidationError(f"{successor.slug!r} cannot be the successor of this model: {refusal}.")
+        return successor
 
 
 class MappingAdminForm(ChoiceListForm):

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 
+from catalog import cache_tags
 from catalog.models import Alias, Family, Mapping, Model, Provider
 from catalog.signals import catalogue_changed
 from modelgraph.api import cache as api_cache
@@ -20,10 +21,10 @@ def catalogue_invalidate(
     Answers about other objects keep their cache entries: a model's answers are keyed by the versions of the model,
     its creator, family, successor and offering providers, so they change exactly when one of those does.
     """
-    tags = {api_cache.CATALOGUE}
-    tags.update(api_cache.tag_model(pk) for pk in model_ids if pk)
-    tags.update(api_cache.tag_provider(pk) for pk in provider_ids if pk)
-    tags.update(api_cache.tag_family(pk) for pk in family_ids if pk)
+    tags = {cache_tags.CATALOGUE}
+    tags.update(cache_tags.model(pk) for pk in model_ids if pk)
+    tags.update(cache_tags.provider(pk) for pk in provider_ids if pk)
+    tags.update(cache_tags.family(pk) for pk in family_ids if pk)
     api_cache.bump(tags)
 
 

@@ -42,6 +42,7 @@ LIST_COLUMNS = (
     "capabilities",
     "open_weights",
     "in_registry",
+    "needs_review",
     "creator",
     "creator__slug",
     "creator__name",
@@ -63,9 +64,13 @@ MAPPING_COLUMNS = (
     "context_window",
     "max_output",
     "quantization",
+    "served_by",
+    "variant",
     "delivery_modes",
     "status",
+    "retirement_date",
     "in_registry",
+    "needs_review",
 )
 
 

@@ -9,6 +9,7 @@ from django.db.models import Prefetch, QuerySet
 
 from catalog.models import Alias, Mapping, Model, Provider
 from catalog.pricing import blended_price  # noqa: F401 (re-exported for the catalogue's API callers)
+from catalog.querysets import LIST_COLUMNS
 from catalog.ranking import OfferRank, model_offer_ranking
 from catalog.resolution import model_lookup_exact
 
@@ -41,26 +42,11 @@ def model_list(*, filters=None) -> QuerySet[Model]:
     return filterset.qs
 
 
+# The list row: the model's own columns, its creator's and family's slug and name, and the offer summary.
 LIST_ROW_FIELDS = (
     "pk",
-    "slug",
-    "name",
-    "status",
-    "release_date",
-    "context_window",
-    "max_output",
-    "input_modalities",
-    "output_modalities",
-    "capabilities",
-    "open_weights",
-    "in_registry",
-    "creator__slug",
-    "creator__name",
-    "family__slug",
-    "family__name",
-    "providers_count",
-    "min_price_input",
-    "min_price_output",
+    *(column for column in LIST_COLUMNS if column not in ("creator", "family")),
+    *("providers_count", "min_price_input", "min_price_output"),
 )
 
 

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from django.db import transaction
 from django.utils import timezone
 
 from catalog import bulk
+from catalog.lifecycle import successor_links, successor_refusal
 from catalog.models import Model
 from catalog.signals import catalogue_changed
 from ingestion.models import FieldPin
 from ingestion.resolution import DATE_FIELDS, RESOLVED_FIELDS, resolve_fields
 from ingestion.selectors import model_observation_candidates, model_pins
+
+log = logging.getLogger(__name__)
 
 
 def _row_value(field: str, value, slug_to_pk: dict):
@@ -50,6 +54,7 @@ def model_refresh_shown_values(*, model_ids, reason: str, user=None) -> set[int]
         if values.get("successor"):
             wanted_successors.add(values["successor"])
     slug_to_pk = dict(Model.objects.filter(slug__in=wanted_successors).values_list("slug", "pk"))
+    links = successor_links() if slug_to_pk else {}
     changed = []
     for model in models:
         values, provenance = resolved[model.pk]
@@ -58,6 +63,12 @@ def model_refresh_shown_values(*, model_ids, reason: str, user=None) -> set[int]
             if field not in provenance:
                 continue  # no source states it: keep what the row holds (set in the admin's add form, say)
             new = _row_value(field, values[field], slug_to_pk)
+            if field == "successor" and (refusal := successor_refusal(model.pk, new, links)):
+                # Whatever source states it, a self or looping successor is never written; the row keeps its link.
+                log.warning("successor %r of %s not written: %s", values[field], model.slug, refusal)
+                continue
+            if field == "successor":
+                links[model.pk] = new
             if _comparable(model, field) != new:
                 setattr(model, "successor_id" if field == "successor" else field, new)
                 dirty = True

@@ -14,15 +14,18 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from catalog import bulk
+from catalog.lifecycle import successor_links, successor_refusal
 from catalog.models import Alias, Mapping, Model, Provider
 from catalog.signals import catalogue_changed
+from ingestion.lifecycle import lifecycle_apply_notices
 from ingestion.matching import ModelIndex
 from ingestion.models import IngestionRun, Observation, RunStatus, Tier
 from ingestion.offers import ingestion_apply_offers
 from ingestion.provenance import model_refresh_shown_values
 from ingestion.resolution import RESOLVED_FIELDS
-from ingestion.sources import SOURCES, RetryPolicy, make_client
+from ingestion.sources import SOURCES, make_client
 from ingestion.sources.base import SourceError, SourceErrorKind
+from modelgraph.outbound import RetryPolicy
 from modelgraph.secrets import key_reference_error, key_resolve
 
 log = logging.getLogger(__name__)
@@ -190,6 +193,11 @@ def _finish(run: IngestionRun, status: str, *, message: str = "", counts=None, d
 def ingestion_apply_observations(*, run: IngestionRun, observations: list) -> dict[str, Any]:
     """Match each observation to a model (creating "needs review" ones for unmatched provider ids), store the
     source's latest values, add aliases and offers, and re-resolve what the touched models show."""
+    notices = None
+    if run.tier == Tier.DEPRECATIONS:
+        # A notice speaks for one platform's offer, one dated snapshot or the model: only the last go on from here.
+        notices = lifecycle_apply_notices(observations=observations, source=run.source)
+        observations = notices.model_observations
     index = ModelIndex.build()
     providers = dict(Provider.objects.values_list("slug", "pk"))
     counts: dict[str, Any] = Counter()
@@ -237,13 +245,20 @@ def ingestion_apply_observations(*, run: IngestionRun, observations: list) -> di
     # Successors are ids too: match them against the index as it stands after this run's aliases, exactly as the
     # next run would, so a second unchanged run finds nothing new.
     index = ModelIndex.build() if new_aliases or new_models else index
+    # A successor is never the model itself nor a link closing a loop: such a value is dropped, and said why.
+    links = successor_links() if any(name == "successor" for _, name in observed) else {}
+    refused_successors = []
     for key, (value, external_id) in list(observed.items()):
         if key[1] == "successor":
-            slug = _successor_slug(value, index)
-            if slug is None:
-                del observed[key]
+            target, _ = index.match(value)
+            refusal = successor_refusal(key[0], target, links) if target is not None else "matches no model"
+            if refusal is None and target is not None:
+                links[key[0]] = target
+                observed[key] = (_model_slug(target), external_id)
             else:
-                observed[key] = (slug, external_id)
+                del observed[key]
+                if target is not None:
+                    refused_successors.append({"id": external_id, "successor": value, "reason": refusal})
     _ensure_offers(offers, source=run.source)
     _store_observations(run, observed)
     updated = model_refresh_shown_values(model_ids=touched, reason=f"ingestion: {run.source}")
@@ -254,6 +269,8 @@ def ingestion_apply_observations(*, run: IngestionRun, observations: list) -> di
         "unmatched": unmatched[:50],
         "unmatched_count": len(unmatched),
         "needs_review": created[:50],
+        "successors_refused": refused_successors[:50] or None,
+        "lifecycle": notices.details() if notices else None,
     }
     if new_aliases or offers or created:
         ids = touched
@@ -285,10 +302,7 @@ def _create_needs_review_models(models: dict[int, Model], *, reason: str) -> dic
     return {placeholder: model.pk for placeholder, model in zip(models, saved, strict=True)}
 
 
-def _successor_slug(value: str, index: ModelIndex) -> str | None:
-    model_id, _ = index.match(value)
-    if model_id is None:
-        return None
+def _model_slug(model_id: int) -> str | None:
     return Model.objects.filter(pk=model_id).values_list("slug", flat=True).first()
 
 

@@ -15,8 +15,9 @@ from django.utils.deprecation import MiddlewareMixin
 from rest_framework.views import APIView
 
 from modelgraph.api import cache as api_cache
-from modelgraph.api.base import ReadOnlyViewSet, hit_response, request_cache_key
 from modelgraph.api.errors import is_api_path, json_error
+from modelgraph.api.http_cache import hit_response, request_cache_key
+from modelgraph.api.viewsets import ReadOnlyViewSet
 
 logger = logging.getLogger(__name__)
 

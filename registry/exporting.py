@@ -20,6 +20,16 @@ def _keep(key: str, value) -> bool:
     return value not in (None, "", []) and DEFAULTS.get(key, object()) != value
 
 
+def _lifecycle(row: Alias | Mapping) -> dict:
+    """An offer's or alias's own status and retirement date, as the registry writes them (defaults left out)."""
+    stated: dict = {}
+    if row.status != "active":
+        stated["status"] = row.status
+    if row.retirement_date:
+        stated["retirement_date"] = row.retirement_date.isoformat()
+    return stated
+
+
 def catalog_documents() -> RegistryDocuments:
     """Every row still in the registry, as registry documents (references kept only to exported rows)."""
     providers = {p.pk: p for p in Provider.objects.filter(in_registry=True)}
@@ -39,10 +49,11 @@ def catalog_documents() -> RegistryDocuments:
 
     aliases = defaultdict(list)
     for alias in Alias.objects.filter(in_registry=True, model_id__in=models.keys()).order_by("alias"):
+        entry: dict = {"alias": alias.alias}
         if alias.provider_id in providers:
-            aliases[alias.model_id].append({"alias": alias.alias, "provider": providers[alias.provider_id].slug})
-        else:
-            aliases[alias.model_id].append(alias.alias)
+            entry["provider"] = providers[alias.provider_id].slug
+        entry.update(_lifecycle(alias))
+        aliases[alias.model_id].append(entry if len(entry) > 1 else alias.alias)
     for model in sorted(models.values(), key=lambda m: m.slug):
         # The registry tier only: what the registry stated, not values pins or automated sources supplied.
         stated = model.registry_values
@@ -62,9 +73,10 @@ def catalog_documents() -> RegistryDocuments:
         in_registry=True, model_id__in=models.keys(), provider_id__in=providers.keys()
     ).order_by("provider_model_id")
     for mapping in mappings:
-        offer = {"provider_model_id": mapping.provider_model_id}
-        if mapping.status != "active":
-            offer["status"] = mapping.status
+        offer = {"provider_model_id": mapping.provider_model_id, **_lifecycle(mapping)}
+        for key in ("served_by", "variant"):
+            if getattr(mapping, key):
+                offer[key] = getattr(mapping, key)
         pricing = {
             key: getattr(mapping, column) for key, column in PRICE_KEYS.items() if getattr(mapping, column) is not None
         }

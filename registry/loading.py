@@ -18,7 +18,7 @@ from ingestion.resolution import DATE_FIELDS, RESOLVED_FIELDS, resolve_fields
 from ingestion.selectors import model_observation_candidates, model_pins
 from registry.key_bindings import check_base_url_changes
 from registry.refusals import DATABASE_ERRORS, RowRefused, database_error_text, upsert_naming_refused_row
-from registry.validation import RegistryFile, ValidationReport, validate_registry
+from registry.validation import Problem, RegistryFile, ValidationReport, validate_registry
 
 CHANGE_REASON = "registry load"
 
@@ -32,7 +32,7 @@ MODEL_FIELDS = (
     "registry_values",
     "provenance",
 )
-ALIAS_FIELDS = ("model_id", "provider_id")
+ALIAS_FIELDS = ("model_id", "provider_id", "status", "retirement_date")
 MAPPING_FIELDS = (
     "model_id",
     "price_input",
@@ -44,6 +44,9 @@ MAPPING_FIELDS = (
     "quantization",
     "delivery_modes",
     "status",
+    "retirement_date",
+    "served_by",
+    "variant",
     "source",
 )
 PRICE_KEYS = {
@@ -79,6 +82,7 @@ class EntityCounts:
 @dataclass
 class LoadResult:
     counts: dict[str, EntityCounts]
+    warnings: list[Problem] = field(default_factory=list)  # the identity rules' warnings: listed, never fatal
 
     @property
     def rows_written(self) -> int:
@@ -194,8 +198,14 @@ def desired_rows(report: ValidationReport) -> dict[str, dict]:
             "registry_file": file.relative,
         }
         for entry in d.get("aliases", []):
-            alias, provider = (entry, None) if isinstance(entry, str) else (entry["alias"], entry.get("provider"))
-            aliases[(alias,)] = {"model": d["slug"], "provider": provider, "registry_file": file.relative}
+            entry = {"alias": entry} if isinstance(entry, str) else entry
+            aliases[(entry["alias"],)] = {
+                "model": d["slug"],
+                "provider": entry.get("provider"),
+                "status": entry.get("status", "active"),
+                "retirement_date": _date(entry.get("retirement_date")),
+                "registry_file": file.relative,
+            }
     mappings = {}
     for file in report.of_kind("mapping"):
         provider = file.path.parent.name
@@ -209,6 +219,9 @@ def desired_rows(report: ValidationReport) -> dict[str, dict]:
                 "quantization": offer.get("quantization", ""),
                 "delivery_modes": offer.get("delivery", []),
                 "status": offer.get("status", "active"),
+                "retirement_date": _date(offer.get("retirement_date")),
+                "served_by": offer.get("served_by", ""),
+                "variant": offer.get("variant", ""),
                 "source": "registry",
                 "registry_file": file.relative,
             }
@@ -263,7 +276,9 @@ def registry_load(*, path: Path | str | None = None, progress=None, reason: str 
                 # idempotent and re-runnable, so losing it in a power cut costs a re-run, never consistency).
                 with connection.cursor() as cursor:
                     cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            return _write(desired_rows(report), reason)
+            result = _write(desired_rows(report), reason)
+            result.warnings = report.warnings
+            return result
     except RowRefused as refused:  # the transaction is rolled back: nothing was written
         report.add(*_row_location(report, refused.model_class, refused.row), refused.message)
         raise RegistryInvalid(report) from None

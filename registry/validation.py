@@ -1,4 +1,4 @@
-"""The registry's four checks: YAML syntax, JSON Schema, referential integrity and duplicate ids."""
+"""The registry's checks: YAML syntax, JSON Schema, referential integrity, duplicate ids and the identity rules."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
 from registry.identifiers import check_look_alikes
+from registry.identity_check import check_identity
 from registry.key_bindings import check_key_references
+from registry.lifecycle_check import check_lifecycle
 from registry.schema_messages import path_text as _path_text
 from registry.schema_messages import schema_message
 from registry.values import value_problems
@@ -60,6 +62,7 @@ class ValidationReport:
     root: Path
     files: list[RegistryFile] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # listed for curators; they never fail a load
 
     @property
     def ok(self) -> bool:
@@ -71,6 +74,10 @@ class ValidationReport:
     def add(self, file: RegistryFile | str, line: int | None, message: str) -> None:
         name = file.relative if isinstance(file, RegistryFile) else file
         self.problems.append(Problem(name, line, message))
+
+    def warn(self, file: RegistryFile | str, line: int | None, message: str) -> None:
+        name = file.relative if isinstance(file, RegistryFile) else file
+        self.warnings.append(Problem(name, line, message))
 
 
 @cache
@@ -334,5 +341,8 @@ def validate_registry(root: Path | str | None = None, *, progress=None) -> Valid
     check_look_alikes(report)
     check_references(report)
     check_key_references(report)
+    check_identity(report)
+    check_lifecycle(report)
     report.problems.sort(key=lambda p: (p.file, p.line or 0, p.message))
+    report.warnings.sort(key=lambda p: (p.file, p.line or 0, p.message))
     return report

@@ -55,6 +55,9 @@ def model_value_problems(data: dict) -> Iterator[Found]:
     cutoff = data.get("knowledge_cutoff")
     if cutoff and len(cutoff) == 10:
         yield from _date(cutoff, ("knowledge_cutoff",))
+    for index, entry in enumerate(data.get("aliases", [])):
+        if isinstance(entry, dict) and "retirement_date" in entry:
+            yield from _date(entry["retirement_date"], ("aliases", index, "retirement_date"))
 
 
 def mapping_value_problems(data: dict) -> Iterator[Found]:
@@ -62,6 +65,8 @@ def mapping_value_problems(data: dict) -> Iterator[Found]:
         for name in _OFFER_INTEGERS:
             if name in offer:
                 yield from _integer(offer[name], ("offers", index, name))
+        if "retirement_date" in offer:
+            yield from _date(offer["retirement_date"], ("offers", index, "retirement_date"))
         for key, value in offer.get("pricing", {}).items():
             yield from _price(value, ("offers", index, "pricing", key))
 

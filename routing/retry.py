@@ -17,7 +17,8 @@ import random
 import time
 from dataclasses import dataclass
 
-from modelgraph.http import retry_after_seconds
+from modelgraph import outbound
+from modelgraph.outbound import FailureKind, retry_after_seconds
 from routing.candidates import RouteCandidate
 from routing.policies import FailoverPolicy
 
@@ -43,13 +44,16 @@ class Failure:
 
 
 def classify_status(status: int, retryable: frozenset[int] | set[int]) -> str:
-    if status == 429:
+    """The gateway's word for a status (modelgraph.outbound decides what it is); `retryable` adds statuses
+    (409, 425…) that are tried again elsewhere."""
+    kind = outbound.classify_status(status)
+    if kind is FailureKind.RATE_LIMITED:
         return RATE_LIMITED
-    if status in (401, 403):
+    if kind is FailureKind.AUTH:
         return AUTH
     if status == 404:
         return NOT_FOUND
-    if status in retryable or status >= 500:
+    if status in retryable or kind in (FailureKind.SERVER, FailureKind.TIMEOUT):
         return SERVER
     return CLIENT
 

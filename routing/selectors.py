@@ -146,15 +146,9 @@ def routing_event_list() -> QuerySet[RoutingEvent]:
     return RoutingEvent.objects.select_related("mapping__model", "mapping__provider", "provider")
 
 
-def request_log_list(*, outcome: str | None = None, pool: str | None = None, requested: str | None = None):
-    queryset = RequestLog.objects.select_related("pool", "mapping__model", "provider", "capability")
-    if outcome:
-        queryset = queryset.filter(outcome=outcome)
-    if pool:
-        queryset = queryset.filter(pool__slug=pool)
-    if requested:
-        queryset = queryset.filter(requested=requested)
-    return queryset.order_by("-at", "-pk")
+def request_log_list() -> QuerySet[RequestLog]:
+    """Every logged request, newest first; the API's RequestLogFilterSet narrows it."""
+    return RequestLog.objects.select_related("pool", "mapping__model", "provider", "capability").order_by("-at", "-pk")
 
 
 def _percentiles(queryset: QuerySet[RequestLog], column: str) -> dict[str, float | None]:

@@ -17,13 +17,14 @@ from collections import deque
 
 import httpcore
 
+from modelgraph.outbound import FailureKind, classify_exception, retry_after_seconds, user_agent
 from modelgraph.secrets import key_resolve, redact
 from modelgraph.sse import SseSplitter
 from routing import retry
 from routing.candidates import RouteCandidate
 from routing.conf import setting
 
-USER_AGENT = b"ModelGraph-gateway/1.0"
+USER_AGENT = user_agent("gateway").encode()
 _ERROR_BODY_BYTES = 4096
 _MAX_HELD_EVENTS = 64  # chunks without output (role, usage) held back before the first with output
 # httpcore's pool does work proportional to its connections on every request event (it checks each one's expiry):
@@ -164,7 +165,7 @@ def failure_from_response(response: httpcore.Response, body: bytes) -> retry.Fai
     kind = retry.classify_status(status, frozenset(setting("ROUTING_RETRYABLE_STATUSES")))
     retry_after = None
     if status in (429, 503):
-        retry_after = retry.parse_retry_after(header(response, "retry-after"))
+        retry_after = retry_after_seconds(header(response, "retry-after"))
         milliseconds = header(response, "retry-after-ms")
         if retry_after is None and milliseconds:
             with contextlib.suppress(ValueError):
@@ -181,9 +182,10 @@ def failure_from_response(response: httpcore.Response, body: bytes) -> retry.Fai
 
 def failure_from_exception(exc: BaseException, stage: str = "") -> retry.Failure:
     where = f" {stage}" if stage else ""
-    if isinstance(exc, TimeoutError | httpcore.TimeoutException):
+    kind = classify_exception(exc)
+    if kind is FailureKind.TIMEOUT:
         return retry.Failure(retry.TIMEOUT, f"timed out{where}")
-    if isinstance(exc, httpcore.ConnectError | ConnectionRefusedError):
+    if kind is FailureKind.CONNECT:
         return retry.Failure(retry.CONNECT, redact(f"could not connect: {exc}")[:200])
     kind = retry.STREAM if stage else retry.SERVER
     return retry.Failure(kind, redact(f"{type(exc).__name__}{where}: {exc}")[:200])

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import queue
-import random
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import httpx
 
-from modelgraph.http import retry_after_seconds
+from modelgraph.outbound import RETRYABLE, FailureKind, RetryPolicy, async_client, retry_after_seconds
 from snapshots.conf import setting
 
-RETRY_STATUSES = {408, 425, 429, 500, 502, 503, 504}
+RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+# A body that fails to decode (a garbled compressed answer) is fetched again too.
+RETRY_FAILURES = RETRYABLE | {FailureKind.DECODE}
 
 
 @dataclass
@@ -54,6 +55,15 @@ class Crawler:
         self.retries = setting("SNAPSHOTS_RETRIES") if retries is None else retries
         self.backoff = setting("SNAPSHOTS_BACKOFF") if backoff is None else backoff
         self.max_retry_after = setting("SNAPSHOTS_MAX_RETRY_AFTER")
+        self.retry = RetryPolicy(
+            attempts=self.retries + 1,
+            backoff=self.backoff,
+            backoff_max=self.max_retry_after,
+            retry_after_max=self.max_retry_after,
+            jitter=0.5,
+            retry_on=RETRY_FAILURES,
+            statuses=RETRY_STATUSES,
+        )
         self.requests = 0
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="snapshots-crawl", daemon=True)
@@ -73,38 +83,37 @@ class Crawler:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
     async def _open(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(
+        return async_client(
+            "snapshots",
             base_url=self.base_url,
-            timeout=httpx.Timeout(self.timeout),
-            limits=httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency),
-            headers={"User-Agent": "ModelGraph-snapshots/1.0", "Accept": "application/json"},
+            timeout=self.timeout,
+            max_connections=self.concurrency,
+            headers={"Accept": "application/json"},
         )
-
-    def _delay(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(retry_after, self.max_retry_after)
-        return min(self.backoff * (2**attempt) * (0.5 + random.random()), self.max_retry_after)
 
     async def _fetch(self, path: str) -> Fetched:
         status, body, error = 0, None, ""
-        for attempt in range(self.retries + 1):
+        attempts = max(1, self.retry.attempts)
+        for attempt in range(1, attempts + 1):
             self.requests += 1
             retry_after = None
             try:
                 response = await self._client.get(path)
             except httpx.HTTPError as exc:
                 status, body, error = 0, None, f"{type(exc).__name__}: {exc}"[:300]
+                if not self.retry.retries_exception(exc):
+                    break
             else:
                 status, body = response.status_code, response.content
                 if status == 200:
-                    return Fetched(path, 200, body, attempts=attempt + 1)
+                    return Fetched(path, 200, body, attempts=attempt)
                 error = f"HTTP {status}"
-                if status not in RETRY_STATUSES:
+                if not self.retry.retries_status(status):
                     break
                 retry_after = retry_after_seconds(response.headers.get("Retry-After"))
-            if attempt < self.retries:
-                await asyncio.sleep(self._delay(attempt, retry_after))
-        return Fetched(path, status, body, error, attempts=attempt + 1)
+            if attempt < attempts:
+                await self.retry.async_sleep(self.retry.wait(attempt, retry_after))
+        return Fetched(path, status, body, error, attempts=attempt)
 
     def fetch(self, path: str) -> Fetched:
         return self._run(self._fetch(path))

@@ -1,4 +1,9 @@
-"""The newest complete batch as normalised offers, for ingestion to turn into mappings with provenance "openrouter".
+"""The newest complete batch as normalised offers, for ingestion to turn into offers of the `openrouter` provider.
+
+Each endpoint is one OpenRouter offer under OpenRouter's endpoint id (`deepseek/deepseek-v3@deepinfra/fp8`:
+the model id with its `:variant` suffix, `@`, the endpoint tag); the upstream provider that serves it (`served_by`),
+its quantization and its variant (whatever follows `:` in the model id: `free`, `extended`, `thinking`, ...) are
+facts about that offer, never a reason to file it under the upstream provider.
 
 OpenRouter prices are USD per token (or per request/image) as decimal strings; offers carry USD per million
 tokens as Decimals, like the catalogue's mappings. A negative price (OpenRouter's "-1": variable, e.g. routers)
@@ -46,11 +51,15 @@ def offer_from(version: EntityVersion, status: int | None, batch: Batch) -> dict
     tag = entity.key.split("@", 1)[1] if "@" in entity.key else fields.get("tag", "")
     quantization = fields.get("quantization") or ""
     return {
+        "provider": PROVENANCE,
+        "endpoint_id": entity.key,  # stable: `<model id>@<tag>` (a repeated tag gets `+`, see snapshots.entities)
         "openrouter_model_id": entity.model_key,
+        "variant": entity.model_key.partition(":")[2],
+        "served_by": entity.provider_key,
         "provider_name": fields.get("provider_name", ""),
         "provider_slug": entity.provider_key,
         "tag": tag,
-        "provider_model_id": fields.get("provider_model_id"),
+        "upstream_model_id": fields.get("provider_model_id"),
         **{name: per_million(pricing.get(key)) for name, key in TOKEN_PRICES.items()},
         **{name: _decimal(pricing.get(key)) for name, key in UNIT_PRICES.items()},
         "discount": pricing.get("discount"),

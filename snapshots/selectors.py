@@ -39,30 +39,9 @@ def batch_changes(batch: Batch) -> QuerySet[Event]:
     return Event.objects.filter(batch=batch).for_api()
 
 
-def event_list(
-    *,
-    kind: str | None = None,
-    entity_kind: str | None = None,
-    provider: str | None = None,
-    model: str | None = None,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
-) -> QuerySet[Event]:
-    """Events across batches, e.g. every price change of one provider this week."""
-    events = Event.objects.for_api()
-    if kind:
-        events = events.filter(kind=kind)
-    if entity_kind:
-        events = events.filter(entity__kind=entity_kind)
-    if provider:
-        events = events.of_provider(provider)
-    if model:
-        events = events.filter(entity__model_key=model)
-    if since:
-        events = events.since(since)
-    if until:
-        events = events.filter(batch__hour__lte=until)
-    return events
+def event_list() -> QuerySet[Event]:
+    """Events across batches, e.g. every price change of one provider this week; the API's FilterSets narrow it."""
+    return Event.objects.for_api()
 
 
 def entity_get(kind: str, key: str) -> Entity | None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
+from catalog import cache_tags
 from modelgraph.api import cache as api_cache
 from snapshots.conf import setting
 from snapshots.crawl import Crawler, Fetched
@@ -42,7 +43,7 @@ from snapshots.storage import (
 )
 from snapshots.validation import BatchValidator
 
-CACHE_TAG = "snapshots"
+CACHE_TAG = cache_tags.SNAPSHOTS
 Progress = Callable[[int, int], None]
 
 

@@ -1,9 +1,16 @@
-"""What a probe's answer means: success, failure, excluded from uptime, or not configured."""
+"""What a probe's answer means: success, failure, excluded from uptime, or not configured.
+
+What a status or an exception *is* is decided by modelgraph.outbound; this module says what each kind means for
+uptime.
+"""
 
 from __future__ import annotations
 
-import httpx
 from django.db import models
+
+from modelgraph.outbound import FailureKind
+from modelgraph.outbound import classify_exception as failure_of_exception
+from modelgraph.outbound import classify_status as failure_of_status
 
 
 class Outcome(models.TextChoices):
@@ -31,35 +38,41 @@ class ErrorClass(models.TextChoices):
     PROBE_ERROR = "probe_error", "Our probe failed"
 
 
+# Evidence against the provider: counted in uptime.
+_FAILURES = {
+    FailureKind.SERVER: ErrorClass.SERVER_ERROR,
+    FailureKind.TIMEOUT: ErrorClass.TIMEOUT,
+    FailureKind.CONNECT: ErrorClass.CONNECT_ERROR,
+    FailureKind.TRUNCATED: ErrorClass.STREAM_CUT,
+    FailureKind.DECODE: ErrorClass.MALFORMED,
+    FailureKind.NETWORK: ErrorClass.NETWORK_ERROR,
+}
+# Recorded, not counted: rate limits and a refused key say nothing about whether the provider is up.
+_EXCLUDED = {
+    FailureKind.RATE_LIMITED: ErrorClass.RATE_LIMITED,
+    FailureKind.AUTH: ErrorClass.AUTH,
+}
+
+
 def classify_status(status_code: int) -> tuple[Outcome, ErrorClass]:
     """Classify an HTTP status alone; a 2xx still has to carry a token to be a latency success."""
-    if 200 <= status_code < 300:
+    kind = failure_of_status(status_code)
+    if kind is None:
         return Outcome.SUCCESS, ErrorClass.NONE
-    if status_code == 429:
-        return Outcome.EXCLUDED, ErrorClass.RATE_LIMITED
-    if status_code in (401, 403):
-        return Outcome.EXCLUDED, ErrorClass.AUTH
-    if status_code in (408, 504, 524):
-        return Outcome.FAILURE, ErrorClass.TIMEOUT
-    if status_code >= 500:
-        return Outcome.FAILURE, ErrorClass.SERVER_ERROR
+    if kind in _FAILURES:
+        return Outcome.FAILURE, _FAILURES[kind]
+    if kind in _EXCLUDED:
+        return Outcome.EXCLUDED, _EXCLUDED[kind]
     # Other 4xx and unexpected 1xx/3xx: a wrong model id, base URL or request shape is our mistake, not an outage.
     return Outcome.EXCLUDED, ErrorClass.CONFIG
 
 
 def classify_exception(exc: BaseException) -> tuple[Outcome, ErrorClass]:
     """Classify a transport error raised while sending or reading a probe."""
-    if isinstance(exc, httpx.TimeoutException | TimeoutError):
-        return Outcome.FAILURE, ErrorClass.TIMEOUT
-    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+    kind = failure_of_exception(exc)
+    if kind in _FAILURES:
+        return Outcome.FAILURE, _FAILURES[kind]
+    if kind is FailureKind.CONFIG:
         return Outcome.EXCLUDED, ErrorClass.CONFIG
-    if isinstance(exc, httpx.ConnectError):
-        return Outcome.FAILURE, ErrorClass.CONNECT_ERROR
-    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
-        return Outcome.FAILURE, ErrorClass.STREAM_CUT
-    if isinstance(exc, httpx.DecodingError | ValueError):
-        return Outcome.FAILURE, ErrorClass.MALFORMED
-    if isinstance(exc, httpx.TransportError | OSError):
-        return Outcome.FAILURE, ErrorClass.NETWORK_ERROR
     # Anything else is a bug on our side, not evidence about the provider.
     return Outcome.EXCLUDED, ErrorClass.PROBE_ERROR

@@ -23,6 +23,7 @@ from urllib.parse import quote
 import httpx
 from django.utils import timezone
 
+from modelgraph.outbound import async_client
 from modelgraph.secrets import redact as secrets_redact
 from modelgraph.sse import SseSplitter
 from telemetry.classification import ErrorClass, Outcome, classify_exception, classify_status
@@ -33,7 +34,6 @@ logger = logging.getLogger(__name__)
 HEALTH = "health"
 LATENCY = "latency"
 KINDS = (HEALTH, LATENCY)
-USER_AGENT = "ModelGraph-probe/1.0 (+https://github.com/modelgraph)"
 _ERROR_BODY_BYTES = 2048
 SHARD_CONNECTIONS = 4
 _TOKEN_DELTA_KEYS = ("content", "reasoning_content", "reasoning", "tool_calls")
@@ -275,7 +275,6 @@ async def probe_many(
     """Probe every target, at most `config.concurrency` at a time, over pooled keep-alive connections."""
     targets = list(targets)
     semaphore = asyncio.Semaphore(config.concurrency)
-    timeout = httpx.Timeout(config.timeout, connect=min(config.connect_timeout, config.timeout))
     results: dict[int, ProbeResult] = {}
 
     async def run(client: httpx.AsyncClient | None, index: int, target: ProbeTarget) -> None:
@@ -291,10 +290,13 @@ async def probe_many(
     async with contextlib.AsyncExitStack() as stack:
         client_of: dict[int, httpx.AsyncClient] = {}
         for connections, group in _shard_targets([t for t in targets if t.skip is None], config.concurrency):
-            limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
             client = await stack.enter_async_context(
-                httpx.AsyncClient(
-                    limits=limits, timeout=timeout, verify=_ssl_context(), headers={"User-Agent": USER_AGENT}
+                async_client(
+                    "probe",
+                    timeout=config.timeout,
+                    connect_timeout=config.connect_timeout,
+                    max_connections=connections,
+                    verify=_ssl_context(),
                 )
             )
             client_of.update((id(target), client) for target in group)

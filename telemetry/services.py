@@ -11,6 +11,7 @@ from functools import partial
 from django.db import transaction
 from django.utils import timezone
 
+from catalog import cache_tags
 from catalog.models import Lifecycle, Mapping
 from modelgraph.api import cache as api_cache
 from modelgraph.secrets import provider_api_key
@@ -119,7 +120,7 @@ def telemetry_record_results(*, results: Iterable[ProbeResult]) -> set[datetime]
     telemetry_rollup(kind=HEALTH, hours=health_hours, provider_ids={row.provider_id for row in health})
     telemetry_rollup(kind=LATENCY, hours=latency_hours, provider_ids={row.provider_id for row in latency})
     # Cached telemetry answers (1 minute) show the new round as soon as it is committed.
-    transaction.on_commit(lambda: api_cache.bump([api_cache.TELEMETRY]))
+    transaction.on_commit(lambda: api_cache.bump([cache_tags.TELEMETRY]))
     return health_hours | latency_hours
 
 

@@ -15,9 +15,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 
+from catalog import cache_tags
 from modelgraph.api import cache as api_cache
 
-CATALOGUE, TELEMETRY = api_cache.CATALOGUE, api_cache.TELEMETRY
+CATALOGUE, TELEMETRY = cache_tags.CATALOGUE, cache_tags.TELEMETRY
 PAGE_PREFIX = "web:page:"
 
 

@@ -20,6 +20,7 @@ LABELS = {
     "min_context": "Context at least",
     "max_price_input": "Input price at most ($/M tokens)",
     "max_price_output": "Output price at most ($/M tokens)",
+    "review": "Review state",
 }
 # The columns the list sorts by (parameter value → queryset field); headers link to `?ordering=<value>`.
 ORDERING_FIELDS = (
@@ -67,6 +68,11 @@ class ModelPageFilterSet(ModelFilterSet):
             self.filters[name].extra.pop("help_text", None)
         for name in ("status", "input_modality", "output_modality"):
             self.filters[name].extra.update(empty_label="Any", widget=QuickSelect)
+        self.filters["review"].extra.update(
+            choices=[("needs_review", "Unreviewed only"), ("all", "Reviewed and unreviewed")],
+            empty_label="Reviewed only",
+            widget=QuickSelect,
+        )
         self.filters["open_weights"].extra.update(
             choices=[("true", "Yes"), ("false", "No")], empty_label="Any", widget=QuickSelect
         )

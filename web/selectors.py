@@ -35,8 +35,10 @@ def catalogue_counts() -> dict[str, int]:
 
 
 def newest_models(*, limit: int = 8) -> QuerySet[Model]:
-    """Released models, newest first (a release date in the future is an announcement, not a release)."""
-    released = Model.objects.for_api().filter(release_date__isnull=False, release_date__lte=timezone.now().date())
+    """Released, reviewed models, newest first (a release date in the future is an announcement, not a release)."""
+    released = Model.objects.for_api().filter(
+        needs_review=False, release_date__isnull=False, release_date__lte=timezone.now().date()
+    )
     return released.order_by("-release_date", "slug")[:limit]
 
 
@@ -44,7 +46,8 @@ def most_served_models(*, limit: int = 8) -> list[Model]:
     """The models with the most providers. Two queries: the top ids from one pass over the offers, then those few
     models with their list annotations (ordering every model by its annotation would compute it for all of them)."""
     top = (
-        Mapping.objects.values("model_id")
+        Mapping.objects.filter(model__needs_review=False)
+        .values("model_id")
         .annotate(providers=Count("provider_id", distinct=True))
         .order_by("-providers", "model__slug")[:limit]
     )

@@ -34,7 +34,7 @@ class FamilyAdmin(CuratedAdmin):
 
 class AliasInline(admin.TabularInline):
     model = Alias
-    fields = ("alias", "provider", "registry_file")
+    fields = ("alias", "provider", "status", "retirement_date", "registry_file")
     readonly_fields = ("registry_file",)
     autocomplete_fields = ("provider",)
     extra = 0
@@ -50,6 +50,9 @@ class MappingInline(admin.TabularInline):
         "context_window",
         "max_output",
         "status",
+        "retirement_date",
+        "served_by",
+        "variant",
         "registry_file",
     )
     readonly_fields = ("registry_file",)
@@ -168,9 +171,9 @@ class ModelAdmin(CuratedAdmin):
 
 @admin.register(Alias)
 class AliasAdmin(CuratedAdmin):
-    list_display = ("alias", "model", "provider", "in_registry")
-    list_filter = ("in_registry", ("provider", admin.RelatedOnlyFieldListFilter))
+    list_display = ("alias", "model", "provider", "status", "retirement_date", "in_registry")
+    list_filter = ("status", "in_registry", ("provider", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("model", "provider")
     search_fields = ("alias", "model__name", "model__slug")
     autocomplete_fields = ("model", "provider")
-    fields = ("alias", "model", "provider")
+    fields = ("alias", "model", "provider", "status", "retirement_date")

@@ -78,6 +78,7 @@ class MappingAdmin(CuratedAdmin):
         "cache_write_price",
         "context_window",
         "status",
+        "retirement_date",
         "in_registry",
     )
     list_filter = ("status", ("provider", admin.RelatedOnlyFieldListFilter), "in_registry")
@@ -85,7 +86,8 @@ class MappingAdmin(CuratedAdmin):
     search_fields = ("provider_model_id", "model__slug", "model__name", "provider__slug")
     autocomplete_fields = ("provider", "model")
     fieldsets = (
-        (None, {"fields": ("provider", "model", "provider_model_id", "status")}),
+        (None, {"fields": ("provider", "model", "provider_model_id", "status", "retirement_date")}),
+        ("Aggregator endpoint", {"fields": ("served_by", "variant")}),
         ("Prices per million tokens", {"fields": Mapping.PRICE_FIELDS}),
         ("Limits and delivery", {"fields": ("context_window", "max_output", "quantization", "delivery_modes")}),
     )

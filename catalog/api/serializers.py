@@ -6,6 +6,7 @@ from decimal import Decimal
 from urllib.parse import quote
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import DeliveryMode, Lifecycle, Mapping, Modality, Model, ModelCapability, Provider
@@ -74,6 +75,9 @@ class ModelListSerializer(serializers.ModelSerializer):
     min_price_input = serializers.DecimalField(**PRICE, help_text="Cheapest input price, USD per million tokens.")
     min_price_output = serializers.DecimalField(**PRICE, help_text="Cheapest output price, USD per million tokens.")
     url = serializers.URLField(help_text="This model's detail.")
+    needs_review = serializers.BooleanField(
+        help_text="Created by ingestion from an id nothing matched and not yet reviewed by a curator: unverified."
+    )
 
     class Meta:
         model = Model
@@ -91,6 +95,7 @@ class ModelListSerializer(serializers.ModelSerializer):
             "capabilities",
             "open_weights",
             "in_registry",
+            "needs_review",
             "aliases",
             "providers_count",
             "min_price_input",
@@ -99,55 +104,40 @@ class ModelListSerializer(serializers.ModelSerializer):
         ]
 
     def to_representation(self, obj: Model | dict) -> dict:
-        if isinstance(obj, dict):
-            return self._from_row(obj)
-        aliases = getattr(obj, "alias_names", None)
-        if aliases is None:
-            aliases = sorted(alias.alias for alias in obj.aliases.all())
-        return {
-            "slug": obj.slug,
-            "name": obj.name,
-            "creator": _ref(obj.creator),
-            "family": _ref(obj.family),
-            "status": obj.status,
-            "release_date": _date(obj.release_date),
-            "context_window": obj.context_window,
-            "max_output": obj.max_output,
-            "input_modalities": obj.input_modalities,
-            "output_modalities": obj.output_modalities,
-            "capabilities": obj.capabilities,
-            "open_weights": obj.open_weights,
-            "in_registry": obj.in_registry,
-            "aliases": aliases,
-            "providers_count": obj.providers_count,
-            "min_price_input": _price(obj.min_price_input),
-            "min_price_output": _price(obj.min_price_output),
-            "url": _links(self).url("api-model-detail", obj.slug),
-        }
-
-    def _from_row(self, row: dict) -> dict:
-        """The same body from a `selectors.model_list_rows` row (a dict: no model objects to build for a page)."""
+        """One body from a `selectors.ModelRows` row (a dict: no model objects built for a page) or a Model."""
+        row = obj if isinstance(obj, dict) else _model_row(obj)
         creator, family = row["creator__slug"], row["family__slug"]
         return {
-            "slug": row["slug"],
-            "name": row["name"],
+            **{field: row[field] for field in ROW_SCALARS},
             "creator": None if creator is None else {"slug": creator, "name": row["creator__name"]},
             "family": None if family is None else {"slug": family, "name": row["family__name"]},
-            "status": row["status"],
             "release_date": _date(row["release_date"]),
-            "context_window": row["context_window"],
-            "max_output": row["max_output"],
-            "input_modalities": row["input_modalities"],
-            "output_modalities": row["output_modalities"],
-            "capabilities": row["capabilities"],
-            "open_weights": row["open_weights"],
-            "in_registry": row["in_registry"],
             "aliases": row["alias_names"],
             "providers_count": row["providers_count"],
             "min_price_input": _price(row["min_price_input"]),
             "min_price_output": _price(row["min_price_output"]),
             "url": _links(self).url("api-model-detail", row["slug"]),
         }
+
+
+ROW_SCALARS = (
+    *("slug", "name", "status", "context_window", "max_output", "input_modalities", "output_modalities"),
+    *("capabilities", "open_weights", "in_registry", "needs_review"),
+)
+
+
+def _model_row(obj: Model) -> dict:
+    """A Model as the row `ModelListSerializer` reads."""
+    aliases = getattr(obj, "alias_names", None)
+    if aliases is None:
+        aliases = sorted(alias.alias for alias in obj.aliases.all())
+    creator, family = _ref(obj.creator) or {}, _ref(obj.family) or {}
+    return {
+        **{field: getattr(obj, field) for field in (*ROW_SCALARS, "release_date", "providers_count")},
+        **{"min_price_input": obj.min_price_input, "min_price_output": obj.min_price_output, "alias_names": aliases},
+        **{"creator__slug": creator.get("slug"), "creator__name": creator.get("name")},
+        **{"family__slug": family.get("slug"), "family__name": family.get("name")},
+    }
 
 
 class AliasSerializer(serializers.Serializer):
@@ -214,7 +204,9 @@ class MappingSerializer(serializers.ModelSerializer):
     price_cached_input = serializers.DecimalField(**PRICE)
     price_cache_write = serializers.DecimalField(**PRICE)
     delivery_modes = serializers.ListField(child=serializers.ChoiceField(choices=DeliveryMode.choices))
-    status = serializers.ChoiceField(choices=Lifecycle.choices)
+    status = serializers.ChoiceField(choices=Lifecycle.choices, help_text="This offer's own lifecycle.")
+    retirement_date = serializers.DateField(allow_null=True, help_text="When the provider retires this offer.")
+    needs_review = serializers.BooleanField(help_text="Created by ingestion from an id nothing matched: unverified.")
 
     class Meta:
         model = Mapping
@@ -228,9 +220,13 @@ class MappingSerializer(serializers.ModelSerializer):
             "context_window",
             "max_output",
             "quantization",
+            "served_by",
+            "variant",
             "delivery_modes",
             "status",
+            "retirement_date",
             "in_registry",
+            "needs_review",
         ]
 
     def to_representation(self, obj: Mapping) -> dict:
@@ -244,9 +240,13 @@ class MappingSerializer(serializers.ModelSerializer):
             "context_window": obj.context_window,
             "max_output": obj.max_output,
             "quantization": obj.quantization,
+            "served_by": obj.served_by,
+            "variant": obj.variant,
             "delivery_modes": obj.delivery_modes,
             "status": obj.status,
+            "retirement_date": _date(obj.retirement_date),
             "in_registry": obj.in_registry,
+            "needs_review": obj.needs_review,
         }
 
 
@@ -337,11 +337,12 @@ class ModelSummarySerializer(serializers.Serializer):
     slug = serializers.CharField()
     name = serializers.CharField()
     status = serializers.ChoiceField(choices=Lifecycle.choices)
+    needs_review = serializers.BooleanField(help_text="Created by ingestion from an unmatched id: unverified.")
     url = serializers.URLField()
 
     def to_representation(self, obj: Model) -> dict:
         url = _links(self).url("api-model-detail", obj.slug)
-        return {"slug": obj.slug, "name": obj.name, "status": obj.status, "url": url}
+        return {"slug": obj.slug, "name": obj.name, "status": obj.status, "needs_review": obj.needs_review, "url": url}
 
 
 class ResolutionSerializer(serializers.Serializer):
@@ -368,3 +369,29 @@ class ResolutionSerializer(serializers.Serializer):
 class NotFoundWithNearMatchesSerializer(serializers.Serializer):
     detail = serializers.CharField()
     near_matches = CandidateSerializer(many=True)
+
+
+MAX_NAME_LENGTH = 300
+# Not blank once stripped, no NUL (a 400 either way: the serializer, and the API base's NUL check).
+NAME_SCHEMA = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": MAX_NAME_LENGTH,
+    "pattern": r"^[^\x00]*[^\s\x00][^\x00]*$",
+}
+NAME_REQUIRED = "This parameter is required: the name to resolve."
+
+
+@extend_schema_field(NAME_SCHEMA)
+class ModelNameField(serializers.CharField):
+    default_error_messages = {"required": NAME_REQUIRED, "blank": NAME_REQUIRED}
+
+
+class ResolveQuerySerializer(serializers.Serializer):
+    """The query parameter of /api/resolve."""
+
+    name = ModelNameField(
+        max_length=MAX_NAME_LENGTH,
+        error_messages={"max_length": f"At most {MAX_NAME_LENGTH} characters."},
+        help_text="`gpt-4o-2024-08-06`, `openai/gpt-4o`, `deepseek-ai/DeepSeek-V3`, `Claude 3.5 Sonnet`…",
+    )

@@ -9,22 +9,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework.response import Response
 
-from catalog import selectors
+from catalog import cache_tags, selectors
 from catalog.api import serializers
+from catalog.api.serializers import MAX_NAME_LENGTH
 from catalog.filtersets import ModelFilterSet
 from catalog.resolution import model_resolve_name, near_matches
-from modelgraph.api import cache as api_cache
-from modelgraph.api.base import ERROR_RESPONSES, NOT_FOUND, ReadOnlyViewSet
-from modelgraph.api.errors import NotFound, ParameterError
-
-MAX_NAME_LENGTH = 300
-# Not blank once stripped, no NUL (the view answers 400 to either).
-NAME_SCHEMA = {
-    "type": "string",
-    "minLength": 1,
-    "maxLength": MAX_NAME_LENGTH,
-    "pattern": r"^[^\x00]*[^\s\x00][^\x00]*$",
-}
+from modelgraph.api.errors import ERROR_RESPONSES, NOT_FOUND, NotFound
+from modelgraph.api.filtersets import query_parameters
+from modelgraph.api.viewsets import ReadOnlyViewSet
 
 MODEL_ID = OpenApiParameter(
     "id",
@@ -87,16 +79,16 @@ class ModelViewSet(ReadOnlyViewSet):
 
     def cache_tags(self) -> list[str]:
         if self.action == "list":
-            return [api_cache.CATALOGUE]
+            return [cache_tags.CATALOGUE]
         ref = self.model_ref
-        tags = [api_cache.tag_model(ref.pk)]
-        tags += [api_cache.tag_provider(ref.creator_id)] if ref.creator_id else []
-        tags += [api_cache.tag_family(ref.family_id)] if ref.family_id else []
-        tags += [api_cache.tag_model(ref.successor_id)] if ref.successor_id else []
+        tags = [cache_tags.model(ref.pk)]
+        tags += [cache_tags.provider(ref.creator_id)] if ref.creator_id else []
+        tags += [cache_tags.family(ref.family_id)] if ref.family_id else []
+        tags += [cache_tags.model(ref.successor_id)] if ref.successor_id else []
         if self.action in ("providers", "compare"):
-            tags += [api_cache.tag_provider(provider_id) for _, provider_id in self.offer_ids]
+            tags += [cache_tags.provider(provider_id) for _, provider_id in self.offer_ids]
         if self.action == "compare":
-            tags.append(api_cache.TELEMETRY)
+            tags.append(cache_tags.TELEMETRY)
         return tags
 
     def list(self, request, *args, **kwargs):
@@ -183,7 +175,7 @@ class ProviderViewSet(ReadOnlyViewSet):
         return self.action == "list"
 
     def cache_tags(self) -> list[str]:
-        return [api_cache.tag_provider(self.provider.pk)] if self.action == "retrieve" else [api_cache.CATALOGUE]
+        return [cache_tags.provider(self.provider.pk)] if self.action == "retrieve" else [cache_tags.CATALOGUE]
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
@@ -194,6 +186,7 @@ class ProviderViewSet(ReadOnlyViewSet):
 
 
 class ResolveViewSet(ReadOnlyViewSet):
+    static_cache_tags = (cache_tags.CATALOGUE,)
     pagination_class = None
     cache_statuses = (200, 404)  # "nothing fits" took a fuzzy search to find out: keep it too
     serializer_class = serializers.ResolutionSerializer
@@ -203,15 +196,7 @@ class ResolveViewSet(ReadOnlyViewSet):
         summary="Any name a model goes by → the canonical model",
         description="Exact slug or alias first, then a normalised spelling, then a fuzzy match above the threshold; "
         "says which kind of match it was. Nothing close enough is 404 with the nearest candidates.",
-        parameters=[
-            OpenApiParameter(
-                "name",
-                NAME_SCHEMA,
-                OpenApiParameter.QUERY,
-                required=True,
-                description="`gpt-4o-2024-08-06`, `openai/gpt-4o`, `deepseek-ai/DeepSeek-V3`, `Claude 3.5 Sonnet`…",
-            ),
-        ],
+        parameters=[serializers.ResolveQuerySerializer],
         responses={
             200: serializers.ResolutionSerializer,
             **ERROR_RESPONSES,
@@ -219,12 +204,7 @@ class ResolveViewSet(ReadOnlyViewSet):
         },
     )
     def resolve(self, request, *args, **kwargs):
-        raw = request.query_params.get("name", "")
-        if len(raw) > MAX_NAME_LENGTH:
-            raise ParameterError("name", f"At most {MAX_NAME_LENGTH} characters.")
-        name = raw.strip()
-        if not name:
-            raise ParameterError("name", "This parameter is required: the name to resolve.")
+        name = query_parameters(serializers.ResolveQuerySerializer, request)["name"]
         resolution = model_resolve_name(name)
         context = {"request": request}
         if resolution.model is None:

@@ -8,7 +8,7 @@ from ingestion.sources.base import SourceAdapter, SourceError, SourceErrorKind, 
 from ingestion.sources.cohere import CohereAdapter
 from ingestion.sources.deprecations import DeprecationsAdapter
 from ingestion.sources.google import GoogleAdapter
-from ingestion.sources.http import RetryPolicy, make_client
+from ingestion.sources.http import make_client
 from ingestion.sources.huggingface import HuggingFaceAdapter
 from ingestion.sources.mistral import MistralAdapter
 from ingestion.sources.openai import OpenAIAdapter
@@ -40,7 +40,6 @@ __all__ = [
     "MistralAdapter",
     "SourceRecord",
     "OpenAIAdapter",
-    "RetryPolicy",
     "SourceAdapter",
     "SourceError",
     "SourceErrorKind",

@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 import httpx
 
+from modelgraph.outbound import RetryPolicy
+
 if TYPE_CHECKING:  # http.py imports this module for SourceError; import it lazily at run time
-    from ingestion.sources.http import RetryPolicy, SourceHttp
+    from ingestion.sources.http import SourceHttp
 
 logger = logging.getLogger(__name__)
 
@@ -117,8 +119,6 @@ class ListingAdapter:
     max_pages: ClassVar[int] = 200
 
     def __init__(self, *, retry: RetryPolicy | None = None, timeout: float = 30.0) -> None:
-        from ingestion.sources.http import RetryPolicy
-
         self.retry = retry or RetryPolicy()
         self.timeout = timeout
 

@@ -4,6 +4,8 @@ Authoritative for nothing; it fills gaps (tier 2): the announcement date becomes
 date the sunset date, the replacement the successor, and every listed model is "deprecated". A replacement is kept
 only when it reads as one model id (the feed also has prose such as "Claude Opus 4.1, Claude Sonnet 4.5").
 An entry naming several ids ("command-r-03-2024, command-r, …", "a, b, or c") is one observation per id.
+What a notice applies to (one platform's offer, one dated snapshot, or the model) is decided when it is applied:
+ingestion.lifecycle.
 """
 
 from __future__ import annotations

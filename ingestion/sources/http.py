@@ -4,43 +4,30 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from ingestion.sources.base import SourceError, SourceErrorKind
-from modelgraph.http import retry_after_seconds
+from modelgraph.outbound import (
+    FailureKind,
+    RetryPolicy,
+    classify_exception,
+    classify_status,
+    retry_after_seconds,
+    sync_client,
+)
 from modelgraph.secrets import redact as secrets_redact
 
 logger = logging.getLogger(__name__)
 
-USER_AGENT = "ModelGraph-ingestion/0.1 (+https://github.com/modelgraph)"
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How hard one request is tried. Tests shrink the waits; production keeps the defaults."""
-
-    attempts: int = 4  # tries per request, the first included
-    backoff: float = 0.5  # first wait in seconds; doubles on each retry
-    backoff_max: float = 8.0
-    retry_after_max: float = 30.0  # a longer Retry-After is honoured only up to this many seconds
-    jitter: float = 0.25  # each backoff wait is scaled by a random factor in [1 - jitter, 1 + jitter]
-    sleep: Callable[[float], None] = time.sleep
-
-    def backoff_wait(self, attempt: int) -> float:
-        wait = min(self.backoff_max, self.backoff * (2 ** (attempt - 1)))
-        return max(0.0, wait * random.uniform(1 - self.jitter, 1 + self.jitter))
-
 
 def make_client(*, timeout: float = 30.0) -> httpx.Client:
-    """The client adapters expect: no redirects (keys must not follow them), a plain user agent."""
-    return httpx.Client(timeout=httpx.Timeout(timeout), headers={"User-Agent": USER_AGENT}, follow_redirects=False)
+    """The client adapters expect (modelgraph.outbound): no redirects (keys must not follow them), our user agent."""
+    return sync_client("ingestion", timeout=timeout)
 
 
 def redact(message: str, secrets: Iterable[str]) -> str:
@@ -133,41 +120,48 @@ class SourceHttp:
 
     def _attempt(self, url, where, params, headers, attempt) -> httpx.Response | tuple[SourceError, float]:
         """One try: the response, or (a retryable error, seconds to wait first); raises what a retry cannot fix."""
-        backoff = self.retry.backoff_wait(attempt)
         started = time.monotonic()
         try:
             # Never follow redirects: x-api-key / x-goog-api-key would travel to whatever host they point at.
             response = self.client.get(
                 url, params=params, headers=headers, timeout=self.timeout, follow_redirects=False
             )
-        except httpx.TimeoutException:
-            return self._error(SourceErrorKind.TIMEOUT, f"{where}: no response within {self.timeout:g}s"), backoff
-        except httpx.RemoteProtocolError:
-            message = f"{where}: connection closed before the body was complete (truncated response)"
-            return self._error(SourceErrorKind.MALFORMED, message), backoff
-        except httpx.DecodingError:
-            raise self._error(SourceErrorKind.MALFORMED, f"{where}: response body could not be decoded") from None
-        except httpx.TransportError as exc:
-            return self._error(SourceErrorKind.HTTP, f"{where}: connection failed ({type(exc).__name__})"), backoff
+        except (httpx.TransportError, httpx.DecodingError) as exc:
+            error = self._transport_error(exc, where)
+            if not self.retry.retries_exception(exc):
+                raise error from None
+            return error, self.retry.wait(attempt)
         status = response.status_code
         logger.debug("%s: %s -> %d in %.3fs", self.source, where, status, time.monotonic() - started)
-        if status in (401, 403):
+        kind = classify_status(status)
+        if kind is None:
+            return response
+        if kind is FailureKind.AUTH:
             # The body of an auth error often echoes (part of) the key: never quote it.
             message = f"{where}: HTTP {status}, the API key was refused"
             raise self._error(SourceErrorKind.AUTH, message, status_code=status)
-        if status == 429 or status >= 500:
-            kind = SourceErrorKind.RATE_LIMITED if status == 429 else SourceErrorKind.HTTP
-            asked = retry_after_seconds(response.headers.get("Retry-After")) if status in (429, 503) else None
-            detail = f", Retry-After {asked:g}s" if asked is not None else ""
-            error = self._error(kind, f"{where}: HTTP {status}{detail}{self._snippet(response)}", status_code=status)
-            # Retry-After is honoured, but never for longer than the policy's cap.
-            return error, (min(asked, self.retry.retry_after_max) if asked is not None else backoff)
-        if status >= 400:
+        if kind is FailureKind.REDIRECT:
+            raise self._error(SourceErrorKind.HTTP, f"{where}: unexpected redirect (HTTP {status})", status_code=status)
+        if not self.retry.retries_status(status):
             message = f"{where}: HTTP {status}{self._snippet(response)}"
             raise self._error(SourceErrorKind.HTTP, message, status_code=status)
-        if status >= 300:
-            raise self._error(SourceErrorKind.HTTP, f"{where}: unexpected redirect (HTTP {status})", status_code=status)
-        return response
+        error_kind = SourceErrorKind.RATE_LIMITED if kind is FailureKind.RATE_LIMITED else SourceErrorKind.HTTP
+        asked = retry_after_seconds(response.headers.get("Retry-After")) if status in (429, 503) else None
+        detail = f", Retry-After {asked:g}s" if asked is not None else ""
+        error = self._error(error_kind, f"{where}: HTTP {status}{detail}{self._snippet(response)}", status_code=status)
+        # Retry-After is honoured, but never for longer than the policy's cap.
+        return error, self.retry.wait(attempt, asked)
+
+    def _transport_error(self, exc: httpx.RequestError, where: str) -> SourceError:
+        kind = classify_exception(exc)
+        if kind is FailureKind.TIMEOUT:
+            return self._error(SourceErrorKind.TIMEOUT, f"{where}: no response within {self.timeout:g}s")
+        if kind is FailureKind.TRUNCATED:
+            message = f"{where}: connection closed before the body was complete (truncated response)"
+            return self._error(SourceErrorKind.MALFORMED, message)
+        if kind is FailureKind.DECODE:
+            return self._error(SourceErrorKind.MALFORMED, f"{where}: response body could not be decoded")
+        return self._error(SourceErrorKind.HTTP, f"{where}: connection failed ({type(exc).__name__})")
 
     def _error(self, kind: SourceErrorKind, message: str, *, status_code: int | None = None) -> SourceError:
         return SourceError(kind, self.say(message), status_code=status_code)

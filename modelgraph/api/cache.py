@@ -1,7 +1,7 @@
 """Versioned response caching for the public API: version counters per entity, and every call outage-proof.
 
-A cached response records the version token of everything it shows (`catalogue` for lists, `model:<pk>`,
-`provider:<pk>`, `family:<pk>` for one object) and is served only while those are still the current versions.
+A cached response records the version token of everything it shows (its tags, declared in catalog/cache_tags.py:
+`catalogue` for lists, `model:<pk>` for one model...) and is served only while those are still the current versions.
 Invalidation never deletes responses: it replaces the version tokens of exactly what changed, so the next read
 misses. Tokens are nanosecond timestamps, which also give Last-Modified for free.
 
@@ -29,8 +29,6 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-CATALOGUE = "catalogue"
-TELEMETRY = "telemetry"
 VERSION_PREFIX = "api:ver:"
 RESPONSE_PREFIX = "api:resp:"
 
@@ -82,18 +80,6 @@ def _guarded(operation: Callable[[], T], default: T) -> T:
 
 def enabled() -> bool:
     return settings.API_CACHE_ENABLED and not breaker.is_open
-
-
-def tag_model(pk: int) -> str:
-    return f"model:{pk}"
-
-
-def tag_provider(pk: int) -> str:
-    return f"provider:{pk}"
-
-
-def tag_family(pk: int) -> str:
-    return f"family:{pk}"
 
 
 def _new_token() -> int:

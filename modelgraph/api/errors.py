@@ -7,6 +7,7 @@ import math
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse, JsonResponse
 from django.views import defaults
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers
 from rest_framework.views import exception_handler
 
@@ -79,6 +80,16 @@ class ParameterErrorSerializer(ErrorSerializer):
 
 class ThrottledSerializer(ErrorSerializer):
     retry_after = serializers.IntegerField(help_text="Seconds to wait before the next request (also in Retry-After).")
+
+
+NOT_FOUND = {404: OpenApiResponse(ErrorSerializer, description="No such object, or a page beyond the last one.")}
+# What any read of the public API may answer besides 200 (views override 404 when they say more, e.g. near matches).
+ERROR_RESPONSES = {
+    304: OpenApiResponse(description="Not modified: the `If-None-Match` / `If-Modified-Since` copy is current."),
+    400: OpenApiResponse(ParameterErrorSerializer, description="A parameter is invalid; `errors` names it."),
+    **NOT_FOUND,
+    429: OpenApiResponse(ThrottledSerializer, description="Too many requests; see `retry_after` / Retry-After."),
+}
 
 
 API_PREFIXES = ("/api/", "/v1/")

@@ -46,8 +46,9 @@ class APIAutoSchema(AutoSchema):
         return get_doc(handler) if own else ""
 
     def _get_response_bodies(self, direction="response"):
-        from modelgraph.api.base import ClientRateThrottle  # not at import: DRF imports this module for its settings
+        # Not at import: DRF imports this module for its settings.
         from modelgraph.api.bearer import BearerKeyAuthentication
+        from modelgraph.api.throttling import ClientRateThrottle
 
         responses = super()._get_response_bodies(direction)
         view = self.view
@@ -71,7 +72,7 @@ def strip_trailing_slashes(result, generator, request, public):
 
 
 def forbid_nul_in_strings(result, generator, request, public):
-    """Free-text parameters say what the API enforces (modelgraph/api/base.py): no NUL character (PostgreSQL cannot
+    """Free-text parameters say what the API enforces (modelgraph/api/viewsets.py): no NUL character (PostgreSQL cannot
     store or compare one), so a client learns it from the document rather than from a 400."""
     for operations in result.get("paths", {}).values():
         for operation in operations.values():

@@ -20,8 +20,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.renderers import JSONRenderer
 
 from modelgraph.api import cache as api_cache
-from modelgraph.api.base import ClientRateThrottle
 from modelgraph.api.errors import Throttled, api_exception_handler
+from modelgraph.api.throttling import ClientRateThrottle
 
 # The served document.
 _documents: dict[tuple, bytes] = {}

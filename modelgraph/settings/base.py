@@ -168,7 +168,7 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-# Public API (modelgraph/api/base.py): throttling per client, pagination, response caching.
+# Public API (modelgraph/api/viewsets.py): throttling per client, pagination, response caching.
 API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "600/min")
 API_PAGE_SIZE = env_int("API_PAGE_SIZE", 50)
 API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 200)

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from registry.importers import openrouter
+from registry.importers.correcting import apply_corrections
+from registry.importers.corrections import CORRECTIONS_FILE, Corrections, load_corrections
 from registry.importers.facts import (
     LAB_NAMES,
     clean_name,
@@ -219,12 +221,12 @@ def _provider_documents(providers, creators: set[str], lab_names: dict[str, str]
     return documents
 
 
-def _family_documents(records: list[ModelRecord]) -> list[dict]:
+def _family_documents(models: list[dict]) -> list[dict]:
     """Every family a model names; its creator is the lab that made most of its models (fine-tunes aside)."""
     creators: dict[str, Counter] = defaultdict(Counter)
-    for record in records:
-        if record.facts.get("family"):
-            creators[record.facts["family"]][record.creator] += 1
+    for model in models:
+        if model.get("family"):
+            creators[model["family"]][model.get("creator")] += 1
     families = []
     for slug, labs in sorted(creators.items()):
         family = {"slug": slug, "name": family_name(slug)}
@@ -235,9 +237,13 @@ def _family_documents(records: list[ModelRecord]) -> list[dict]:
     return families
 
 
-def build_registry(root: Path, openrouter_files: list[Path] | None = None) -> ImportResult:
-    """Read models.dev (and OpenRouter model lists, for aliases) and return the registry documents."""
+def build_registry(
+    root: Path, openrouter_files: list[Path] | None = None, corrections_file: Path | None = CORRECTIONS_FILE
+) -> ImportResult:
+    """Read models.dev (and OpenRouter model lists, for aliases), apply the curated corrections (corrections.yaml,
+    none when corrections_file is None) and return the registry documents."""
     root = Path(root)
+    corrections = load_corrections(corrections_file) if corrections_file else Corrections()
     warnings: list[str] = []
     canonical = load_canonical(root)
     records, refs, ids = group_canonical(canonical, warnings)
@@ -269,15 +275,30 @@ def build_registry(root: Path, openrouter_files: list[Path] | None = None) -> Im
     stats["openrouter_matched"] = openrouter.add_aliases(entries, index, own, book, set(providers))
     aliases = book.resolve({r.slug for r in records}, warnings)
 
-    creators = {r.creator for r in records if r.creator}
     documents = RegistryDocuments(
-        providers=_provider_documents(providers, creators, lab_names),
-        families=_family_documents(records),
         models=[_model_document(r, aliases.get(r.slug, [])) for r in sorted(records, key=lambda r: r.slug)],
         mappings=dict(sorted(mappings.items())),
     )
+    left_out = {(s.owner, s.model_id): s.data for p in providers.values() for s in p[1]}
+    for key in matches:
+        left_out.pop(key, None)
+    warnings += [f"correction: {line}" for line in apply_corrections(documents, corrections, left_out, strict=False)]
+    _count_dropped(corrections, documents, left_out, stats)
+    creators = {m["creator"] for m in documents.models if m.get("creator")}
+    documents.providers = _provider_documents(providers, creators, lab_names)
+    documents.families = _family_documents(documents.models)
     stats.update(_counts(documents, records))
     return ImportResult(documents=documents, stats=dict(stats), warnings=warnings)
+
+
+def _count_dropped(corrections: Corrections, documents: RegistryDocuments, left_out: dict, stats: Counter) -> None:
+    """Listings still left out after the corrections, counted per drop_reason class (unclassified otherwise)."""
+    kept = {(p, o["provider_model_id"]) for (p, _), m in documents.mappings.items() for o in m["offers"]}
+    stats["matched_unmatched"] = 0
+    for provider, model_id in left_out:
+        if (provider, model_id) not in kept:
+            stats["matched_unmatched"] += 1
+            stats[f"dropped:{corrections.drop_class(provider, model_id) or 'unclassified'}"] += 1
 
 
 def _counts(documents: RegistryDocuments, records: list[ModelRecord]) -> dict[str, int]:
@@ -285,12 +306,14 @@ def _counts(documents: RegistryDocuments, records: list[ModelRecord]) -> dict[st
         return {"input", "output"} <= set(offer.get("pricing", {}))
 
     offers = [offer for mapping in documents.mappings.values() for offer in mapping["offers"]]
+    slugs = {model["slug"] for model in documents.models}
     return {
         "providers": len(documents.providers),
         "families": len(documents.families),
         "models": len(documents.models),
-        "models_from_models_dev": sum(r.from_models_dev for r in records),
-        "models_added": sum(not r.from_models_dev for r in records),
+        "models_from_models_dev": sum(r.from_models_dev and r.slug in slugs for r in records),
+        "models_added": sum(not r.from_models_dev and r.slug in slugs for r in records),
+        "models_curated": len(slugs - {r.slug for r in records}),
         "mappings": len(documents.mappings),
         "mappings_priced": sum(any(map(priced, m["offers"])) for m in documents.mappings.values()),
         "offers": len(offers),
@@ -299,8 +322,13 @@ def _counts(documents: RegistryDocuments, records: list[ModelRecord]) -> dict[st
     }
 
 
-def import_modelsdev(root: Path, out_dir: Path, openrouter_files: list[Path] | None = None) -> ImportResult:
+def import_modelsdev(
+    root: Path,
+    out_dir: Path,
+    openrouter_files: list[Path] | None = None,
+    corrections_file: Path | None = CORRECTIONS_FILE,
+) -> ImportResult:
     """Build the registry from models.dev and write it under out_dir, replacing the registry there."""
-    result = build_registry(root, openrouter_files)
+    result = build_registry(root, openrouter_files, corrections_file)
     result.stats["files_written"] = write_registry(Path(out_dir), result.documents)
     return result

@@ -1,10 +1,11 @@
-"""Shapes of the routing admin API: request log rows and route states."""
+"""Shapes of the routing admin API: request log rows and route states, and the statistics' query parameters."""
 
 from __future__ import annotations
 
 from rest_framework import serializers
 
 from routing.models import RequestLog, RouteState
+from routing.selectors import STATS_WINDOWS
 
 
 class RequestLogSerializer(serializers.ModelSerializer):
@@ -46,3 +47,9 @@ class RouteStateSerializer(serializers.ModelSerializer):
 
     def get_kind(self, obj) -> str:
         return "offer" if obj.mapping_id else "provider"
+
+
+class StatsQuerySerializer(serializers.Serializer):
+    """The query parameters of the request log statistics."""
+
+    window = serializers.ChoiceField(choices=list(STATS_WINDOWS), default="24h", help_text="How far back to count.")

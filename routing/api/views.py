@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from modelgraph.api.base import APIPagination
 from modelgraph.api.bearer import BearerKeyAuthentication, MethodCheckedFirst
-from modelgraph.api.errors import ErrorSerializer, ParameterError, ParameterErrorSerializer, api_exception_handler
+from modelgraph.api.errors import ErrorSerializer, ParameterErrorSerializer, api_exception_handler
+from modelgraph.api.filtersets import query_parameters
+from modelgraph.api.pagination import APIPagination
 from modelgraph.models import ApiKey
 from routing import selectors
-from routing.api.serializers import RequestLogSerializer, RouteStateSerializer
-from routing.models import Outcome
+from routing.api.serializers import RequestLogSerializer, RouteStateSerializer, StatsQuerySerializer
+from routing.filtersets import RequestLogFilterSet
 
 
 class AdminKeyOrStaff(BasePermission):
@@ -43,9 +45,7 @@ BAD_PARAMETER = {
 
 @extend_schema(
     tags=["routing"],
-    parameters=[
-        OpenApiParameter("window", str, enum=list(selectors.STATS_WINDOWS), description="default 24h"),
-    ],
+    parameters=[StatsQuerySerializer],
     summary="Gateway traffic over a window",
     description="Requests, outcomes, attempts, latency and time-to-first-token percentiles, tokens and cost, per pool "
     "and per offer, over the window.",
@@ -53,19 +53,11 @@ BAD_PARAMETER = {
 )
 class StatsView(RoutingAdminView, APIView):
     def get(self, request):
-        window = request.query_params.get("window", "24h")
-        if window not in selectors.STATS_WINDOWS:
-            raise ParameterError("window", f"One of {', '.join(selectors.STATS_WINDOWS)}.")
-        return Response(selectors.request_log_stats(window=window))
+        return Response(selectors.request_log_stats(**query_parameters(StatsQuerySerializer, request)))
 
 
 @extend_schema(
     tags=["routing"],
-    parameters=[
-        OpenApiParameter("outcome", str, enum=Outcome.values),
-        OpenApiParameter("pool", str),
-        OpenApiParameter("requested", str, description="the `model` the request named"),
-    ],
     summary="The gateway's request log, newest first",
     description="One row per request: what was asked, where it went, its outcome, attempts, latency, tokens and cost; "
     "paginated.",
@@ -74,13 +66,11 @@ class StatsView(RoutingAdminView, APIView):
 class RequestLogListView(RoutingAdminView, generics.ListAPIView):
     serializer_class = RequestLogSerializer
     pagination_class = APIPagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = RequestLogFilterSet
 
     def get_queryset(self):
-        params = self.request.query_params
-        outcome = params.get("outcome")
-        if outcome and outcome not in Outcome.values:
-            raise ParameterError("outcome", f"One of {', '.join(Outcome.values)}.")
-        return selectors.request_log_list(outcome=outcome, pool=params.get("pool"), requested=params.get("requested"))
+        return selectors.request_log_list()
 
 
 @extend_schema(

@@ -1,9 +1,10 @@
-"""Shapes of the snapshot answers: batches, events, versions, histories and diffs."""
+"""Shapes of the snapshot answers (batches, events, versions, histories and diffs) and of the diff's parameters."""
 
 from __future__ import annotations
 
 from rest_framework import serializers
 
+from snapshots.filtersets import InvalidMoment, batch_ref
 from snapshots.models import Batch, Entity, EntityVersion, Event, VolatileMetric
 
 
@@ -117,3 +118,28 @@ class DiffSerializer(serializers.Serializer):
         fields = super().get_fields()
         fields["from"] = BatchSerializer()
         return fields
+
+
+class BatchRefField(serializers.CharField):
+    """A batch id or ISO hour, as a `BatchRef` (one that names no batch is the view's 404, a malformed moment a 400)."""
+
+    default_error_messages = {
+        "required": "A batch id or ISO hour is required.",
+        "blank": "A batch id or ISO hour is required.",
+    }
+
+    def to_internal_value(self, data):
+        try:
+            return batch_ref(super().to_internal_value(data))
+        except InvalidMoment as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+
+class DiffQuerySerializer(serializers.Serializer):
+    """The query parameters of a diff: `from` and `to` (a Python keyword, hence declared in `get_fields`)."""
+
+    def get_fields(self):
+        return {
+            "from": BatchRefField(help_text="Batch id or ISO hour."),
+            "to": BatchRefField(help_text="Batch id or ISO hour."),
+        }

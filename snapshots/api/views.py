@@ -2,78 +2,42 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
-from django.utils.dateparse import parse_datetime
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
-from modelgraph.api.base import ERROR_RESPONSES, NOT_FOUND, ReadOnlyViewSet
-from modelgraph.api.errors import NotFound, ParameterError
+from catalog import cache_tags
+from modelgraph.api.errors import ERROR_RESPONSES, NOT_FOUND, NotFound, ParameterError
+from modelgraph.api.filtersets import query_parameters
+from modelgraph.api.viewsets import ReadOnlyViewSet
 from snapshots import selectors
 from snapshots.api import serializers
-from snapshots.models import Batch, EntityKind, Event, EventKind
-from snapshots.services import CACHE_TAG
+from snapshots.filtersets import BatchRef, EventFilterSet, EventRangeFilterSet, InvalidMoment, batch_ref
+from snapshots.models import Batch, EntityKind, Event
 
-
-def _query(name: str, description: str, enum=None, kind=OpenApiTypes.STR) -> OpenApiParameter:
-    return OpenApiParameter(name, kind, OpenApiParameter.QUERY, description=description, enum=enum)
-
-
-MAX_ID = 2**63 - 1  # the largest primary key PostgreSQL's bigint holds
 BATCH = OpenApiParameter("batch", OpenApiTypes.STR, OpenApiParameter.PATH, description="Batch id or ISO hour.")
-EVENT_FILTERS = [
-    _query("kind", "Event kind.", EventKind.values),
-    _query("entity_kind", "Entity kind.", EntityKind.values),
-    _query("provider", "Provider slug of the endpoints (e.g. `deepinfra`)."),
-    _query("model", "OpenRouter model id (e.g. `openai/gpt-4o`)."),
-    _query("since", "Batches at or after this moment (ISO 8601).", kind=OpenApiTypes.DATETIME),
-    _query("until", "Batches at or before this moment (ISO 8601).", kind=OpenApiTypes.DATETIME),
-]
-
-
-def _parse_moment(name: str, raw: str) -> dt.datetime | None:
-    """An ISO 8601 moment in UTC (any offset under 24 h: PostgreSQL itself takes only ±15:59); None when `raw` is
-    not shaped like one; 400 naming `name` when it is shaped like one but is no real moment."""
-    try:
-        moment = parse_datetime(raw.replace(" ", "+"))
-        if moment is None:
-            return None
-        return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
-    except (ValueError, OverflowError) as exc:
-        raise ParameterError(name, f"Not a valid date-time in UTC ({exc}).") from None
 
 
 class SnapshotViewSet(ReadOnlyViewSet):
-    def cache_tags(self) -> list[str]:
-        return [CACHE_TAG]
+    static_cache_tags = (cache_tags.SNAPSHOTS,)
+    filter_backends = [DjangoFilterBackend]
 
-    def _batch(self, identifier: str, parameter: str = "batch"):
-        """A batch by id or ISO hour; an id past the database's range is no batch, a malformed moment a 400."""
-        if identifier.isascii() and identifier.isdigit():
-            batch = selectors.batch_get(int(identifier)) if int(identifier) <= MAX_ID else None
+    def _batch(self, ref: BatchRef):
+        """The batch a reference names, or 404."""
+        if ref.pk is not None:
+            batch = selectors.batch_get(ref.pk)
         else:
-            moment = _parse_moment(parameter, identifier)
-            batch = selectors.batch_get(moment.isoformat()) if moment else None
+            batch = selectors.batch_get(ref.hour.isoformat()) if ref.hour else None
         if batch is None:
-            raise NotFound(f"No batch {identifier[:60]!r} (an id or an ISO hour).")
+            raise NotFound(f"No batch {ref.text[:60]!r} (an id or an ISO hour).")
         return batch
 
-    def _choice(self, name: str, choices) -> str | None:
-        value = self.request.query_params.get(name)  # given but empty is a 400 too
-        if value is not None and value not in choices:
-            raise ParameterError(name, f"One of {', '.join(choices)}.")
-        return value
-
-    def _moment(self, name: str):
-        raw = self.request.query_params.get(name)
-        if raw is None:  # given but empty is a 400 (not a date-time)
-            return None
-        moment = _parse_moment(name, raw)
-        if moment is None:
-            raise ParameterError(name, "An ISO 8601 date-time is required.")
-        return moment
+    def _path_batch(self):
+        try:
+            return self._batch(batch_ref(self.kwargs["batch"]))
+        except InvalidMoment as exc:
+            raise ParameterError("batch", str(exc)) from None
 
     def _page(self, queryset, serializer_class):
         page = self.paginate_queryset(queryset)
@@ -81,7 +45,12 @@ class SnapshotViewSet(ReadOnlyViewSet):
 
 
 class BatchViewSet(SnapshotViewSet):
-    queryset = Batch.objects.none()  # for the schema; answers come from selectors
+    def get_queryset(self):  # for the schema and the changes' FilterSet; answers come from selectors
+        return Event.objects.none() if self.action == "changes" else Batch.objects.none()
+
+    @property
+    def filterset_class(self):
+        return EventFilterSet if self.action == "changes" else None
 
     @extend_schema(
         summary="Crawl batches, newest first, with completeness",
@@ -98,45 +67,33 @@ class BatchViewSet(SnapshotViewSet):
         responses={200: serializers.BatchDetailSerializer, **ERROR_RESPONSES, **NOT_FOUND},
     )
     def retrieve(self, request, *args, **kwargs):
-        return Response(serializers.BatchDetailSerializer(self._batch(kwargs["batch"])).data)
+        return Response(serializers.BatchDetailSerializer(self._path_batch()).data)
 
     @extend_schema(
         summary="What changed in one batch (its events)",
         description="The change events one crawl recorded, filterable by kind, entity, provider and model; paginated.",
-        parameters=[BATCH, *EVENT_FILTERS[:4]],
+        parameters=[BATCH],
+        filters=True,
         responses={200: serializers.EventSerializer(many=True), **ERROR_RESPONSES, **NOT_FOUND},
     )
     def changes(self, request, *args, **kwargs):
-        batch = self._batch(kwargs["batch"])
-        events = selectors.event_list(
-            kind=self._choice("kind", EventKind.values),
-            entity_kind=self._choice("entity_kind", EntityKind.values),
-            provider=request.query_params.get("provider"),
-            model=request.query_params.get("model"),
-        ).filter(batch=batch)
+        batch = self._path_batch()
+        events = self.filter_queryset(selectors.event_list().filter(batch=batch))
         return self._page(events, serializers.EventSerializer)
 
 
 class EventViewSet(SnapshotViewSet):
     queryset = Event.objects.none()  # for the schema; answers come from selectors
+    filterset_class = EventRangeFilterSet
 
     @extend_schema(
         summary="Events across batches, e.g. every price change of a provider this week",
         description="Change events of every crawl between `since` and `until`, filterable like a "
         "batch's changes; paginated.",
-        parameters=EVENT_FILTERS,
         responses={200: serializers.EventSerializer(many=True), **ERROR_RESPONSES},
     )
     def list(self, request, *args, **kwargs):
-        events = selectors.event_list(
-            kind=self._choice("kind", EventKind.values),
-            entity_kind=self._choice("entity_kind", EntityKind.values),
-            provider=request.query_params.get("provider"),
-            model=request.query_params.get("model"),
-            since=self._moment("since"),
-            until=self._moment("until"),
-        )
-        return self._page(events, serializers.EventSerializer)
+        return self._page(self.filter_queryset(selectors.event_list()), serializers.EventSerializer)
 
 
 class EntityViewSet(SnapshotViewSet):
@@ -170,22 +127,10 @@ class EntityViewSet(SnapshotViewSet):
         summary="The diff of two batches: entities added, removed, changed field by field",
         description="Compares two crawls (ids or ISO hours): entities that appeared, disappeared, or changed, "
         "with each changed field's before and after.",
-        parameters=[
-            OpenApiParameter(
-                name,
-                {"type": "string", "minLength": 1},
-                OpenApiParameter.QUERY,
-                required=True,
-                description="Batch id or ISO hour.",
-            )
-            for name in ("from", "to")
-        ],
+        parameters=[serializers.DiffQuerySerializer],
         responses={200: serializers.DiffSerializer, **ERROR_RESPONSES, **NOT_FOUND},
     )
     def diff(self, request, *args, **kwargs):
-        for name in ("from", "to"):
-            if not request.query_params.get(name):
-                raise ParameterError(name, "A batch id or ISO hour is required.")
-        before = self._batch(request.query_params["from"], "from")
-        after = self._batch(request.query_params["to"], "to")
+        batches = query_parameters(serializers.DiffQuerySerializer, request)
+        before, after = self._batch(batches["from"]), self._batch(batches["to"])
         return Response(serializers.DiffSerializer(selectors.snapshot_diff(before, after)).data)

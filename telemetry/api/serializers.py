@@ -4,6 +4,18 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from telemetry.selectors import WINDOWS
+
+
+class WindowQuerySerializer(serializers.Serializer):
+    """The query parameter of a provider's health and latency."""
+
+    window = serializers.ChoiceField(
+        choices=list(WINDOWS),
+        default="7d",
+        help_text="Whole hours: the current hour and those back to `window` ago.",
+    )
+
 
 class TelemetryRefSerializer(serializers.Serializer):
     id = serializers.CharField(help_text="Slug.")

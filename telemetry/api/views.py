@@ -8,10 +8,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
+from catalog import cache_tags
 from catalog import selectors as catalog_selectors
-from modelgraph.api import cache as api_cache
-from modelgraph.api.base import ERROR_RESPONSES, NOT_FOUND, ReadOnlyViewSet
-from modelgraph.api.errors import NotFound, ParameterError
+from modelgraph.api.errors import ERROR_RESPONSES, NOT_FOUND, NotFound
+from modelgraph.api.filtersets import query_parameters
+from modelgraph.api.viewsets import ReadOnlyViewSet
 from telemetry import selectors
 from telemetry.api import serializers
 
@@ -19,14 +20,6 @@ MAX_ID_LENGTH = 300
 PROVIDER_ID = OpenApiParameter("provider_id", OpenApiTypes.STR, OpenApiParameter.PATH, description="Provider slug.")
 MODEL_ID = OpenApiParameter(
     "model_id", OpenApiTypes.STR, OpenApiParameter.PATH, description="The model's slug or any alias."
-)
-WINDOW = OpenApiParameter(
-    "window",
-    OpenApiTypes.STR,
-    OpenApiParameter.QUERY,
-    enum=list(selectors.WINDOWS),
-    default="7d",
-    description="Whole hours: the current hour and those back to `window` ago.",
 )
 
 
@@ -52,23 +45,20 @@ class TelemetryViewSet(ReadOnlyViewSet):
 
     @cached_property
     def window(self) -> str:
-        window = self.request.query_params.get("window", "7d")
-        if window not in selectors.WINDOWS:
-            raise ParameterError("window", f"One of {', '.join(selectors.WINDOWS)}.")
-        return window
+        return query_parameters(serializers.WindowQuerySerializer, self.request)["window"]
 
     def cache_tags(self) -> list[str]:
         if self.action == "ranked":
             offers = selectors.ranked_mappings(self.model).values_list("provider_id", flat=True)
-            return [api_cache.TELEMETRY, api_cache.tag_model(self.model.pk), *map(api_cache.tag_provider, offers)]
-        return [api_cache.TELEMETRY, api_cache.tag_provider(self.provider.pk)]
+            return [cache_tags.TELEMETRY, cache_tags.model(self.model.pk), *map(cache_tags.provider, offers)]
+        return [cache_tags.TELEMETRY, cache_tags.provider(self.provider.pk)]
 
     @extend_schema(
         operation_id="telemetry_health",
         summary="A provider's uptime: its API and each offer",
         description="Hourly health-check results over the window: uptime of the provider's API and of each of its "
         "offers, the latest check, and an overall status.",
-        parameters=[PROVIDER_ID, WINDOW],
+        parameters=[PROVIDER_ID, serializers.WindowQuerySerializer],
         responses={200: serializers.TelemetryHealthSerializer, **ERROR_RESPONSES, **NOT_FOUND},
     )
     def health(self, request, *args, **kwargs):
@@ -81,7 +71,7 @@ class TelemetryViewSet(ReadOnlyViewSet):
         summary="A provider's time to first token and total time, p50/p90/p99",
         description="Latency percentiles over the window, for the provider and for each offer, with hourly points "
         "for charts and the number of samples behind them.",
-        parameters=[PROVIDER_ID, WINDOW],
+        parameters=[PROVIDER_ID, serializers.WindowQuerySerializer],
         responses={200: serializers.TelemetryLatencySerializer, **ERROR_RESPONSES, **NOT_FOUND},
     )
     def latency(self, request, *args, **kwargs):

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from model_bakery import baker
 
 from catalog.models import Mapping, Model, Provider
+from tests import recipes
 
 
 def query_count(client, url: str, **headers) -> tuple[int, object]:
@@ -24,8 +25,7 @@ def make_offers(model: Model, count: int, start: int = 0) -> list[Mapping]:
     for i in range(start, start + count):
         provider = baker.make(Provider, slug=f"host-{i:03d}", name=f"Host {i}")
         offers.append(
-            baker.make(
-                Mapping,
+            recipes.offer.make(
                 provider=provider,
                 model=model,
                 provider_model_id=f"host/{model.slug}-{i}",

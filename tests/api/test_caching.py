@@ -8,9 +8,10 @@ import pytest
 from django.utils.http import http_date
 from model_bakery import baker
 
+from catalog import cache_tags
 from catalog.models import Alias, Family, Mapping, Model
 from modelgraph.api import cache as api_cache
-from modelgraph.api.base import ReadOnlyViewSet
+from modelgraph.api.viewsets import ReadOnlyViewSet
 from registry.loading import registry_load
 from tests.api.helpers import postgres_only
 
@@ -29,8 +30,8 @@ ENDPOINTS = [
 
 def versions_of(*models: str) -> dict[str, int]:
     pks = dict(Model.objects.filter(slug__in=models).values_list("slug", "pk"))
-    found = api_cache.versions([api_cache.tag_model(pks[slug]) for slug in models])
-    return {slug: found[api_cache.tag_model(pks[slug])] for slug in models}
+    found = api_cache.versions([cache_tags.model(pks[slug]) for slug in models])
+    return {slug: found[cache_tags.model(pks[slug])] for slug in models}
 
 
 def reload(registry, django_capture_on_commit_callbacks) -> None:
@@ -93,7 +94,7 @@ class TestHits:
         again = api.get("/api/resolve?name=zzzzqqqq")
         assert again.status_code == 404 and again["X-Cache"] == "HIT" and again.content == first.content
         assert not again.has_header("ETag")
-        api_cache.bump([api_cache.CATALOGUE])
+        api_cache.bump([cache_tags.CATALOGUE])
         assert api.get("/api/resolve?name=zzzzqqqq")["X-Cache"] == "MISS"
 
     def test_cache_can_be_switched_off(self, catalogue, api, settings):
@@ -211,7 +212,7 @@ class TestInvalidation:
     def test_telemetry_bump_reaches_compare_only(self, catalogue, api):
         api.get("/api/models/gpt-4o/compare")
         api.get("/api/models/gpt-4o")
-        api_cache.bump([api_cache.TELEMETRY])
+        api_cache.bump([cache_tags.TELEMETRY])
         assert api.get("/api/models/gpt-4o/compare")["X-Cache"] == "MISS"
         assert api.get("/api/models/gpt-4o")["X-Cache"] == "HIT"
 

@@ -110,9 +110,13 @@ class TestProviders:
             "context_window": 131072,
             "max_output": 32768,
             "quantization": "",
+            "served_by": "",
+            "variant": "",
             "delivery_modes": [],
             "status": "active",
+            "retirement_date": None,
             "in_registry": True,
+            "needs_review": False,
         }
         assert together["provider"]["slug"] == "togetherai" and together["quantization"] == "fp8"
 

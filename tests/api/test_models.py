@@ -8,6 +8,7 @@ import pytest
 from model_bakery import baker
 
 from catalog.models import Alias, Mapping, Model, Provider
+from tests import recipes
 from tests.api.helpers import postgres_only
 
 pytestmark = pytest.mark.django_db
@@ -92,16 +93,14 @@ class TestFilters:
     def test_both_price_bounds_apply_to_one_offer(self, catalogue, api):
         lopsided = baker.make(Model, slug="lopsided", name="Lopsided")
         cheap_in, cheap_out = baker.make(Provider, slug="cheap-in"), baker.make(Provider, slug="cheap-out")
-        baker.make(
-            Mapping,
+        recipes.offer.make(
             provider=cheap_in,
             model=lopsided,
             provider_model_id="l",
             price_input=Decimal("0.01"),
             price_output=Decimal(9),
         )
-        baker.make(
-            Mapping,
+        recipes.offer.make(
             provider=cheap_out,
             model=lopsided,
             provider_model_id="l",

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from catalog.models import Model
 from modelgraph.api import cache as api_cache
-from modelgraph.api.base import ClientRateThrottle
+from modelgraph.api.throttling import ClientRateThrottle
 from modelgraph.models import ApiKey
 from tests.api.test_caching import ENDPOINTS
 

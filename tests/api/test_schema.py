@@ -49,6 +49,32 @@ def test_errors_and_304_are_documented(schema, path):
     assert responses["400"]["content"]["application/json"]["schema"]["$ref"].endswith("/ParameterError")
 
 
+@pytest.mark.parametrize(
+    ("path", "names"),
+    [
+        ("/api/v1/admin/ingestion-runs", {"source", "status"}),
+        ("/api/routing/stats", {"window"}),
+        ("/api/routing/requests", {"outcome", "pool", "requested"}),
+        ("/api/telemetry/health/{provider_id}", {"window"}),
+        ("/api/telemetry/latency/{provider_id}", {"window"}),
+        ("/api/snapshots/events", {"kind", "entity_kind", "provider", "model", "since", "until"}),
+        ("/api/snapshots/batches/{batch}/changes", {"kind", "entity_kind", "provider", "model"}),
+        ("/api/snapshots/diff", {"from", "to"}),
+        ("/api/resolve", {"name"}),
+    ],
+)
+def test_validated_query_parameters_are_documented(schema, path, names):
+    """FilterSets and query serializers reach the document: the values they accept, and which are required."""
+    parameters = {p["name"]: p for p in schema["paths"][path]["get"]["parameters"] if p["in"] == "query"}
+    assert names <= set(parameters)
+    for name in names & {"status", "window", "outcome", "kind", "entity_kind"}:
+        assert parameters[name]["schema"]["enum"], (path, name)
+    for name in names & {"since", "until"}:
+        assert parameters[name]["schema"]["format"] == "date-time"
+    for name in names & {"from", "to", "name"}:
+        assert parameters[name]["required"] is True
+
+
 def test_model_list_documents_every_filter(schema):
     names = {p["name"] for p in schema["paths"]["/api/models"]["get"]["parameters"]}
     assert names >= {

@@ -256,6 +256,7 @@ class TestChangeHistory:
             "aliases-TOTAL_FORMS": "2",
             "aliases-1-alias": "lab/model-zero",
             "aliases-1-model": str(model.pk),
+            "aliases-1-status": "active",  # the inline's lifecycle column (the browser sends the default)
             "change_reason": "add the hub id",
         }
         response = admin_client.post(change_url(model), data)

@@ -10,22 +10,22 @@ import pytest
 from django.utils import timezone
 from model_bakery import baker
 
-from catalog.models import Lifecycle, Mapping, Model, Provider
+from catalog.models import Lifecycle, Mapping, Model
 from routing import strategies
 from routing.candidates import RouteCandidate
 from routing.selectors import pool_scores
 from telemetry.rollups import floor_hour
 from telemetry.services import telemetry_rollup_range
+from tests import recipes
 from tests.telemetry.conftest import add_health, add_latency
 
 pytestmark = pytest.mark.django_db
 
 
 def offer(model: Model, slug: str, price: str | None, **fields) -> Mapping:
-    provider = baker.make(Provider, slug=slug, name=slug.replace("-", " ").title())
+    provider = recipes.provider.make(slug=slug, name=slug.replace("-", " ").title())
     value = Decimal(price) if price is not None else None
-    return baker.make(
-        Mapping,
+    return recipes.offer.make(
         model=model,
         provider=provider,
         provider_model_id=f"{slug}/{model.slug}",

@@ -14,7 +14,7 @@
     server.configure(cut_after=2)                        # drop the connection after 2 chunks, no [DONE]
     server.configure(malformed=True) / configure(empty=True)
 
-An asyncio ASGI app served by uvicorn in a background thread on an ephemeral port: hundreds of concurrent streams.
+An asyncio ASGI app; `tests.replay.asgi.AsgiLoopbackServer` serves it on loopback (hundreds of concurrent streams).
 """
 
 from __future__ import annotations
@@ -23,12 +23,11 @@ import asyncio
 import itertools
 import json
 import random
-import socket
 import threading
 import time
 from dataclasses import dataclass, field, replace
 
-import uvicorn
+from tests.replay.asgi import AsgiLoopbackServer
 
 
 @dataclass
@@ -269,51 +268,22 @@ def _completion(model: str, tokens: int) -> dict:
     }
 
 
-class FakeProviderServer:
-    """Runs FakeOpenAI under uvicorn in a daemon thread; `url` is the OpenAI-style base URL (ending in /v1)."""
+class FakeProviderServer(AsgiLoopbackServer):
+    """FakeOpenAI on loopback (see `tests.replay.asgi.AsgiLoopbackServer`); `url` is the OpenAI-style base URL."""
+
+    app: FakeOpenAI
 
     def __init__(self, host: str = "127.0.0.1"):
-        self.app = FakeOpenAI()
-        self.host = host
-        # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on sockets whose proto says TCP, and without it
-        # Nagle holds each response body behind its headers for the client's delayed ACK (~40 ms per request).
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.socket.bind((host, 0))
-        self.port = self.socket.getsockname()[1]
-        config = uvicorn.Config(
-            self.app,
-            lifespan="on",
-            log_level="critical",
-            access_log=False,
-            backlog=4096,
-            timeout_keep_alive=30,
-            timeout_graceful_shutdown=2,
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self._serve, name="fake-openai", daemon=True)
+        super().__init__(FakeOpenAI(), host=host)
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}/v1"
 
-    def _serve(self) -> None:
-        asyncio.run(self.server.serve(sockets=[self.socket]))
-
-    def start(self) -> FakeProviderServer:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("fake provider server did not start")
-            time.sleep(0.01)
-        return self
-
     def stop(self) -> None:
         if self.app.loop is not None and self.app.shutdown is not None:
-            self.app.loop.call_soon_threadsafe(self.app.shutdown.set)
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+            self.app.loop.call_soon_threadsafe(self.app.shutdown.set)  # wakes stalled and held streams
+        super().stop()
 
     # Test-facing conveniences.
     def configure(self, model: str | None = None, **changes) -> None:
@@ -334,9 +304,3 @@ class FakeProviderServer:
     def max_in_flight(self) -> int:
         """The most requests the server was handling at once since the last reset."""
         return self.app.max_in_flight
-
-    def __enter__(self) -> FakeProviderServer:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()

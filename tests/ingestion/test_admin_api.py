@@ -61,6 +61,13 @@ class TestRunsList:
         assert [(r["source"], r["status"]) for r in rows] == [("openai", "success")]
         assert client.get("/api/v1/admin/ingestion-runs/?status=bogus").status_code == 400
 
+    @pytest.mark.parametrize("query", ["status=bogus", "status="])
+    def test_a_bad_status_is_400_naming_it(self, raw_key, query):
+        response = client_with(raw_key).get(f"/api/v1/admin/ingestion-runs?{query}")
+        assert response.status_code == 400
+        body = response.json()
+        assert list(body["errors"]) == ["status"] and body["detail"].startswith("Invalid parameter 'status'")
+
 
 class TestQueueRun:
     def test_post_queues_a_run_and_answers_202_with_its_id(self, raw_key, replay_server, settings, registry_dir):

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from registry.validation import validate_registry
+from tests.registry.hostile import replace_text, write_file
 
 BILLION_LAUGHS = """\
 slug: openai
@@ -23,25 +24,6 @@ i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
 """
 
 
-def _replace(path: str, old: str, new: str):
-    def mutate(root: Path):
-        target = root / path
-        text = target.read_text()
-        assert old in text, f"fixture drifted: {old!r} not in {path}"
-        target.write_text(text.replace(old, new, 1))
-
-    return mutate
-
-
-def _write(path: str, content: str | bytes):
-    def mutate(root: Path):
-        target = root / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(content if isinstance(content, bytes) else content.encode())
-
-    return mutate
-
-
 def _remove(path: str):
     return lambda root: (root / path).unlink()
 
@@ -50,67 +32,67 @@ def _remove(path: str):
 CORPUS = [
     (
         "malformed-yaml",
-        _replace("models/openai/gpt-4o.yaml", "name: GPT-4o", "name: [GPT-4o"),
+        replace_text("models/openai/gpt-4o.yaml", "name: GPT-4o", "name: [GPT-4o"),
         "models/openai/gpt-4o.yaml:",
         "invalid YAML",
     ),
     (
         "bad-indentation",
-        _replace("providers/groq.yaml", "name: Groq", "name: Groq\n  bad: indent"),
+        replace_text("providers/groq.yaml", "name: Groq", "name: Groq\n  bad: indent"),
         "providers/groq.yaml:3:",
         "invalid YAML",
     ),
     (
         "missing-required-field",
-        _replace("providers/groq.yaml", "name: Groq\n", ""),
+        replace_text("providers/groq.yaml", "name: Groq\n", ""),
         "providers/groq.yaml:1:",
         "'name' is a required property",
     ),
     (
         "wrong-type",
-        _replace("models/openai/gpt-4o.yaml", "context_window: 128000", "context_window: big"),
+        replace_text("models/openai/gpt-4o.yaml", "context_window: 128000", "context_window: big"),
         "models/openai/gpt-4o.yaml:6:",
         "context_window: 'big' is not of type 'integer'",
     ),
     (
         "negative-price",
-        _replace("mappings/groq/llama-3.3-70b-instruct.yaml", "input: 0.59", "input: -0.59"),
+        replace_text("mappings/groq/llama-3.3-70b-instruct.yaml", "input: 0.59", "input: -0.59"),
         "mappings/groq/llama-3.3-70b-instruct.yaml:5:",
         "offers[0].pricing.input: -0.59 is less than the minimum",
     ),
     (
         "unknown-field",
-        _replace("providers/groq.yaml", "name: Groq", "name: Groq\nfounded: 2016"),
+        replace_text("providers/groq.yaml", "name: Groq", "name: Groq\nfounded: 2016"),
         "providers/groq.yaml:1:",
         "Additional properties are not allowed ('founded' was unexpected)",
     ),
     (
         "bad-enum",
-        _replace("models/openai/gpt-4o.yaml", "family: gpt", "family: gpt\nstatus: alive"),
+        replace_text("models/openai/gpt-4o.yaml", "family: gpt", "family: gpt\nstatus: alive"),
         "models/openai/gpt-4o.yaml:5:",
         "status: 'alive' is not one of",
     ),
     (
         "bad-date",
-        _replace("models/openai/gpt-4o.yaml", "'2024-05-13'", "'2024-13-45'"),
+        replace_text("models/openai/gpt-4o.yaml", "'2024-05-13'", "'2024-13-45'"),
         "models/openai/gpt-4o.yaml:5:",
         "release_date: '2024-13-45' does not match",
     ),
     (
         "bad-slug",
-        _replace("providers/groq.yaml", "slug: groq", "slug: Groq Cloud"),
+        replace_text("providers/groq.yaml", "slug: groq", "slug: Groq Cloud"),
         "providers/groq.yaml:1:",
         "slug: 'Groq Cloud' does not match",
     ),
     (
         "bad-modality",
-        _replace("models/openai/gpt-4o-mini.yaml", "output_modalities: [text]", "output_modalities: [text, smell]"),
+        replace_text("models/openai/gpt-4o-mini.yaml", "output_modalities: [text]", "output_modalities: [text, smell]"),
         "models/openai/gpt-4o-mini.yaml:9:",
         "output_modalities[1]: 'smell' is not one of",
     ),
     (
         "active-over-total",
-        _replace(
+        replace_text(
             "models/deepseek/deepseek-r1.yaml", "parameters_active: 37000000000", "parameters_active: 999000000000"
         ),
         "models/deepseek/deepseek-r1.yaml:13:",
@@ -118,111 +100,115 @@ CORPUS = [
     ),
     (
         "dangling-mapping-model",
-        _replace("mappings/groq/llama-3.3-70b-instruct.yaml", "model: llama-3.3-70b-instruct", "model: llama-9-70b"),
+        replace_text(
+            "mappings/groq/llama-3.3-70b-instruct.yaml", "model: llama-3.3-70b-instruct", "model: llama-9-70b"
+        ),
         "mappings/groq/llama-3.3-70b-instruct.yaml:1:",
         "unknown model 'llama-9-70b'",
     ),
     (
         "dangling-mapping-provider",
-        _write("mappings/nosuchcloud/gpt-4o.yaml", "model: gpt-4o\noffers:\n- provider_model_id: x\n"),
+        write_file("mappings/nosuchcloud/gpt-4o.yaml", "model: gpt-4o\noffers:\n- provider_model_id: x\n"),
         "mappings/nosuchcloud/gpt-4o.yaml",
         "unknown provider 'nosuchcloud'",
     ),
     (
         "dangling-alias-provider",
-        _replace("models/meta/llama-3.3-70b-instruct.yaml", "provider: groq", "provider: groqq"),
+        replace_text("models/meta/llama-3.3-70b-instruct.yaml", "provider: groq", "provider: groqq"),
         "models/meta/llama-3.3-70b-instruct.yaml:19:",
         "aliases[2].provider: unknown provider 'groqq'",
     ),
     (
         "dangling-family",
-        _replace("models/openai/gpt-4o.yaml", "family: gpt", "family: gpt-9"),
+        replace_text("models/openai/gpt-4o.yaml", "family: gpt", "family: gpt-9"),
         "models/openai/gpt-4o.yaml:4:",
         "unknown family 'gpt-9'",
     ),
     (
         "dangling-successor",
-        _replace("models/openai/gpt-4o.yaml", "family: gpt", "family: gpt\nsuccessor: gpt-9"),
+        replace_text("models/openai/gpt-4o.yaml", "family: gpt", "family: gpt\nsuccessor: gpt-9"),
         "models/openai/gpt-4o.yaml:5:",
         "unknown model 'gpt-9'",
     ),
     (
         "dangling-creator",
-        _replace("providers/meta.yaml", "slug: meta", "slug: meta"),  # then removed below
+        replace_text("providers/meta.yaml", "slug: meta", "slug: meta"),  # then removed below
         "models/meta/llama-3.3-70b-instruct.yaml:3:",
         "unknown provider 'meta'",
     ),
     (
         "duplicate-model-slug",
-        _write("models/meta/gpt-4o.yaml", "slug: gpt-4o\nname: Copy\ncreator: meta\n"),
+        write_file("models/meta/gpt-4o.yaml", "slug: gpt-4o\nname: Copy\ncreator: meta\n"),
         "models/openai/gpt-4o.yaml:1:",
         "duplicate model slug 'gpt-4o' (already defined at models/meta/gpt-4o.yaml:1)",
     ),
     (
         "duplicate-alias",
-        _replace("models/openai/gpt-4o-mini.yaml", "- openai/gpt-4o-mini", "- gpt-4o-2024-08-06"),
+        replace_text("models/openai/gpt-4o-mini.yaml", "- openai/gpt-4o-mini", "- gpt-4o-2024-08-06"),
         "models/openai/gpt-4o.yaml:13:",
         "duplicate alias 'gpt-4o-2024-08-06'",
     ),
     (
         "alias-is-another-slug",
-        _replace("models/openai/gpt-4o-mini.yaml", "- openai/gpt-4o-mini", "- gpt-4o"),
+        replace_text("models/openai/gpt-4o-mini.yaml", "- openai/gpt-4o-mini", "- gpt-4o"),
         "models/openai/gpt-4o-mini.yaml:13:",
         "alias 'gpt-4o' is the slug of another model",
     ),
     (
         "duplicate-provider-model-id",
-        _write("mappings/groq/gpt-4o.yaml", "model: gpt-4o\noffers:\n- provider_model_id: llama-3.3-70b-versatile\n"),
+        write_file(
+            "mappings/groq/gpt-4o.yaml", "model: gpt-4o\noffers:\n- provider_model_id: llama-3.3-70b-versatile\n"
+        ),
         "mappings/groq/llama-3.3-70b-instruct.yaml:3:",
         "duplicate provider_model_id (provider groq) 'llama-3.3-70b-versatile'",
     ),
     (
         "duplicate-family",
-        _replace("families.yaml", "- slug: llama", "- slug: gpt"),
+        replace_text("families.yaml", "- slug: llama", "- slug: gpt"),
         "families.yaml:8:",
         "duplicate family slug 'gpt'",
     ),
     (
         "duplicate-yaml-key",
-        _replace("providers/groq.yaml", "name: Groq", "name: Groq\nname: Groq Cloud"),
+        replace_text("providers/groq.yaml", "name: Groq", "name: Groq\nname: Groq Cloud"),
         "providers/groq.yaml:3:",
         "duplicate key 'name'",
     ),
     (
         "slug-not-file-name",
-        _replace("providers/groq.yaml", "slug: groq", "slug: groqcloud"),
+        replace_text("providers/groq.yaml", "slug: groq", "slug: groqcloud"),
         "providers/groq.yaml:1:",
         "does not match the file name",
     ),
-    ("empty-file", _write("providers/groq.yaml", ""), "providers/groq.yaml:1:", "file is empty"),
-    ("comments-only", _write("providers/groq.yaml", "# nothing here\n"), "providers/groq.yaml:1:", "no document"),
+    ("empty-file", write_file("providers/groq.yaml", ""), "providers/groq.yaml:1:", "file is empty"),
+    ("comments-only", write_file("providers/groq.yaml", "# nothing here\n"), "providers/groq.yaml:1:", "no document"),
     (
         "non-utf8",
-        _write("providers/groq.yaml", b"slug: groq\nname: Gr\xf6q\n"),
+        write_file("providers/groq.yaml", b"slug: groq\nname: Gr\xf6q\n"),
         "providers/groq.yaml:2:",
         "not valid UTF-8",
     ),
     (
         "yaml-bomb",
-        _write("providers/openai.yaml", BILLION_LAUGHS),
+        write_file("providers/openai.yaml", BILLION_LAUGHS),
         "providers/openai.yaml:2:",
         "anchors are not allowed",
     ),
     (
         "python-object",
-        _write("providers/groq.yaml", "slug: !!python/object/apply:os.system ['echo pwned']\n"),
+        write_file("providers/groq.yaml", "slug: !!python/object/apply:os.system ['echo pwned']\n"),
         "providers/groq.yaml:1:",
         "could not determine a constructor",
     ),
     (
         "not-a-mapping",
-        _write("providers/groq.yaml", "- slug: groq\n"),
+        write_file("providers/groq.yaml", "- slug: groq\n"),
         "providers/groq.yaml:1:",
         "is not of type 'object'",
     ),
     (
         "outside-layout",
-        _write("models/gpt-4o.yaml", "slug: gpt-4o\nname: GPT-4o\n"),
+        write_file("models/gpt-4o.yaml", "slug: gpt-4o\nname: GPT-4o\n"),
         "models/gpt-4o.yaml:",
         "outside the registry layout",
     ),
@@ -265,7 +251,7 @@ class TestBadRegistryCorpus:
     ):
         call_command("load_registry", path=registry_dir, stdout=open("/dev/null", "w"))
         # A changed but broken registry: the valid part of the change must not be applied either.
-        _replace("mappings/openai/gpt-4o.yaml", "input: 2.5", "input: 2.75")(registry_dir)
+        replace_text("mappings/openai/gpt-4o.yaml", "input: 2.5", "input: 2.75")(registry_dir)
         before = catalogue_state()
         _apply(case_id, mutate, registry_dir)
         with pytest.raises(CommandError):

@@ -3,7 +3,8 @@
 `LoopbackServer` is the machinery: a threaded HTTP/1.1 server on 127.0.0.1 (a free port), a log of the requests it
 was asked, an in-flight count, and `send`/`inject` to answer or to misbehave. Subclasses only decide what to answer
 (`respond`): `ReplayServer` below from a route table, `tests.snapshots.replay.CatalogueServer` from a scripted
-OpenRouter catalogue.
+OpenRouter catalogue. `tests.replay.asgi.AsgiLoopbackServer` runs an ASGI app under uvicorn instead, for many
+concurrent streams (`tests.fakes.openai_server`, the fake OpenAI-compatible provider).
 
     server = ReplayServer().start()
     base_url = server.mount("anthropic")                  # routes from tests/fixtures/sources/anthropic/routes.json
@@ -26,7 +27,7 @@ import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, unquote, urlsplit
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "sources"
@@ -158,7 +159,7 @@ class LoopbackServer:
         self._thread: threading.Thread | None = None
 
     # --- life cycle ---------------------------------------------------------------------------------------------
-    def start(self) -> LoopbackServer:
+    def start(self) -> Self:
         self._stopping.clear()
         self._server = _Server((self.host, 0), Handler)
         self._server.owner = self
@@ -175,7 +176,7 @@ class LoopbackServer:
             self._thread.join(timeout=5)
         self._server = self._thread = None
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc_info) -> None:
@@ -279,13 +280,6 @@ class ReplayServer(LoopbackServer):
     def __init__(self, *, host: str = "127.0.0.1", latency: float = 0.0) -> None:
         super().__init__(host=host, latency=latency)
         self._routes: list[Route] = []
-
-    def start(self) -> ReplayServer:
-        super().start()
-        return self
-
-    def __enter__(self) -> ReplayServer:
-        return self.start()
 
     # --- routes and faults --------------------------------------------------------------------------------------
     def route(

@@ -12,10 +12,10 @@ from types import SimpleNamespace
 import pytest
 from asgiref.sync import async_to_sync
 
-from catalog.models import Mapping, Model, Provider
 from routing.defaults import capability_tree_ensure
 from routing.models import Capability, Pool
 from routing.router import Router, router_reset
+from tests import recipes
 from tests.fakes.openai_server import FakeProviderServer
 from tests.routing.live import LiveServer
 
@@ -117,28 +117,16 @@ def catalogue(db, upstreams, tree):
     providers, mappings = {}, {}
     for name, key in (("a", "${secrets:PROVIDER_A_TEST_API_KEY}"), ("b", "PROVIDER_B_TEST_API_KEY"), ("c", "")):
         server = getattr(upstreams, name)
-        providers[name] = Provider.objects.create(
-            slug=f"prov-{name}",
-            name=f"Provider {name.upper()}",
-            api_base_url=server.url,
-            api_key_env=key,
-            openai_compatible=True,
+        providers[name] = recipes.openai_compatible_provider.make(
+            slug=f"prov-{name}", name=f"Provider {name.upper()}", api_base_url=server.url, api_key_env=key
         )
-    chat = Model.objects.create(
-        slug="chat-model",
-        name="Chat Model",
-        output_modalities=["text"],
-        input_modalities=["text"],
-        capabilities=["tools"],
-    )
-    coder = Model.objects.create(
-        slug="coder-model", name="Coder Model", output_modalities=["text"], input_modalities=["text"]
-    )
+    chat = recipes.text_model.make(slug="chat-model", name="Chat Model", capabilities=["tools"])
+    coder = recipes.text_model.make(slug="coder-model", name="Coder Model")
     prices = {"a": ("3.00", "9.00"), "b": ("2.00", "6.00"), "c": ("1.00", "3.00")}
     for name, provider in providers.items():
         for model in (chat, coder):
             price_in, price_out = prices[name]
-            mappings[f"{model.slug}@{name}"] = Mapping.objects.create(
+            mappings[f"{model.slug}@{name}"] = recipes.offer.make(
                 provider=provider,
                 model=model,
                 provider_model_id=f"{model.slug}-{name}",

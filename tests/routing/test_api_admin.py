@@ -48,6 +48,21 @@ class TestRoutingAPI:
     def test_bad_window_is_400(self, api):
         assert api.get("/api/routing/stats?window=1y").status_code == 400
 
+    @pytest.mark.parametrize(
+        ("url", "parameter"),
+        [
+            ("/api/routing/stats?window=1y", "window"),
+            ("/api/routing/stats?window=", "window"),
+            ("/api/routing/requests?outcome=bogus", "outcome"),
+            ("/api/routing/requests?outcome=", "outcome"),
+        ],
+    )
+    def test_a_bad_parameter_is_400_naming_it(self, api, url, parameter):
+        response = api.get(url)
+        assert response.status_code == 400
+        body = response.json()
+        assert list(body["errors"]) == [parameter] and body["detail"].startswith(f"Invalid parameter '{parameter}'")
+
     def test_request_log_list_and_filters(self, catalogue, upstreams, api):
         run(traffic, upstreams)
         body = api.get("/api/routing/requests?outcome=success").json()

@@ -14,15 +14,16 @@ from tests.routing.conftest import chat_body, sse_data
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def stream_chat(client: httpx.Client, model: str):
+    """A streamed chat completion through the live gateway, as a context manager over the response."""
+    body = chat_body(model, stream=True)
+    return client.stream("POST", "/v1/chat/completions", content=body, headers={"Content-Type": "application/json"})
+
+
 def test_the_first_chunk_arrives_while_the_upstream_still_holds_the_rest(catalogue, upstreams, live_gateway):
     upstreams.b.configure(hold_after_first=True)
     with httpx.Client(base_url=live_gateway.url, timeout=10) as client:
-        with client.stream(
-            "POST",
-            "/v1/chat/completions",
-            content=chat_body("chat-model@prov-b", stream=True),
-            headers={"Content-Type": "application/json"},
-        ) as response:
+        with stream_chat(client, "chat-model@prov-b") as response:
             assert response.status_code == 200
             assert response.headers["content-type"].startswith("text/event-stream")
             events = response.iter_raw()
@@ -78,12 +79,7 @@ class TestGatewayLane:
     def test_a_client_going_away_cancels_the_upstream_stream(self, catalogue, upstreams, lane):
         upstreams.b.configure(hold_after_first=True)
         with httpx.Client(base_url=lane.url, timeout=10) as client:
-            with client.stream(
-                "POST",
-                "/v1/chat/completions",
-                content=chat_body("chat-model@prov-b", stream=True),
-                headers={"Content-Type": "application/json"},
-            ) as response:
+            with stream_chat(client, "chat-model@prov-b") as response:
                 next(response.iter_raw())
         # The gateway notices the disconnect, closes the upstream stream and logs the request as cancelled.
         deadline = time.monotonic() + 5

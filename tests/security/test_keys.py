@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.test import AsyncClient
 from django.urls import reverse
 
-from catalog.models import Mapping, Model, Provider
+from catalog.models import Model, Provider
 from ingestion.models import RunStatus
 from ingestion.services import ingestion_run_source
 from modelgraph.secrets import provider_api_key
@@ -23,6 +23,7 @@ from registry.validation import validate_registry
 from routing.router import router_reset
 from routing.selectors import routable_candidates
 from telemetry.selectors import provider_probe_skip
+from tests import recipes
 from tests.fakes.fixtures import fake_provider, fake_provider_server  # noqa: F401  (fixtures)
 
 SECRETS = {
@@ -72,11 +73,9 @@ def leaked(server) -> list[str]:
 
 
 def hostile_provider(slug: str, reference: str, url: str) -> Provider:
-    provider = Provider.objects.create(
-        slug=slug, name=slug, api_base_url=url, api_key_env=reference, openai_compatible=True
-    )
+    provider = recipes.openai_compatible_provider.make(slug=slug, name=slug, api_base_url=url, api_key_env=reference)
     model, _ = Model.objects.get_or_create(slug="victim-model", defaults={"name": "Victim"})
-    Mapping.objects.create(
+    recipes.offer.make(
         provider=provider,
         model=model,
         provider_model_id="fake-model",

@@ -235,7 +235,12 @@ class Catalogue:
             self._touch()
 
     def fail(
-        self, path: str, status: int = 500, times: int | None = None, retry_after: float | None = None, truncate=False
+        self,
+        path: str,
+        status: int = 500,
+        times: int | None = None,
+        retry_after: float | None = None,
+        truncate: bool = False,
     ) -> None:
         """Fault the next `times` requests to `path` (every one when None): an error status, or a truncated body."""
         if truncate:
@@ -308,10 +313,6 @@ class CatalogueServer(LoopbackServer):
         self.die_after = die_after
         self.served: dict[str, str] = {}  # path -> sha256 of the last whole body sent
 
-    def __enter__(self) -> CatalogueServer:
-        self.start()
-        return self
-
     def respond(self, handler: Handler, request: RecordedRequest) -> None:
         with self._lock:
             dead = self.die_after is not None and len(self._requests) > self.die_after
@@ -330,6 +331,3 @@ class CatalogueServer(LoopbackServer):
             return self.inject(handler, fault, 200, body, headers)
         self.send(handler, 200, body, headers)
         self.served[request.path] = hashlib.sha256(body).hexdigest()
-
-
-ReplayServer = CatalogueServer  # the name bench/snapshots.py imports

@@ -93,6 +93,37 @@ def test_the_diff_of_two_batches(client, archive):
     assert client.get("/api/snapshots/diff?from=2025-05-20T12:00:00Z").status_code == 400
 
 
+def naming(response, parameter: str) -> bool:
+    body = response.json()
+    return response.status_code == 400 and list(body["errors"]) == [parameter] and parameter in body["detail"]
+
+
+@pytest.mark.parametrize(
+    ("url", "parameter"),
+    [
+        ("/api/snapshots/events?kind=nope", "kind"),
+        ("/api/snapshots/events?kind=", "kind"),
+        ("/api/snapshots/events?entity_kind=nope", "entity_kind"),
+        ("/api/snapshots/events?since=yesterday", "since"),
+        ("/api/snapshots/events?since=", "since"),
+        ("/api/snapshots/events?until=2025-05-20T25:00:00Z", "until"),
+        ("/api/snapshots/diff?to=1", "from"),
+        ("/api/snapshots/diff?from=&to=1", "from"),
+        ("/api/snapshots/diff?from=1&to=2025-05-20T12:00:00%2B24:00", "to"),
+        ("/api/snapshots/batches/2025-05-20T25:00:00Z", "batch"),
+    ],
+)
+def test_a_bad_parameter_is_400_naming_it(client, db, url, parameter):
+    assert naming(client.get(url), parameter)
+
+
+def test_a_bad_filter_of_a_batchs_changes_is_400_naming_it(client, archive):
+    changes = "/api/snapshots/batches/2025-05-20T13:00:00Z/changes"
+    assert naming(client.get(f"{changes}?kind=nope"), "kind")
+    assert naming(client.get(f"{changes}?entity_kind="), "entity_kind")
+    assert client.get("/api/snapshots/batches/99999999999999999999/changes?kind=nope").status_code == 404
+
+
 def test_list_query_count_does_not_grow_with_page_size(client, archive, django_assert_max_num_queries):
     with django_assert_max_num_queries(4):
         client.get("/api/snapshots/events?page_size=5")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 import pytest
-from model_bakery import baker
 
 from catalog.models import Mapping, Model, Provider
 from telemetry.models import HealthCheck, LatencySample
+from tests import recipes
 from tests.fakes.fixtures import fake_provider, fake_provider_server  # noqa: F401  (fixtures)
 
 KEY = "sk-test-0123456789abcdef"
@@ -19,33 +18,29 @@ NOW = datetime(2026, 3, 10, 12, 30, tzinfo=UTC)
 
 @pytest.fixture
 def api_key(monkeypatch) -> str:
-    monkeypatch.setenv("FAKE_PROVIDER_API_KEY", KEY)
+    monkeypatch.setenv(recipes.PROBE_KEY_ENV, KEY)
     return KEY
 
 
 @pytest.fixture
 def probed(api_key) -> dict:
     """Provider fields that make it probeable (an endpoint and a key in the environment), without a server."""
-    return {"api_base_url": "http://127.0.0.1:9/v1", "api_key_env": "FAKE_PROVIDER_API_KEY", "openai_compatible": True}
+    return {"api_base_url": "http://127.0.0.1:9/v1", "api_key_env": recipes.PROBE_KEY_ENV, "openai_compatible": True}
 
 
 @pytest.fixture
 def make_provider(fake_provider, api_key):  # noqa: F811
     def make(slug: str, **fields) -> Provider:
-        defaults = {
-            "name": slug.title(),
-            "api_base_url": fake_provider.url,
-            "api_key_env": "FAKE_PROVIDER_API_KEY",
-            "openai_compatible": True,
-        }
-        return baker.make(Provider, slug=slug, **{**defaults, **fields})
+        return recipes.openai_compatible_provider.make(
+            slug=slug, **{"name": slug.title(), "api_base_url": fake_provider.url, **fields}
+        )
 
     return make
 
 
 @pytest.fixture
 def llm() -> Model:
-    return baker.make(Model, slug="llama-3.3-70b", name="Llama 3.3 70B")
+    return recipes.model.make(slug="llama-3.3-70b", name="Llama 3.3 70B")
 
 
 @pytest.fixture
@@ -53,13 +48,11 @@ def make_mapping(llm):
     def make(
         provider: Provider, provider_model_id: str = "fake-model", model: Model | None = None, **fields
     ) -> Mapping:
-        defaults = {"price_input": Decimal("1.00"), "price_output": Decimal("2.00"), "delivery_modes": ["streaming"]}
-        return baker.make(
-            Mapping,
+        return recipes.offer.make(
             provider=provider,
             model=model or llm,
             provider_model_id=provider_model_id,
-            **{**defaults, **fields},
+            **{"delivery_modes": ["streaming"], **fields},
         )
 
     return make

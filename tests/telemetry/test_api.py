@@ -53,6 +53,14 @@ class TestHealthEndpoint:
         response = client.get("/api/telemetry/health/acme?window=2w")
         assert response.status_code == 400 and "window" in response.json()["errors"]
 
+    @pytest.mark.parametrize("path", ["health", "latency"])
+    @pytest.mark.parametrize("window", ["2w", ""])
+    def test_a_bad_window_is_400_naming_it(self, client, graph, path, window):
+        response = client.get(f"/api/telemetry/{path}/acme?window={window}")
+        assert response.status_code == 400
+        body = response.json()
+        assert list(body["errors"]) == ["window"] and body["detail"].startswith("Invalid parameter 'window'")
+
     def test_unknown_provider_is_404(self, client, db):
         assert client.get("/api/telemetry/health/nobody").status_code == 404
 

@@ -6,41 +6,26 @@ import pytest
 
 from telemetry.ranking import OfferFigures, blended_price, log_ratio_score, rank, wilson_lower_bound
 
+FIGURES = (
+    "successes",
+    "failures",
+    "latency_samples",
+    "median_ttft_ms",
+    "median_total_ms",
+    "price_input",
+    "price_output",
+)
+WORKED_EXAMPLE = [
+    # key, successes, failures, latency samples, median TTFT ms, median total ms, price in, price out
+    (1, 2000, 16, 672, 300, 1200, 0.60, 2.40),
+    (2, 2016, 0, 672, 600, 900, 0.20, 0.60),
+    (3, 40, 0, 10, 30_000, 45_000, 0.90, 0.90),
+]
+
 
 def worked_example() -> list[OfferFigures]:
     """The README's example: A is fastest, B is cheapest and never failed, C is a 100x-slow outlier with 40 samples."""
-    return [
-        OfferFigures(
-            1,
-            successes=2000,
-            failures=16,
-            latency_samples=672,
-            median_ttft_ms=300,
-            median_total_ms=1200,
-            price_input=0.60,
-            price_output=2.40,
-        ),
-        OfferFigures(
-            2,
-            successes=2016,
-            failures=0,
-            latency_samples=672,
-            median_ttft_ms=600,
-            median_total_ms=900,
-            price_input=0.20,
-            price_output=0.60,
-        ),
-        OfferFigures(
-            3,
-            successes=40,
-            failures=0,
-            latency_samples=10,
-            median_ttft_ms=30_000,
-            median_total_ms=45_000,
-            price_input=0.90,
-            price_output=0.90,
-        ),
-    ]
+    return [OfferFigures(key, **dict(zip(FIGURES, row, strict=True))) for key, *row in WORKED_EXAMPLE]
 
 
 def by_key(ranked) -> dict:

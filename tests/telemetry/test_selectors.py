@@ -17,6 +17,7 @@ from telemetry.percentiles import bucket_of, bucket_value, exact_percentile
 from telemetry.rollups import floor_hour
 from telemetry.selectors import compare_telemetry, provider_health, provider_latency, provider_rank_for_model
 from telemetry.services import telemetry_rollup_range
+from tests import recipes
 from tests.telemetry.conftest import add_health, add_latency
 
 pytestmark = pytest.mark.django_db
@@ -35,14 +36,11 @@ def provider(probed) -> Provider:
 
 
 def offer(provider, model, pid="m", price_in="1.00", price_out="2.00") -> Mapping:
-    return baker.make(
-        Mapping,
-        provider=provider,
-        model=model,
-        provider_model_id=pid,
-        price_input=Decimal(price_in) if price_in else None,
-        price_output=Decimal(price_out) if price_out else None,
-    )
+    prices = {
+        "price_input": Decimal(price_in) if price_in else None,
+        "price_output": Decimal(price_out) if price_out else None,
+    }
+    return recipes.offer.make(provider=provider, model=model, provider_model_id=pid, **prices)
 
 
 def rollup_all(this_hour):

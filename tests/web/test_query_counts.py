@@ -12,6 +12,7 @@ from model_bakery import baker
 
 from catalog.models import Alias, Family, Mapping, Model, Provider
 from ingestion.models import IngestionRun, RunStatus, Tier
+from tests import recipes
 from tests.web.seeding import seed_telemetry
 
 pytestmark = pytest.mark.django_db
@@ -74,8 +75,7 @@ def grow() -> None:
         for alias in (f"lab/bulk-model-{i:02d}", f"bulk-model-{i:02d}-2025"):
             baker.make(Alias, alias=alias, model=model, provider=lab)
         for provider in (groq, hosts[i % 20], hosts[(i + 1) % 20]):
-            baker.make(
-                Mapping,
+            recipes.offer.make(
                 model=model,
                 provider=provider,
                 provider_model_id=f"bulk-{i:02d}",
@@ -85,8 +85,7 @@ def grow() -> None:
         previous = model
     llama = Model.objects.get(slug="llama-3.3-70b-instruct")
     for host in hosts:
-        baker.make(
-            Mapping,
+        recipes.offer.make(
             model=llama,
             provider=host,
             provider_model_id="llama-70b",

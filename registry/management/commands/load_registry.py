@@ -25,6 +25,8 @@ class Command(BaseCommand):
             with progress_bar(total, "loading") as advance:
                 result = registry_load(path=root, progress=advance)
         except RegistryInvalid as exc:
+            for warning in exc.report.warnings:
+                self.stderr.write(f"warning: {warning}")
             for problem in exc.report.problems:
                 self.stderr.write(str(problem))
             raise CommandError(f"{exc}; nothing was loaded", returncode=1) from None
@@ -33,6 +35,9 @@ class Command(BaseCommand):
                 f"{name:<10} added {counts.added:>6}  updated {counts.updated:>6}  unchanged {counts.unchanged:>6}"
                 f"  no longer in registry {counts.removed:>5}"
             )
+        for warning in result.warnings:
+            self.stderr.write(f"warning: {warning}")
+        self.stdout.write(f"{len(result.warnings)} warning(s) from the identity rules (listed on stderr)")
         self.stdout.write(
             self.style.SUCCESS(
                 f"loaded {root}: {result.total('added')} added, {result.total('updated')} updated, "

@@ -22,8 +22,14 @@ class Command(BaseCommand):
         total = len(registry_files(root))
         with progress_bar(total, "validating") as advance:
             report = validate_registry(root, progress=advance)
+        for warning in report.warnings:
+            self.stderr.write(f"warning: {warning}")
         for problem in report.problems:
             self.stderr.write(str(problem))
         if not report.ok:
-            raise CommandError(f"{len(report.problems)} problem(s) in {root}", returncode=1)
-        self.stdout.write(self.style.SUCCESS(f"{root}: {len(report.files)} files valid"))
+            raise CommandError(
+                f"{len(report.problems)} problem(s), {len(report.warnings)} warning(s) in {root}", returncode=1
+            )
+        self.stdout.write(
+            self.style.SUCCESS(f"{root}: {len(report.files)} files valid, {len(report.warnings)} warning(s)")
+        )

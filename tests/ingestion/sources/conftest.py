@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ingestion.sources import RetryPolicy, make_client
+from ingestion.sources import make_client
+from modelgraph.outbound import RetryPolicy
 from tests.ingestion.sources.support import ADAPTERS
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ingestion.resolution import RESOLVED_FIELDS
 from ingestion.sources import (
     AnthropicAdapter,
     CohereAdapter,
@@ -34,25 +35,7 @@ FIRST_PATH = {
     "deprecations": "/v1/deprecations.json",
     "huggingface": "/api/models",
 }
-FIELDS = {
-    "name",
-    "release_date",
-    "status",
-    "deprecation_date",
-    "sunset_date",
-    "successor",
-    "context_window",
-    "max_output",
-    "input_modalities",
-    "output_modalities",
-    "capabilities",
-    "open_weights",
-    "parameters_total",
-    "parameters_active",
-    "license",
-    "canonical_url",
-    "description",
-}
+FIELDS = frozenset(RESOLVED_FIELDS)  # what a source may state
 
 
 def run(adapter, server, client, *, key: str | None = KEY, **kwargs):

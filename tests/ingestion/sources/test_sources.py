@@ -22,6 +22,11 @@ from tests.ingestion.sources.support import ADAPTERS, FIELDS, FIRST_PATH, KEY, K
 pytest_plugins = ["tests.replay.fixtures"]
 
 
+def serve_openai_list(replay_server, data: list) -> None:
+    """`GET /v1/models` answers an OpenAI-style list of `data`."""
+    replay_server.route("GET", "/v1/models", json={"object": "list", "data": data})
+
+
 class TestRegistry:
     def test_every_source_is_registered_under_its_name(self):
         from ingestion.sources import HTTP_SOURCES
@@ -62,21 +67,17 @@ class TestOpenAI:
         assert request.headers["authorization"] == f"Bearer {KEY}"
 
     def test_fine_tunes_are_skipped_and_a_shutdown_date_is_a_sunset(self, build, replay_server, client):
-        replay_server.route(
-            "GET",
-            "/v1/models",
-            json={
-                "object": "list",
-                "data": [
-                    {
-                        "id": "ft:gpt-4o-mini-2024-07-18:acme::x1",
-                        "object": "model",
-                        "created": 1721260800,
-                        "owned_by": "acme",
-                    },
-                    {"id": "gpt-4.5-preview", "object": "model", "created": 1740700800, "shutdown_date": "2025-07-14"},
-                ],
-            },
+        serve_openai_list(
+            replay_server,
+            [
+                {
+                    "id": "ft:gpt-4o-mini-2024-07-18:acme::x1",
+                    "object": "model",
+                    "created": 1721260800,
+                    "owned_by": "acme",
+                },
+                {"id": "gpt-4.5-preview", "object": "model", "created": 1740700800, "shutdown_date": "2025-07-14"},
+            ],
         )
         (only,) = build("openai").fetch(client=client, base_url=replay_server.url, api_key=KEY)
         assert only.fields == {"release_date": "2025-02-28", "sunset_date": "2025-07-14", "status": "deprecated"}
@@ -84,29 +85,25 @@ class TestOpenAI:
 
 class TestOddItems:
     def test_odd_items_and_values_are_skipped_not_fatal(self, build, replay_server, client):
-        replay_server.route(
-            "GET",
-            "/v1/models",
-            json={
-                "object": "list",
-                "data": [
-                    {"id": 5},
-                    "mistral-tiny",
-                    {
-                        "id": "ok",
-                        "capabilities": "yes",
-                        "aliases": "x",
-                        "max_context_length": "big",
-                        "deprecation": "soon",
-                    },
-                ],
-            },
+        serve_openai_list(
+            replay_server,
+            [
+                {"id": 5},
+                "mistral-tiny",
+                {
+                    "id": "ok",
+                    "capabilities": "yes",
+                    "aliases": "x",
+                    "max_context_length": "big",
+                    "deprecation": "soon",
+                },
+            ],
         )
         (only,) = build("mistral").fetch(client=client, base_url=replay_server.url, api_key=KEY)
         assert (only.external_id, only.fields, only.aliases) == ("ok", {}, ())
 
     def test_a_page_of_nothing_but_odd_items_is_a_schema_change(self, build, replay_server, client):
-        replay_server.route("GET", "/v1/models", json={"object": "list", "data": [{"model": "gpt-4o"}]})
+        serve_openai_list(replay_server, [{"model": "gpt-4o"}])
         error = failing(build("openai"), replay_server, client)
         assert error.kind == SourceErrorKind.SCHEMA and "none of the 1 items has a string 'id'" in error.message
 

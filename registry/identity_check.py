@@ -1,0 +1,104 @@
+"""The identity rules (catalog.identity) over the registry's documents: errors fail validation, warnings are listed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from catalog.identity import ERROR, Finding, ModelFacts, OfferFacts, catalogue_findings
+
+if TYPE_CHECKING:  # registry.validation runs these checks: imported for types only
+    from registry.validation import RegistryFile, ValidationReport
+
+# Successor loops and sunset-before-deprecation are already reported by check_references and
+# check_model_consistency: not said twice.
+_ALREADY_CHECKED = frozenset({"successor", "sunset_date"})
+
+
+def _date(value: object) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def _alias(entry: object) -> str:
+    return entry if isinstance(entry, str) else str(entry["alias"])  # type: ignore[index]
+
+
+def registry_facts(report: ValidationReport) -> tuple[list[ModelFacts], list[OfferFacts]]:
+    """The facts the rules read, from the report's schema-valid model and mapping files."""
+    models = []
+    for file in report.of_kind("model"):
+        d = file.data
+        models.append(
+            ModelFacts(
+                slug=d["slug"],
+                name=d["name"],
+                creator=d.get("creator"),
+                family=d.get("family"),
+                release_date=_date(d.get("release_date")),
+                status=d.get("status", "active"),
+                deprecation_date=_date(d.get("deprecation_date")),
+                sunset_date=_date(d.get("sunset_date")),
+                successor=d.get("successor"),
+                aliases=tuple(_alias(entry) for entry in d.get("aliases", [])),
+                parameters_total=d.get("parameters_total"),
+                parameters_active=d.get("parameters_active"),
+            )
+        )
+    offers = []
+    for file in report.of_kind("mapping"):
+        for offer in file.data["offers"]:
+            pricing = offer.get("pricing", {})
+            offers.append(
+                OfferFacts(
+                    provider=file.path.parent.name,
+                    provider_model_id=offer["provider_model_id"],
+                    model=file.data["model"],
+                    status=offer.get("status", "active"),
+                    retirement_date=_date(offer.get("retirement_date")),
+                    price_input=pricing.get("input"),
+                    price_output=pricing.get("output"),
+                    context_window=offer.get("context_window"),
+                )
+            )
+    return models, offers
+
+
+def registry_findings(report: ValidationReport, *, today: dt.date | None = None) -> list[Finding]:
+    models, offers = registry_facts(report)
+    return catalogue_findings(models, offers, today=today or dt.date.today())
+
+
+def check_identity(report: ValidationReport, *, today: dt.date | None = None) -> None:
+    """Errors join the report's problems (the load fails); warnings go to report.warnings, each at FILE:LINE."""
+    model_files = {f.data["slug"]: f for f in report.of_kind("model")}
+    mapping_files = {(f.path.parent.name, f.data["model"]): f for f in report.of_kind("mapping")}
+    for finding in registry_findings(report, today=today):
+        if finding.severity == ERROR and finding.field in _ALREADY_CHECKED:
+            continue
+        file, line = _location(finding, model_files, mapping_files)
+        message = f"{finding.kind}: {finding.subject}: {finding.message}"
+        record = report.add if finding.severity == ERROR else report.warn
+        record(file or str(report.root), line, message)
+
+
+def _location(
+    finding: Finding, model_files: dict[str, RegistryFile], mapping_files: dict[tuple[str, str], RegistryFile]
+) -> tuple[RegistryFile | None, int | None]:
+    if finding.offer:
+        file = mapping_files.get((finding.provider, finding.model))
+        if file is None:
+            return None, None
+        for index, offer in enumerate(file.data["offers"]):
+            if offer["provider_model_id"] == finding.offer:
+                return file, file.line_of("offers", index, "provider_model_id")
+        return file, None
+    file = model_files.get(finding.model)
+    if file is None:
+        return None, None
+    if finding.alias:
+        for index, entry in enumerate(file.data.get("aliases", [])):
+            if _alias(entry) == finding.alias:
+                return file, file.line_of("aliases", index)
+    return file, file.line_of(finding.field) if finding.field in file.data else file.line_of("slug")

@@ -43,6 +43,19 @@ class DeliveryMode(models.TextChoices):
     BATCH = "batch", "Batch"
 
 
+class Billing(models.TextChoices):
+    """How an offer is paid for: only pay-per-use offers compete for "cheapest"; plans and free tiers stand apart."""
+
+    PER_TOKEN = "per_token", "Per token"
+    PER_REQUEST = "per_request", "Per request"
+    FREE_TIER = "free_tier", "Free tier"
+    SUBSCRIPTION = "subscription", "Subscription plan"
+    UNKNOWN = "unknown", "Unknown"
+
+
+PAY_PER_USE = (Billing.PER_TOKEN, Billing.PER_REQUEST)
+
+
 class ProviderKind(models.TextChoices):
     INFERENCE = "inference", "Serves models"
     LAB = "lab", "Creates models"
@@ -183,6 +196,14 @@ class Alias(RegistryTracked):
         return self.alias
 
 
+# Every Decimal price column of an offer (USD per million tokens unless the field's help text says otherwise).
+PRICE_COLUMNS = (
+    *("price_input", "price_output", "price_cached_input", "price_cache_write", "price_cache_write_1h"),
+    *("price_reasoning", "price_audio_input", "price_audio_output", "price_image_input", "price_image_output"),
+    *("price_per_image", "price_per_request", "price_web_search", "price_batch_input", "price_batch_output"),
+)
+
+
 class Mapping(RegistryTracked):
     """A model offered by a provider: the provider's own id, prices per million tokens and limits there."""
 
@@ -193,6 +214,28 @@ class Mapping(RegistryTracked):
     price_output = models.DecimalField(max_digits=14, decimal_places=6, null=True, blank=True)
     price_cached_input = models.DecimalField(max_digits=14, decimal_places=6, null=True, blank=True)
     price_cache_write = models.DecimalField(max_digits=14, decimal_places=6, null=True, blank=True)
+    price_cache_write_1h = models.DecimalField(max_digits=14, decimal_places=6, null=True, blank=True)
+    price_reasoning = models.DecimalField(max_digits=14, decimal_places=6, null=True, blank=True)
+    price_audio_input = models.DecimalField(max_digits=14, decimal_places=6, null=True, blank=True)
+    price_audio_output = models.DecimalField(max_digits=14, decimal_places=6, null=True, blank=True)
+    price_image_input = models.DecimalField(max_digits=14, decimal_places=6, null=True, blank=True)
+    price_image_output = models.DecimalField(max_digits=14, decimal_places=6, null=True, blank=True)
+    price_per_image = models.DecimalField(max_digits=14, decimal_places=6, null=True, blank=True)
+    price_per_request = models.DecimalField(max_digits=14, decimal_places=6, null=True, blank=True)
+    price_web_search = models.DecimalField(
+        max_digits=14, decimal_places=6, null=True, blank=True, help_text="USD per 1,000 searches."
+    )
+    price_batch_input = models.DecimalField(max_digits=14, decimal_places=6, null=True, blank=True)
+    price_batch_output = models.DecimalField(max_digits=14, decimal_places=6, null=True, blank=True)
+    # Long-context tiers: [{"above": 200000, "input": "6", "output": "22.5", "cached_input": "0.6"}], prompt tokens.
+    price_tiers = models.JSONField(default=list, blank=True)
+    regional_uplift = models.DecimalField(
+        max_digits=6, decimal_places=3, null=True, blank=True, help_text="Percent added in regional endpoints."
+    )
+    billing = models.CharField(max_length=20, choices=Billing.choices, default=Billing.PER_TOKEN)
+    prices_checked = models.DateTimeField(null=True, blank=True, help_text="When a source last confirmed the prices.")
+    registry_values = models.JSONField(default=dict, blank=True, editable=False)
+    provenance = models.JSONField(default=dict, blank=True, editable=False)
     context_window = models.PositiveIntegerField(null=True, blank=True)
     max_output = models.PositiveIntegerField(null=True, blank=True)
     quantization = models.CharField(max_length=30, blank=True)
@@ -213,7 +256,7 @@ class Mapping(RegistryTracked):
     history = HistoricalRecords()
     objects = MappingQuerySet.as_manager()
 
-    PRICE_FIELDS = ("price_input", "price_output", "price_cached_input", "price_cache_write")
+    PRICE_FIELDS = PRICE_COLUMNS
 
     class Meta:
         ordering = ["provider__slug", "provider_model_id"]
@@ -224,8 +267,9 @@ class Mapping(RegistryTracked):
                 models.CheckConstraint(
                     condition=Q(**{f"{f}__isnull": True}) | Q(**{f"{f}__gte": 0}), name=f"mapping_{f}_non_negative"
                 )
-                for f in ("price_input", "price_output", "price_cached_input", "price_cache_write")
+                for f in PRICE_COLUMNS
             ],
+            models.CheckConstraint(condition=Q(billing__in=Billing.values), name="mapping_billing_valid"),
         ]
         indexes = [
             models.Index(fields=["model", "provider"], name="mapping_model_provider_idx"),
@@ -233,7 +277,38 @@ class Mapping(RegistryTracked):
             models.Index(fields=["price_input"], name="mapping_price_input_idx"),
             models.Index(fields=["price_output"], name="mapping_price_output_idx"),
             models.Index(fields=["needs_review"], name="mapping_needs_review_idx"),
+            models.Index(fields=["billing"], name="mapping_billing_idx"),
+            models.Index(fields=["prices_checked"], name="mapping_prices_checked_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.provider_model_id} @ {self.provider_id}"
+
+
+class PriceRecord(models.Model):
+    """One period of an offer's resolved prices: from `valid_from` until `valid_to` (null: still current), with the
+    source that set them. Every change of the shown prices closes one record and opens the next."""
+
+    mapping = models.ForeignKey(Mapping, on_delete=models.CASCADE, related_name="price_history")
+    valid_from = models.DateTimeField()
+    valid_to = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=50)
+    billing = models.CharField(max_length=20, choices=Billing.choices, default=Billing.PER_TOKEN)
+    prices = models.JSONField(default=dict, help_text="Price field → decimal string; only the fields that are set.")
+
+    class Meta:
+        ordering = ["mapping", "valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["mapping", "valid_from"], name="price_record_mapping_from_unique"),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from")),
+                name="price_record_period_forward",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["valid_from"], name="price_record_from_idx"),
+            models.Index(fields=["mapping", "valid_to"], name="price_record_current_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mapping_id} from {self.valid_from:%Y-%m-%d}"

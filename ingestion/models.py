@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from catalog.models import Model
+from catalog.models import Mapping, Model
 
 
 class Tier(models.IntegerChoices):
@@ -100,3 +100,85 @@ class FieldPin(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model_id}.{self.field} pinned"
+
+
+class OfferObservation(models.Model):
+    """The latest value one source states for one price field of one offer (one row per offer, source and field);
+    `valid_from` is the source's own date for the value (a feed's price constraint, a dated file), when it has one."""
+
+    mapping = models.ForeignKey(Mapping, on_delete=models.CASCADE, related_name="observations")
+    source = models.CharField(max_length=50)
+    field = models.CharField(max_length=50)
+    value = models.JSONField(null=True)
+    observed_at = models.DateTimeField()
+    valid_from = models.DateTimeField(null=True, blank=True)
+    run = models.ForeignKey(IngestionRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["mapping", "source", "field"], name="offer_observation_unique"),
+        ]
+        indexes = [models.Index(fields=["source", "mapping"], name="offer_observation_source_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.mapping_id}.{self.field} from {self.source}"
+
+
+class OfferPin(models.Model):
+    """A curator's override of one field of one offer; it wins over the registry and every automated source."""
+
+    mapping = models.ForeignKey(Mapping, on_delete=models.CASCADE, related_name="pins")
+    field = models.CharField(max_length=50)
+    value = models.JSONField(null=True)
+    reason = models.CharField(max_length=300)
+    pinned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    pinned_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["mapping", "field"], name="offer_pin_mapping_field_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.mapping_id}.{self.field} pinned"
+
+
+class SourceRejection(models.Model):
+    """A curator's word that one source is wrong for one field of one offer: its value is kept but never counted."""
+
+    mapping = models.ForeignKey(Mapping, on_delete=models.CASCADE, related_name="source_rejections")
+    source = models.CharField(max_length=50)
+    field = models.CharField(max_length=50)
+    reason = models.CharField(max_length=300)
+    rejected_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    rejected_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["mapping", "source", "field"], name="source_rejection_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} wrong for {self.mapping_id}.{self.field}"
+
+
+class UnmatchedPrice(models.Model):
+    """A price feed row no offer of ours matched: listed for curators, never guessed."""
+
+    source = models.CharField(max_length=50)
+    provider_key = models.CharField(max_length=200)
+    model_key = models.CharField(max_length=300)
+    fields = models.JSONField(default=dict)
+    reason = models.CharField(max_length=200, blank=True)
+    first_seen = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField(auto_now=True)
+    run = models.ForeignKey(IngestionRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "provider_key", "model_key"], name="unmatched_price_unique"),
+        ]
+        indexes = [models.Index(fields=["source", "last_seen"], name="unmatched_price_source_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.provider_key}/{self.model_key}"

@@ -174,6 +174,15 @@ class Model(RegistryTracked):
         return self.name
 
 
+# A model's descriptive facts, in the order the registry writes them: what sources may state and curators correct
+# (slug, creator, family and aliases are identity, kept apart).
+MODEL_FACT_FIELDS = (
+    *("name", "description", "release_date", "status", "deprecation_date", "sunset_date", "successor"),
+    *("context_window", "max_output", "input_modalities", "output_modalities", "capabilities", "open_weights"),
+    *("parameters_total", "parameters_active", "license", "knowledge_cutoff", "canonical_url"),
+)
+
+
 class Alias(RegistryTracked):
     """Any other name a model goes by; every alias resolves to exactly one canonical model."""
 

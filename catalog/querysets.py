@@ -71,6 +71,7 @@ MAPPING_COLUMNS = (
     "retirement_date",
     "in_registry",
     "needs_review",
+    *("prices_checked", "provenance"),
 )
 
 

@@ -9,31 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from catalog.models import MODEL_FACT_FIELDS
 from ingestion.models import Tier
 
 PIN, REGISTRY = "pin", "registry"
 
 # The model fields that sources may state; everything else on a Model row is the registry's alone.
-RESOLVED_FIELDS = (
-    "name",
-    "description",
-    "release_date",
-    "status",
-    "deprecation_date",
-    "sunset_date",
-    "successor",
-    "context_window",
-    "max_output",
-    "input_modalities",
-    "output_modalities",
-    "capabilities",
-    "open_weights",
-    "parameters_total",
-    "parameters_active",
-    "license",
-    "knowledge_cutoff",
-    "canonical_url",
-)
+RESOLVED_FIELDS = MODEL_FACT_FIELDS
 OPEN_WEIGHT_FIELDS = frozenset({"open_weights", "parameters_total", "parameters_active", "license", "canonical_url"})
 DATE_FIELDS = frozenset({"release_date", "deprecation_date", "sunset_date"})
 DEFAULTS = {

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from decimal import Decimal
 from pathlib import Path
 
 from catalog.models import Alias, Family, Mapping, Model, Provider
 from ingestion.resolution import RESOLVED_FIELDS
-from registry.loading import PRICE_KEYS
+from registry.loading import PRICE_KEYS, TIER_KEYS
 from registry.writer import RegistryDocuments, write_registry
 
 PROVIDER_KEYS = ("kind", "website", "docs_url", "api_base_url", "api_key_env", "openai_compatible")
@@ -27,6 +28,26 @@ def _lifecycle(row: Alias | Mapping) -> dict:
         stated["status"] = row.status
     if row.retirement_date:
         stated["retirement_date"] = row.retirement_date.isoformat()
+    return stated
+
+
+def _offer_prices(mapping: Mapping) -> dict:
+    """An offer's pricing, tiers, uplift and billing as the registry writes them (the default billing left out)."""
+    stated: dict = {}
+    pricing = {
+        key: getattr(mapping, column) for key, column in PRICE_KEYS.items() if getattr(mapping, column) is not None
+    }
+    if pricing:
+        stated["pricing"] = pricing
+    if mapping.price_tiers:
+        stated["tiers"] = [
+            {"above": tier["above"], **{key: Decimal(tier[key]) for key in TIER_KEYS if key in tier}}
+            for tier in mapping.price_tiers
+        ]
+    if mapping.regional_uplift is not None:
+        stated["regional_uplift"] = mapping.regional_uplift
+    if mapping.billing != "per_token":
+        stated["billing"] = mapping.billing
     return stated
 
 
@@ -77,11 +98,7 @@ def catalog_documents() -> RegistryDocuments:
         for key in ("served_by", "variant"):
             if getattr(mapping, key):
                 offer[key] = getattr(mapping, key)
-        pricing = {
-            key: getattr(mapping, column) for key, column in PRICE_KEYS.items() if getattr(mapping, column) is not None
-        }
-        if pricing:
-            offer["pricing"] = pricing
+        offer.update(_offer_prices(mapping))
         for key in ("context_window", "max_output", "quantization"):
             if _keep(key, getattr(mapping, key)):
                 offer[key] = getattr(mapping, key)

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from catalog import bulk
-from catalog.models import Alias, Family, Mapping, Model, Provider
+from catalog.models import PRICE_COLUMNS, Alias, Billing, Family, Mapping, Model, Provider
 from catalog.signals import catalogue_changed
 from ingestion.resolution import DATE_FIELDS, RESOLVED_FIELDS, resolve_fields
 from ingestion.selectors import model_observation_candidates, model_pins
@@ -35,10 +35,11 @@ MODEL_FIELDS = (
 ALIAS_FIELDS = ("model_id", "provider_id", "status", "retirement_date")
 MAPPING_FIELDS = (
     "model_id",
-    "price_input",
-    "price_output",
-    "price_cached_input",
-    "price_cache_write",
+    *PRICE_COLUMNS,
+    "price_tiers",
+    "regional_uplift",
+    "billing",
+    "registry_values",
     "context_window",
     "max_output",
     "quantization",
@@ -49,12 +50,9 @@ MAPPING_FIELDS = (
     "variant",
     "source",
 )
-PRICE_KEYS = {
-    "input": "price_input",
-    "output": "price_output",
-    "cached_input": "price_cached_input",
-    "cache_write": "price_cache_write",
-}
+# The registry's `pricing:` keys and the offer columns that keep them (the key is the column without "price_").
+PRICE_KEYS = {column.removeprefix("price_"): column for column in PRICE_COLUMNS}
+TIER_KEYS = ("input", "output", "cached_input")
 
 
 class RegistryInvalid(Exception):
@@ -111,6 +109,38 @@ PRICE_QUANTUM = Decimal("0.000001")  # the database keeps six decimal places
 def _price(value) -> Decimal | None:
     # Quantised as the database stores it, so an unchanged reload compares equal (0.049999999999999996 → 0.05).
     return None if value is None else Decimal(str(value)).quantize(PRICE_QUANTUM)
+
+
+def _price_text(value) -> str:
+    """A stated price as JSON keeps it: the stored decimal, without trailing zeros ("2.5", "0")."""
+    return format(_price(value).normalize(), "f")
+
+
+def offer_price_values(offer: dict) -> dict:
+    """What one registry offer states about its prices, in column terms with decimal strings (registry_values)."""
+    pricing = offer.get("pricing", {})
+    stated: dict = {PRICE_KEYS[key]: _price_text(value) for key, value in pricing.items()}
+    if offer.get("tiers"):
+        stated["price_tiers"] = [
+            {"above": tier["above"], **{key: _price_text(tier[key]) for key in TIER_KEYS if key in tier}}
+            for tier in offer["tiers"]
+        ]
+    if offer.get("regional_uplift") is not None:
+        stated["regional_uplift"] = format(Decimal(str(offer["regional_uplift"])).normalize(), "f")
+    if offer.get("billing"):
+        stated["billing"] = offer["billing"]
+    return stated
+
+
+def offer_price_row(stated: dict) -> dict:
+    """Row values of an offer's price columns from what the registry states (unstated prices are empty)."""
+    uplift = stated.get("regional_uplift")
+    return {
+        **{column: _price(stated.get(column)) for column in PRICE_COLUMNS},
+        "price_tiers": stated.get("price_tiers", []),
+        "regional_uplift": Decimal(uplift).quantize(Decimal("0.001")) if uplift is not None else None,
+        "billing": stated.get("billing", Billing.PER_TOKEN),
+    }
 
 
 def _upsert(
@@ -210,10 +240,11 @@ def desired_rows(report: ValidationReport) -> dict[str, dict]:
     for file in report.of_kind("mapping"):
         provider = file.path.parent.name
         for offer in file.data["offers"]:
-            pricing = offer.get("pricing", {})
+            stated = offer_price_values(offer)
             mappings[(provider, offer["provider_model_id"])] = {
                 "model": file.data["model"],
-                **{column: _price(pricing.get(key)) for key, column in PRICE_KEYS.items()},
+                **offer_price_row(stated),
+                "registry_values": stated,
                 "context_window": offer.get("context_window"),
                 "max_output": offer.get("max_output"),
                 "quantization": offer.get("quantization", ""),

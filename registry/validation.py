@@ -7,6 +7,7 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from registry.key_bindings import check_key_references
 from registry.lifecycle_check import check_lifecycle
 from registry.schema_messages import path_text as _path_text
 from registry.schema_messages import schema_message
-from registry.values import value_problems
+from registry.values import PRICE_DECIMAL_PLACES, PRICE_QUANTUM, price_decimal, value_problems
 from registry.writer import UNKNOWN_CREATOR_DIR
 from registry.yamlsafe import ParsedDocument, RegistryFileError, parse_file
 
@@ -298,6 +299,41 @@ def check_references(report: ValidationReport) -> None:
         need(file, file.data["model"], models, "model", "model")
 
 
+UPLIFT_QUANTUM = Decimal("0.001")  # catalog.Mapping.regional_uplift is numeric(6, 3)
+
+
+def check_offer_prices(report: ValidationReport) -> None:
+    """Long-context tiers ascend by threshold, and tier prices and uplifts fit the columns that keep them."""
+    for file in report.of_kind("mapping"):
+        for index, offer in enumerate(file.data["offers"]):
+            previous = None
+            for position, tier in enumerate(offer.get("tiers", [])):
+                path = ("offers", index, "tiers", position)
+                if previous is not None and tier["above"] <= previous:
+                    report.add(
+                        file,
+                        file.line_of(*path, "above"),
+                        f"{_path_text((*path, 'above'))}: {tier['above']} does not ascend (the tier before starts "
+                        f"above {previous}); list tiers from the smallest threshold up",
+                    )
+                previous = tier["above"]
+                for key in ("input", "output", "cached_input"):
+                    if key in tier and price_decimal(tier[key]).quantize(PRICE_QUANTUM) != price_decimal(tier[key]):
+                        report.add(
+                            file,
+                            file.line_of(*path, key),
+                            f"{_path_text((*path, key))}: {tier[key]!r} has more than {PRICE_DECIMAL_PLACES} decimal "
+                            "places; round it in the file",
+                        )
+            uplift = offer.get("regional_uplift")
+            if uplift is not None and price_decimal(uplift).quantize(UPLIFT_QUANTUM) != price_decimal(uplift):
+                report.add(
+                    file,
+                    file.line_of("offers", index, "regional_uplift"),
+                    f"{_path_text(('offers', index, 'regional_uplift'))}: {uplift!r} has more than 3 decimal places",
+                )
+
+
 def check_successor_cycles(report: ValidationReport) -> None:
     """A successor chain must end: A → B → A is reported at every link of the loop (a self-successor above)."""
     files = {f.data["slug"]: f for f in report.of_kind("model")}
@@ -340,6 +376,7 @@ def validate_registry(root: Path | str | None = None, *, progress=None) -> Valid
     check_duplicates(report)
     check_look_alikes(report)
     check_references(report)
+    check_offer_prices(report)
     check_key_references(report)
     check_identity(report)
     check_lifecycle(report)

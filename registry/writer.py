@@ -9,7 +9,11 @@ from pathlib import Path
 
 import yaml
 
+from catalog.models import MODEL_FACT_FIELDS
+
 UNKNOWN_CREATOR_DIR = "_unattributed"
+# The order of a model file's keys: identity first, then its facts as catalog.models.MODEL_FACT_FIELDS lists them.
+MODEL_ORDER = ("slug", "name", "description", "creator", "family", *MODEL_FACT_FIELDS[2:], "aliases")
 
 
 class _Dumper(yaml.SafeDumper):

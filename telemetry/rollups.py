@@ -147,7 +147,8 @@ def rollup_latency_span(start: datetime, end: datetime, provider_ids=None) -> in
     return len(rows_out)
 
 
-_SUMMED = (
+# The additive columns of a latency roll-up: summed when hours become days and days become windows.
+SUMMED = (
     "successes",
     "failures",
     "excluded",
@@ -165,7 +166,7 @@ def rollup_latency_day(day: datetime, provider_ids=None) -> int:
     """Merge one UTC day's HourlyLatency rows into DailyLatency (sums added, histograms merged)."""
     merged: dict[int, dict] = {}
     rows = _of_providers(HourlyLatency.objects.filter(hour__gte=day, hour__lt=day + DAY), provider_ids)
-    rows = rows.values("provider_id", "mapping_id", *_SUMMED, "ttft_histogram", "total_histogram")
+    rows = rows.values("provider_id", "mapping_id", *SUMMED, "ttft_histogram", "total_histogram")
     for row in rows.iterator(chunk_size=5000):
         into = merged.setdefault(
             row["mapping_id"],
@@ -173,12 +174,12 @@ def rollup_latency_day(day: datetime, provider_ids=None) -> int:
                 "provider": row["provider_id"],
                 "mapping": row["mapping_id"],
                 "day": day,
-                **dict.fromkeys(_SUMMED, 0),
+                **dict.fromkeys(SUMMED, 0),
                 "ttft_histogram": [],
                 "total_histogram": [],
             },
         )
-        for name in _SUMMED:
+        for name in SUMMED:
             into[name] += row[name]
         into["ttft_histogram"].append(row["ttft_histogram"])
         into["total_histogram"].append(row["total_histogram"])

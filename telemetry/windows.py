@@ -15,20 +15,8 @@ from django.db.models import Q, Sum
 
 from telemetry.models import DailyLatency, HourlyLatency
 from telemetry.percentiles import Histogram, histogram_merge
-from telemetry.rollups import DAY, floor_day
+from telemetry.rollups import DAY, SUMMED, floor_day
 
-SUMMED = (
-    "successes",
-    "failures",
-    "excluded",
-    "ttft_count",
-    "ttft_ms_sum",
-    "total_count",
-    "total_ms_sum",
-    "output_tokens_sum",
-    "tps_count",
-    "tps_sum",
-)
 HISTOGRAMS = ("ttft_histogram", "total_histogram")
 
 

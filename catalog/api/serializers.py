@@ -9,6 +9,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from catalog.api.verification import VERIFICATION_FIELDS, OfferVerificationFields, offer_verification
 from catalog.models import DeliveryMode, Lifecycle, Mapping, Modality, Model, ModelCapability, Provider
 from catalog.ranking import OfferRank
 
@@ -197,7 +198,7 @@ class ModelDetailSerializer(ModelListSerializer):
         }
 
 
-class MappingSerializer(serializers.ModelSerializer):
+class MappingSerializer(OfferVerificationFields, serializers.ModelSerializer):
     provider = RefSerializer()
     price_input = serializers.DecimalField(**PRICE)
     price_output = serializers.DecimalField(**PRICE)
@@ -227,6 +228,7 @@ class MappingSerializer(serializers.ModelSerializer):
             "retirement_date",
             "in_registry",
             "needs_review",
+            *VERIFICATION_FIELDS,
         ]
 
     def to_representation(self, obj: Mapping) -> dict:
@@ -247,6 +249,7 @@ class MappingSerializer(serializers.ModelSerializer):
             "retirement_date": _date(obj.retirement_date),
             "in_registry": obj.in_registry,
             "needs_review": obj.needs_review,
+            **offer_verification(obj),
         }
 
 

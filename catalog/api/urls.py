@@ -6,6 +6,7 @@ r"""Routes of the public catalogue API (mounted under /api/); a trailing slash i
 
 from django.urls import re_path
 
+from catalog.api.history import OfferHistoryViewSet, PriceChangeViewSet
 from catalog.api.views import ModelViewSet, ProviderViewSet, ResolveViewSet
 
 ID = r"(?P<id>[\s\S]+)"
@@ -18,5 +19,11 @@ urlpatterns = [
     re_path(rf"^models/{ID_LAST}/?$", ModelViewSet.as_view({"get": "retrieve"}), name="api-model-detail"),
     re_path(r"^providers/?$", ProviderViewSet.as_view({"get": "list"}), name="api-provider-list"),
     re_path(rf"^providers/{ID_LAST}/?$", ProviderViewSet.as_view({"get": "retrieve"}), name="api-provider-detail"),
+    re_path(
+        r"^offers/(?P<provider>[^/]+)/(?P<provider_model_id>[\s\S]+?)/history/?$",
+        OfferHistoryViewSet.as_view({"get": "history"}),
+        name="api-offer-history",
+    ),
+    re_path(r"^price-changes/?$", PriceChangeViewSet.as_view({"get": "list"}), name="api-price-changes"),
     re_path(r"^resolve/?$", ResolveViewSet.as_view({"get": "resolve"}), name="api-resolve"),
 ]

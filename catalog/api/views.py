@@ -11,8 +11,11 @@ from rest_framework.response import Response
 
 from catalog import cache_tags, selectors
 from catalog.api import serializers
+from catalog.api.history import OfferAsOfSerializer
 from catalog.api.serializers import MAX_NAME_LENGTH
 from catalog.filtersets import ModelFilterSet
+from catalog.filtersets_history import AsOfQuerySerializer
+from catalog.history import model_offers_as_of
 from catalog.resolution import model_resolve_name, near_matches
 from modelgraph.api.errors import ERROR_RESPONSES, NOT_FOUND, NotFound
 from modelgraph.api.filtersets import query_parameters
@@ -113,14 +116,19 @@ class ModelViewSet(ReadOnlyViewSet):
         operation_id="models_providers",
         summary="Who offers a model, at what price and limits",
         description="Each provider's offer of the model: its own model id, every price dimension, context window and "
-        "max output there, quantization, delivery modes and lifecycle; paginated.",
-        parameters=[MODEL_ID],
+        "max output there, quantization, delivery modes and lifecycle; paginated. With `at`, the prices as of that "
+        "day from the price history, each offer with the `price_period` they come from.",
+        parameters=[MODEL_ID, AsOfQuerySerializer],
         responses={200: serializers.MappingSerializer(many=True), **ERROR_RESPONSES, **MODEL_NOT_FOUND},
     )
     def providers(self, request, *args, **kwargs):
-        page = self.paginate_queryset(selectors.model_providers(self.model_ref.pk))
-        data = serializers.MappingSerializer(page, many=True, context=self.get_serializer_context()).data
-        return self.get_paginated_response(data)
+        at = query_parameters(AsOfQuerySerializer, request).get("at")
+        offers = (
+            selectors.model_providers(self.model_ref.pk) if at is None else model_offers_as_of(self.model_ref.pk, at)
+        )
+        serializer = serializers.MappingSerializer if at is None else OfferAsOfSerializer
+        page = self.paginate_queryset(offers)
+        return self.get_paginated_response(serializer(page, many=True, context=self.get_serializer_context()).data)
 
     @extend_schema(
         operation_id="models_compare",

@@ -14,33 +14,9 @@ from registry.importers.corrections import (
     load_corrections,
 )
 from registry.importers.facts import LAB_NAMES, family_name, majority_facts, model_facts, offer_document
-from registry.writer import RegistryDocuments, dump_yaml, mapping_path, model_path, provider_path
+from registry.writer import MODEL_ORDER, RegistryDocuments, dump_yaml, mapping_path, model_path, provider_path
 from registry.yamlsafe import decode, parse_text, read_regular_file
 
-MODEL_ORDER = (
-    "slug",
-    "name",
-    "description",
-    "creator",
-    "family",
-    "release_date",
-    "status",
-    "deprecation_date",
-    "sunset_date",
-    "successor",
-    "context_window",
-    "max_output",
-    "input_modalities",
-    "output_modalities",
-    "capabilities",
-    "open_weights",
-    "parameters_total",
-    "parameters_active",
-    "license",
-    "knowledge_cutoff",
-    "canonical_url",
-    "aliases",
-)
 OFFER_ORDER = ("provider_model_id", "status", "pricing", "context_window", "max_output", "quantization", "delivery")
 PRICE_ORDER = ("input", "output", "cached_input", "cache_write")
 # (provider, provider_model_id) -> that provider's models.dev record, for listings the importer left out.

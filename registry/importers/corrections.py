@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from catalog.models import MODEL_FACT_FIELDS
 from registry.writer import RegistryDocuments
 from registry.yamlsafe import ParsedDocument, RegistryFileError, decode, parse_text, read_regular_file
 
@@ -27,30 +28,7 @@ KINDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "drop_reason": (frozenset({"drop_reason", "match"}), frozenset({"count"})),
 }
 _COMMON = frozenset({"why", "source"})
-MODEL_FACTS = frozenset(
-    {
-        "name",
-        "creator",
-        "family",
-        "release_date",
-        "status",
-        "context_window",
-        "max_output",
-        "input_modalities",
-        "output_modalities",
-        "capabilities",
-        "open_weights",
-        "parameters_total",
-        "parameters_active",
-        "license",
-        "knowledge_cutoff",
-        "canonical_url",
-        "description",
-        "deprecation_date",
-        "sunset_date",
-        "successor",
-    }
-)
+MODEL_FACTS = frozenset({*MODEL_FACT_FIELDS, "creator", "family"})
 OFFER_FACTS = frozenset({"status", "pricing", "context_window", "max_output", "quantization"})
 
 

@@ -21,7 +21,7 @@ from registry.importers.facts import (
 )
 from registry.importers.matching import KeyIndex, ModelRecord, SourceFile, add_served_models, first_party
 from registry.importers.normalise import fallback_keys, strict_keys, strip_stamps
-from registry.writer import RegistryDocuments, write_registry
+from registry.writer import MODEL_ORDER, RegistryDocuments, write_registry
 
 # Providers whose SDK package is not @ai-sdk/openai-compatible but whose API speaks OpenAI's protocol.
 OPENAI_COMPATIBLE = frozenset(
@@ -36,26 +36,6 @@ OPENAI_COMPATIBLE = frozenset(
         "vivgrid",
         "xai",
     }
-)
-MODEL_FIELD_ORDER = (
-    "slug",
-    "name",
-    "creator",
-    "family",
-    "release_date",
-    "status",
-    "context_window",
-    "max_output",
-    "input_modalities",
-    "output_modalities",
-    "capabilities",
-    "open_weights",
-    "parameters_total",
-    "parameters_active",
-    "license",
-    "knowledge_cutoff",
-    "canonical_url",
-    "aliases",
 )
 
 
@@ -206,7 +186,7 @@ def _model_document(record: ModelRecord, aliases: list) -> dict:
     document = {"slug": record.slug, **record.facts, "creator": record.creator}
     if aliases:
         document["aliases"] = sorted(aliases, key=lambda a: (a, "") if isinstance(a, str) else (a["alias"], "~"))
-    return {key: document[key] for key in MODEL_FIELD_ORDER if document.get(key) is not None}
+    return {key: document[key] for key in MODEL_ORDER if document.get(key) is not None}
 
 
 def _provider_documents(providers, creators: set[str], lab_names: dict[str, str]) -> list[dict]:
@@ -258,7 +238,7 @@ def build_registry(
     book = AliasBook()
     for (provider, model_id), (slug, source) in sorted(matches.items()):
         mapping = mappings.setdefault((provider, slug), {"model": slug, "offers": []})
-        mapping["offers"].append(offer_document(model_id, source.data))
+        mapping["offers"].append(offer_document(model_id, source.data, provider))
         book.add(model_id, slug, provider)
     served = {slug for _, slug in mappings}
     for record in [r for r in records if not r.from_models_dev and r.slug not in served]:

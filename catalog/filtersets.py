@@ -77,6 +77,9 @@ class NullsLastOrderingFilter(django_filters.OrderingFilter):
         return qs.order_by(*ordering, "slug")
 
 
+BILLING_SCOPES = [("pay_per_use", "Pay per use"), ("all", "All, with free tiers and plans")]
+
+
 class ModelFilterSet(APIFilterSet):
     search = django_filters.CharFilter(
         method="filter_search",
@@ -122,6 +125,13 @@ class ModelFilterSet(APIFilterSet):
             help_text="Smallest acceptable context window, in tokens.",
         ),
     )
+    billing = django_filters.ChoiceFilter(
+        choices=BILLING_SCOPES,
+        method="filter_billing",
+        help_text="`pay_per_use` (default): `min_price_*`, the price bounds and `ordering=price` consider only offers "
+        "billed per token or per request; `all`: free tiers and subscription plans too (their $0 is not a price per "
+        "use).",
+    )
     max_price_input = documented(
         PRICE_SCHEMA,
         PriceFilter(
@@ -150,7 +160,8 @@ class ModelFilterSet(APIFilterSet):
             ("context_window", "context_window"),
             ("min_price_input", "price"),
         ),
-        help_text="Sort by `name`, `release_date`, `context_window`, `price` (cheapest input price) or `slug`; "
+        help_text="Sort by `name`, `release_date`, `context_window`, `price` (cheapest pay-per-use input price "
+        "unless `billing=all`) or `slug`; "
         "prefix `-` for descending; several separated by commas.",
     )
 
@@ -169,6 +180,9 @@ class ModelFilterSet(APIFilterSet):
             # Its own `extra` too: a subclass that edits a filter's help text or widget (the web form does) must not
             # change the class's filter, which the OpenAPI document is generated from.
             filter_.extra = dict(filter_.extra)
+            # …and never the class filter's built form field (the OpenAPI generator builds those): a copy builds its
+            # own, so the page's labels and widgets are not the API's, nor another request's.
+            filter_.__dict__.pop("_field", None)
             filter_.model = self.queryset.model
             filter_.parent = self
             if filter_.method is not None:
@@ -208,11 +222,23 @@ class ModelFilterSet(APIFilterSet):
     def filter_output_modality(self, queryset, name, value):
         return queryset.with_output_modality(value)
 
+    @property
+    def include_plans(self) -> bool:
+        return self.form.cleaned_data.get("billing") == "all"
+
+    def filter_billing(self, queryset, name, value):
+        # The list's queryset carries the pay-per-use summary; `all` recomputes it over every offer.
+        return queryset.with_offer_summary(include_plans=True) if value == "all" else queryset
+
     def filter_max_price_input(self, queryset, name, value):
         # Both bounds apply to the same offer: one provider must be cheap enough on input and on output.
-        return queryset.priced_at_most(price_input=value, price_output=self.form.cleaned_data.get("max_price_output"))
+        return queryset.priced_at_most(
+            price_input=value,
+            price_output=self.form.cleaned_data.get("max_price_output"),
+            include_plans=self.include_plans,
+        )
 
     def filter_max_price_output(self, queryset, name, value):
         if self.form.cleaned_data.get("max_price_input") is not None:
             return queryset  # applied together with max_price_input
-        return queryset.priced_at_most(price_output=value)
+        return queryset.priced_at_most(price_output=value, include_plans=self.include_plans)

@@ -90,3 +90,14 @@ def record_changes(record: PriceRecord) -> list[FieldChange]:
     if record.previous_billing != record.billing:  # type: ignore[attr-defined]
         changes.append(FieldChange("billing", record.previous_billing, record.billing))  # type: ignore[attr-defined]
     return changes
+
+
+def model_price_periods(model_pk: int) -> list[PriceRecord]:
+    """Every price period of the model's offers (with offer and provider), by offer then date: one query."""
+    return list(
+        PriceRecord.objects.filter(mapping__model_id=model_pk)
+        .select_related("mapping__provider")
+        .only("valid_from", "valid_to", "source", "billing", "prices", "mapping__provider_model_id")
+        .only(*(f"mapping__provider__{c}" for c in ("slug", "name")), "mapping__provider_model_id")
+        .order_by("mapping__provider__slug", "mapping__provider_model_id", "valid_from")
+    )

@@ -24,6 +24,13 @@ def _mapping_model():
     return apps.get_model("catalog", "Mapping")
 
 
+def pay_per_use() -> tuple[str, ...]:
+    """The billing kinds that compete for "cheapest" (catalog.models imports this module, hence the late import)."""
+    from catalog.models import PAY_PER_USE
+
+    return tuple(PAY_PER_USE)
+
+
 def _count_subquery(queryset: models.QuerySet, group: str, counted: str) -> Coalesce:
     """COUNT(DISTINCT counted) of `queryset` rows as a correlated subquery (no GROUP BY on the outer query)."""
     counts = queryset.order_by().values(group).annotate(n=Count(counted, distinct=True)).values("n")
@@ -61,6 +68,9 @@ MAPPING_COLUMNS = (
     "price_output",
     "price_cached_input",
     "price_cache_write",
+    *("price_cache_write_1h", "price_reasoning", "price_audio_input", "price_audio_output", "price_image_input"),
+    *("price_image_output", "price_per_image", "price_per_request", "price_web_search", "price_batch_input"),
+    *("price_batch_output", "price_tiers", "regional_uplift", "billing"),
     "context_window",
     "max_output",
     "quantization",
@@ -105,11 +115,14 @@ class ModelQuerySet(models.QuerySet):
             queryset = queryset.annotate(alias_names=ArraySubquery(aliases.values("alias")))
         return queryset
 
-    def with_offer_summary(self) -> ModelQuerySet:
+    def with_offer_summary(self, *, include_plans: bool = False) -> ModelQuerySet:
+        """`providers_count` (every offer) and `min_price_input`/`min_price_output`: the lowest prices among the
+        pay-per-use offers (billing per token or per request), or among all offers with `include_plans`."""
         mappings = _mapping_model().objects.filter(model=OuterRef("pk"))
+        compared = mappings if include_plans else mappings.filter(billing__in=pay_per_use())
 
         def cheapest(field: str) -> Subquery:
-            priced = mappings.filter(**{f"{field}__isnull": False}).order_by(field).values(field)[:1]
+            priced = compared.filter(**{f"{field}__isnull": False}).order_by(field).values(field)[:1]
             return Subquery(priced, output_field=models.DecimalField(max_digits=14, decimal_places=6))
 
         return self.annotate(
@@ -135,14 +148,17 @@ class ModelQuerySet(models.QuerySet):
     def served_by_nobody(self) -> ModelQuerySet:
         return self.exclude(Exists(_mapping_model().objects.filter(model=OuterRef("pk"))))
 
-    def priced_at_most(self, *, price_input: Decimal | None = None, price_output: Decimal | None = None):
-        """Models with at least one offer at or under the given price(s) per million tokens."""
-        conditions = {}
+    def priced_at_most(
+        self, *, price_input: Decimal | None = None, price_output: Decimal | None = None, include_plans: bool = False
+    ):
+        """Models with at least one pay-per-use offer (any offer with `include_plans`) at or under the given price(s)
+        per million tokens."""
+        conditions: dict = {} if include_plans else {"billing__in": pay_per_use()}
         if price_input is not None:
             conditions["price_input__lte"] = price_input
         if price_output is not None:
             conditions["price_output__lte"] = price_output
-        if not conditions:
+        if price_input is None and price_output is None:
             return self
         return self.filter(Exists(_mapping_model().objects.filter(model=OuterRef("pk"), **conditions)))
 
@@ -156,12 +172,18 @@ class MappingQuerySet(models.QuerySet):
     def with_relations(self) -> MappingQuerySet:
         return self.select_related("provider", "model")
 
-    def for_api(self) -> MappingQuerySet:
-        """Offers with their provider, blended price (3:1 input:output) annotated, cheapest first."""
+    def for_api(self, *, include_plans: bool = False) -> MappingQuerySet:
+        """Offers with their provider, blended price (3:1 input:output) annotated, cheapest first: pay-per-use offers
+        first, then free tiers and plans (whose $0 is not a price per use), unless `include_plans` mixes them."""
         blended = (F("price_input") * 3 + F("price_output")) / 4
-        return (
+        queryset = (
             self.select_related("provider")
             .only(*MAPPING_COLUMNS)
             .annotate(blended_price=models.ExpressionWrapper(blended, output_field=models.DecimalField()))
-            .order_by(F("blended_price").asc(nulls_last=True), "provider__slug", "provider_model_id")
         )
+        order = [F("blended_price").asc(nulls_last=True), "provider__slug", "provider_model_id"]
+        if not include_plans:
+            paid = models.When(billing__in=pay_per_use(), then=Value(0))
+            queryset = queryset.annotate(plan_last=models.Case(paid, default=Value(1), output_field=IntegerField()))
+            order.insert(0, "plan_last")
+        return queryset.order_by(*order)

@@ -7,6 +7,8 @@ go through here, so they cannot disagree. The rule:
   of each is normalised among exactly these, so an offer scores the same wherever it is shown;
 - order: score descending (unscored last), then blended price ascending (unpriced last), then provider slug, then
   mapping id (`offer_order_key`), so ties are deterministic;
+- prices compete only among pay-per-use offers (billing per token or per request): a free tier's or a plan's $0 is
+  not a price per use, so by default it neither sorts first nor takes `cheapest` (`include_plans` lets it);
 - marks: `cheapest` on the one offer with the lowest blended price among the priced ones, `fastest` on the one with
   the lowest median time to first token among the timed ones, even when it is the only one; on a tie the mark goes
   to the first of the tied offers in the order above.
@@ -24,7 +26,7 @@ from decimal import Decimal
 from django.db.models import QuerySet
 
 from catalog.models import Lifecycle, Mapping, Provider
-from catalog.pricing import blended_price
+from catalog.pricing import blended_price, compared_prices
 from catalog.querysets import MAPPING_COLUMNS
 
 # Telemetry figures per mapping id: {"uptime", "median_ttft_ms", "median_total_ms", "score", "provisional"}.
@@ -88,16 +90,26 @@ def _first_lowest(values: list[float | Decimal | None]) -> int | None:
     return min(present)[1] if present else None
 
 
-def offers_rank(mappings: Iterable[Mapping], measured: dict[int, dict]) -> list[OfferRank]:
+def compared_price(mapping: Mapping, *, include_plans: bool = False) -> Decimal | None:
+    """The blended price an offer competes with: none for free tiers and plans unless `include_plans`."""
+    if include_plans:
+        return blended_price(mapping.price_input, mapping.price_output)
+    return blended_price(*compared_prices(mapping))
+
+
+def offers_rank(
+    mappings: Iterable[Mapping], measured: dict[int, dict], *, include_plans: bool = False
+) -> list[OfferRank]:
     """Order and mark offers (with their provider loaded) from their telemetry figures, per the module's rule."""
     rows = []
     for mapping in mappings:
         figures = measured.get(mapping.pk, {})
         price = blended_price(mapping.price_input, mapping.price_output)
-        rows.append((mapping, price, {name: figures[name] for name in TELEMETRY_FIELDS if name in figures}))
-    rows.sort(key=lambda row: offer_order_key(row[2].get("score"), row[1], row[0].provider.slug, row[0].pk))
-    cheapest = _first_lowest([price for _, price, _ in rows])
-    fastest = _first_lowest([figures.get("median_ttft_ms") for _, _, figures in rows])
+        compared = compared_price(mapping, include_plans=include_plans)
+        rows.append((mapping, price, {name: figures[name] for name in TELEMETRY_FIELDS if name in figures}, compared))
+    rows.sort(key=lambda row: offer_order_key(row[2].get("score"), row[3], row[0].provider.slug, row[0].pk))
+    cheapest = _first_lowest([compared for *_, compared in rows])
+    fastest = _first_lowest([figures.get("median_ttft_ms") for _, _, figures, _ in rows])
     return [
         OfferRank(
             rank=index + 1,
@@ -107,14 +119,15 @@ def offers_rank(mappings: Iterable[Mapping], measured: dict[int, dict]) -> list[
             fastest=index == fastest,
             **figures,
         )
-        for index, (mapping, price, figures) in enumerate(rows)
+        for index, (mapping, price, figures, _) in enumerate(rows)
     ]
 
 
-def model_offer_ranking(model_pk: int) -> list[OfferRank]:
-    """The ranked offers of one model, best first, with `cheapest` and `fastest` marked."""
+def model_offer_ranking(model_pk: int, *, include_plans: bool = False) -> list[OfferRank]:
+    """The ranked offers of one model, best first, with `cheapest` and `fastest` marked (`cheapest` among pay-per-use
+    offers unless `include_plans`)."""
     mappings = list(offers_to_rank([model_pk]))
-    return offers_rank(mappings, offer_telemetry(mappings))
+    return offers_rank(mappings, offer_telemetry(mappings), include_plans=include_plans)
 
 
 def offer_scores(model_ids: Iterable[int]) -> dict[int, OfferRank]:

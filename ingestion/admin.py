@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 
 from catalog.admin.canonical import ModelAdminExtension, model_admin_extend
+from ingestion import admin_prices  # noqa: F401 (offer pins and the disputed-prices queue)
 from ingestion.models import FieldPin, IngestionRun, Observation, RunStatus
 from ingestion.provenance import field_release, model_pin_admin_edits
 from ingestion.selectors import model_field_provenance

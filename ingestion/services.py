@@ -21,6 +21,8 @@ from ingestion.lifecycle import lifecycle_apply_notices
 from ingestion.matching import ModelIndex
 from ingestion.models import IngestionRun, Observation, RunStatus, Tier
 from ingestion.offers import ingestion_apply_offers
+from ingestion.prices.runs import price_feed_run
+from ingestion.prices.sources import PRICE_SOURCES
 from ingestion.provenance import model_refresh_shown_values
 from ingestion.resolution import RESOLVED_FIELDS
 from ingestion.sources import SOURCES, make_client
@@ -37,10 +39,10 @@ class UnknownSource(ValueError):
 
 def source_adapter(name: str):
     """A fresh adapter for one run, with the retry policy and timeout from settings."""
-    try:
-        template = SOURCES[name]
-    except KeyError:
-        raise UnknownSource(f"unknown source {name!r} (known: {', '.join(sorted(SOURCES))})") from None
+    template = SOURCES.get(name) or PRICE_SOURCES.get(name)
+    if template is None:
+        known = ", ".join(sorted([*SOURCES, *PRICE_SOURCES]))
+        raise UnknownSource(f"unknown source {name!r} (known: {known})")
     retry = RetryPolicy(
         attempts=settings.INGESTION_RETRY_ATTEMPTS,
         backoff=settings.INGESTION_RETRY_BACKOFF,
@@ -121,6 +123,10 @@ def ingestion_run_source(
     adapter = source_adapter(source)
     if hasattr(adapter, "fetch_offers"):
         return _run_offers(run, adapter)
+    if hasattr(adapter, "fetch_prices"):  # a price feed: offers' prices, not model facts
+        base_url = base_url or settings.INGESTION_BASE_URLS.get(source) or None
+        status, message, details = price_feed_run(run, adapter, base_url=base_url, client=client)
+        return _finish(run, status, message=message, details=details)
     api_key, env_name = _api_key(adapter)
     base_url = base_url or settings.INGESTION_BASE_URLS.get(source) or None
     observations, error = [], None

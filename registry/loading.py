@@ -150,18 +150,20 @@ def _upsert(
     desired: dict,
     counts: EntityCounts,
     reason: str,
+    uncompared: tuple[str, ...] = (),
 ) -> dict:
     """Insert or update rows whose managed fields differ from `desired`; mark vanished ones out of the registry.
 
     desired maps natural-key tuples to {field: value} (FK fields as *_id). Returns natural key -> pk for all rows.
     """
     # registry_file alone differing (a row a curator created in the admin) is provenance, not a change of data.
-    compared = fields + ("in_registry",)
-    written = compared + ("registry_file",)
+    # `uncompared` fields are written with a changed row; on their own they make a change only while still empty.
+    compared = tuple(name for name in fields if name not in uncompared) + ("in_registry",)
+    written = fields + ("in_registry", "registry_file")
     references = [n for n in (*natural_key, *fields) if model_class._meta.get_field(n).is_relation]
     existing = {
         tuple(row[k] for k in natural_key): row
-        for row in model_class.objects.values("pk", *natural_key, *compared).iterator(chunk_size=5000)
+        for row in model_class.objects.values("pk", *natural_key, *compared, *uncompared).iterator(chunk_size=5000)
     }
     rows, added_keys, updated_pks = [], [], []
     for key, values in desired.items():
@@ -170,7 +172,9 @@ def _upsert(
         if current is None:
             counts.added += 1
             added_keys.append(key)
-        elif any(current[name] != values[name] for name in compared):
+        elif any(current[name] != values[name] for name in compared) or any(
+            not current[name] and values[name] for name in uncompared
+        ):
             counts.updated += 1
             updated_pks.append(current["pk"])
         else:
@@ -371,6 +375,9 @@ def _write(rows: dict[str, dict], reason: str) -> LoadResult:
         mapping_rows,
         counts["mappings"],
         reason,
+        # What the file states restates the columns: an offer whose columns already hold it (a curator's edit,
+        # exported and loaded back) is unchanged, so loading an export still writes nothing.
+        uncompared=("registry_values",),
     )
     result = LoadResult(counts=counts)
     if result.rows_written:

@@ -10,6 +10,7 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from catalog.models import Mapping, Model, Provider
+from catalog.pricing import compared_prices
 from catalog.ranking import offers_rank, offers_to_rank
 from catalog.selectors import model_ref_by_id_or_alias
 from modelgraph.secrets import provider_api_key
@@ -203,6 +204,7 @@ def ranking_candidates(mappings: list[Mapping], since: datetime) -> list[OfferFi
         lat = latency.get(mapping.pk, {})
         successes = (h.get("s") or 0) + lat.get("successes", 0)
         failures = (h.get("f") or 0) + lat.get("failures", 0)
+        price_input, price_output = compared_prices(mapping)
         candidate = OfferFigures(
             key=mapping.pk,
             successes=successes,
@@ -210,8 +212,9 @@ def ranking_candidates(mappings: list[Mapping], since: datetime) -> list[OfferFi
             latency_samples=lat.get("ttft_count", 0),
             median_ttft_ms=histogram_percentiles(ttft.get(mapping.pk, {}), [0.5])[0.5],
             median_total_ms=histogram_percentiles(total.get(mapping.pk, {}), [0.5])[0.5],
-            price_input=float(mapping.price_input) if mapping.price_input is not None else None,
-            price_output=float(mapping.price_output) if mapping.price_output is not None else None,
+            # A free tier's or plan's $0 is not a price per use: it earns no price component (catalog.pricing).
+            price_input=float(price_input) if price_input is not None else None,
+            price_output=float(price_output) if price_output is not None else None,
             extra={"mapping": mapping, "uptime_source": "mapping"},
         )
         candidates.append(candidate)

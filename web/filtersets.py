@@ -76,6 +76,10 @@ class ModelPageFilterSet(ModelFilterSet):
         self.filters["open_weights"].extra.update(
             choices=[("true", "Yes"), ("false", "No")], empty_label="Any", widget=QuickSelect
         )
+        self.filters["billing"].label = "Billing"
+        self.filters["billing"].extra.update(
+            choices=[("all", "With free tiers and plans")], empty_label="Pay per use only", widget=QuickSelect
+        )
         self.filters["min_context"].extra["widget"] = QuickSelect(choices=self._context_choices(data))
         for name in ("max_price_input", "max_price_output"):
             attrs = {"step": "any", "min": "0", "placeholder": "e.g. 1.00", "inputmode": "decimal"}

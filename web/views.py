@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from catalog.models import Modality, ModelCapability
@@ -20,6 +21,7 @@ from telemetry.selectors import provider_health, provider_latency
 from web import panels, selectors, series
 from web.cache import CATALOGUE, TELEMETRY, cached_page
 from web.filtersets import ModelPageFilterSet
+from web.price_history import model_price_history_chart
 from web.tables import Column, query_with, sort_headers
 
 PAGE_SIZE = 50
@@ -118,6 +120,7 @@ def model_detail(request: HttpRequest, identifier: str) -> HttpResponse:
         "headers": sort_headers(request.GET, OFFER_COLUMNS, current=sort),
         "cheapest": next((o for o in offers if o.cheapest), None),
         "fastest": next((o for o in offers if o.fastest), None),
+        "price_history": model_price_history_chart(model.pk, model.name, now=timezone.now()),
         "modalities": Modality,
         "capabilities": ModelCapability,
     }

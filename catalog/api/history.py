@@ -3,6 +3,7 @@ shape of a model's offers as of a date (`/api/models/{id}/providers?at=`, served
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from functools import cached_property
 
 from django_filters.rest_framework import DjangoFilterBackend
@@ -22,6 +23,13 @@ PRICES_HELP = (
     "Price field (`price_input`, `price_output`, …, `price_tiers`) → value, only the fields that were set: decimals "
     "as strings, USD per million tokens unless the field says otherwise."
 )
+
+
+def _decimal(value) -> Decimal | None:
+    try:
+        return None if value is None else Decimal(str(value))
+    except InvalidOperation:
+        return None
 
 
 def _moment(value) -> str | None:
@@ -54,14 +62,13 @@ class OfferAsOfSerializer(MappingSerializer):
         fields = [*MappingSerializer.Meta.fields, "price_period"]
 
     def to_representation(self, obj: Mapping) -> dict:
-        body = super().to_representation(obj)
         record = obj.record_as_of[0]  # type: ignore[attr-defined]
-        for field in Mapping.PRICE_FIELDS:
-            if field in body:
-                value = record.prices.get(field)
-                body[field] = None if value is None else float(value)
-        body["price_period"] = PricePeriodSerializer(record).data
-        return body
+        for field in Mapping.PRICE_FIELDS:  # the offer as it stood then: its prices are the period's
+            setattr(obj, field, _decimal(record.prices.get(field)))
+        tiers = record.prices.get("price_tiers")
+        obj.price_tiers = tiers if isinstance(tiers, list) else []
+        obj.billing = record.billing
+        return {**super().to_representation(obj), "price_period": PricePeriodSerializer(record).data}
 
 
 class OfferRefSerializer(serializers.Serializer):
@@ -78,7 +85,7 @@ def _offer_ref(mapping: Mapping) -> dict:
     }
 
 
-class FieldChangeSerializer(serializers.Serializer):
+class PriceFieldChangeSerializer(serializers.Serializer):
     field = serializers.CharField(help_text="`price_input`, …, `price_tiers` or `billing`.")
     old = serializers.JSONField(allow_null=True, help_text="The value before (a decimal string for prices).")
     new = serializers.JSONField(allow_null=True, help_text="The value from `valid_from` on; null: no longer set.")
@@ -88,7 +95,7 @@ class PriceChangeSerializer(serializers.Serializer):
     offer = OfferRefSerializer()
     valid_from = serializers.DateTimeField()
     source = serializers.CharField(help_text="The source that stated the new prices.")
-    changes = FieldChangeSerializer(many=True, help_text="Each field that changed, old → new.")
+    changes = PriceFieldChangeSerializer(many=True, help_text="Each field that changed, old → new.")
 
     def to_representation(self, record: PriceRecord) -> dict:
         return {

@@ -9,6 +9,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from catalog.api.offer_prices import OFFER_PRICE_FIELDS, OfferPriceFields, offer_prices
 from catalog.api.verification import VERIFICATION_FIELDS, OfferVerificationFields, offer_verification
 from catalog.models import DeliveryMode, Lifecycle, Mapping, Modality, Model, ModelCapability, Provider
 from catalog.ranking import OfferRank
@@ -73,8 +74,8 @@ class ModelListSerializer(serializers.ModelSerializer):
     capabilities = serializers.ListField(child=serializers.ChoiceField(choices=ModelCapability.choices))
     aliases = serializers.ListField(child=serializers.CharField(), help_text="Other names it goes by.")
     providers_count = serializers.IntegerField(help_text="How many providers offer it.")
-    min_price_input = serializers.DecimalField(**PRICE, help_text="Cheapest input price, USD per million tokens.")
-    min_price_output = serializers.DecimalField(**PRICE, help_text="Cheapest output price, USD per million tokens.")
+    min_price_input = serializers.DecimalField(**PRICE, help_text="Cheapest pay-per-use input price, USD/M tokens.")
+    min_price_output = serializers.DecimalField(**PRICE, help_text="Cheapest pay-per-use output price, USD/M tokens.")
     url = serializers.URLField(help_text="This model's detail.")
     needs_review = serializers.BooleanField(
         help_text="Created by ingestion from an id nothing matched and not yet reviewed by a curator: unverified."
@@ -198,12 +199,8 @@ class ModelDetailSerializer(ModelListSerializer):
         }
 
 
-class MappingSerializer(OfferVerificationFields, serializers.ModelSerializer):
-    provider = RefSerializer()
-    price_input = serializers.DecimalField(**PRICE)
-    price_output = serializers.DecimalField(**PRICE)
-    price_cached_input = serializers.DecimalField(**PRICE)
-    price_cache_write = serializers.DecimalField(**PRICE)
+class MappingSerializer(OfferPriceFields, OfferVerificationFields, serializers.ModelSerializer):
+    provider = RefSerializer()  # the flat price_* fields and the price sheet are OfferPriceFields
     delivery_modes = serializers.ListField(child=serializers.ChoiceField(choices=DeliveryMode.choices))
     status = serializers.ChoiceField(choices=Lifecycle.choices, help_text="This offer's own lifecycle.")
     retirement_date = serializers.DateField(allow_null=True, help_text="When the provider retires this offer.")
@@ -228,6 +225,7 @@ class MappingSerializer(OfferVerificationFields, serializers.ModelSerializer):
             "retirement_date",
             "in_registry",
             "needs_review",
+            *OFFER_PRICE_FIELDS,
             *VERIFICATION_FIELDS,
         ]
 
@@ -249,6 +247,7 @@ class MappingSerializer(OfferVerificationFields, serializers.ModelSerializer):
             "retirement_date": _date(obj.retirement_date),
             "in_registry": obj.in_registry,
             "needs_review": obj.needs_review,
+            **offer_prices(obj),
             **offer_verification(obj),
         }
 
@@ -269,7 +268,7 @@ class CompareRowSerializer(serializers.Serializer):
     median_ttft_ms = serializers.FloatField(allow_null=True, help_text="Median time to first token, ms.")
     median_total_ms = serializers.FloatField(allow_null=True, help_text="Median total response time, ms.")
     score = serializers.FloatField(allow_null=True, help_text="Ranking score (higher is better); null until measured.")
-    cheapest = serializers.BooleanField(help_text="The lowest blended price of this model's offers.")
+    cheapest = serializers.BooleanField(help_text="The lowest blended price among its pay-per-use offers (not plans).")
     fastest = serializers.BooleanField(help_text="The lowest median time to first token of this model's offers.")
 
     def to_representation(self, row: OfferRank) -> dict:

@@ -16,6 +16,7 @@ from catalog.signals import catalogue_changed
 from ingestion.models import IngestionRun, OfferObservation, OfferPin, SourceRejection
 from ingestion.prices.resolution import (
     PRICE_RESOLVED_FIELDS,
+    REGISTRY,
     FieldOutcome,
     OfferEvidence,
     Stated,
@@ -54,7 +55,10 @@ def ingestion_apply_prices(*, run: IngestionRun | None, statements: list[tuple[M
     now = timezone.now()
     latest: dict[tuple[int, str, str], tuple[object, PriceStatement]] = {}
     mappings: dict[int, Mapping] = {}
-    for mapping, statement in statements:
+    # A feed may state dated periods of one offer (genai-prices' constraints): the latest period begun by now counts.
+    for mapping, statement in sorted(statements, key=lambda pair: _period_start(pair[1])):
+        if statement.valid_from is not None and statement.valid_from > now:
+            continue
         mappings[mapping.pk] = mapping
         for name, value in statement.fields.items():
             if name in PRICE_RESOLVED_FIELDS:
@@ -66,6 +70,10 @@ def ingestion_apply_prices(*, run: IngestionRun | None, statements: list[tuple[M
             lambda: catalogue_changed.send(sender=IngestionRun, model_ids=set(changed.values()), provider_ids=set())
         )
     return counts
+
+
+def _period_start(statement: PriceStatement) -> dt.datetime:
+    return statement.valid_from or dt.datetime.min.replace(tzinfo=dt.UTC)
 
 
 def _store_observations(run, latest: dict, now: dt.datetime) -> Counter:
@@ -92,7 +100,12 @@ def _store_observations(run, latest: dict, now: dt.datetime) -> Counter:
                 )
             )
         elif row.value != value or row.valid_from != statement.valid_from:
-            row.value, row.valid_from, row.observed_at, row.run = value, statement.valid_from, statement.observed_at, run
+            row.value, row.valid_from, row.observed_at, row.run = (
+                value,
+                statement.valid_from,
+                statement.observed_at,
+                run,
+            )
             to_update.append(row)
     OfferObservation.objects.bulk_create(to_create, batch_size=1000)
     OfferObservation.objects.bulk_update(to_update, ["value", "valid_from", "observed_at", "run"], batch_size=1000)
@@ -139,6 +152,27 @@ def offers_refresh_prices(
     counts.update(offers_updated=len(to_update), prices_changed=len(changed), records_opened=len(opening))
     counts["records_closed"] += len(closing)
     return changed
+
+
+def offers_shown_over_registry(*, registry_values: dict[int, dict], now: dt.datetime | None = None) -> dict[int, dict]:
+    """For a registry load: per existing offer (by id), the fields whose shown value is not the registry row's
+    (a curator's pin, a price a source states where the registry states none), in column terms. The loader writes
+    these instead of the file's values, so a load neither undoes a pin nor fights the feeds over unstated fields."""
+    now = now or timezone.now()
+    offers = list(Mapping.objects.filter(pk__in=registry_values).select_related("provider"))
+    for offer in offers:
+        offer.registry_values = registry_values[offer.pk]  # what this load states, not what the last one did
+    evidence = _gather_evidence(offers)
+    shown = {}
+    for offer in offers:
+        fields = {
+            name: _field_value(name, outcome.value)
+            for name, outcome in offer_resolve_prices(evidence[offer.pk], now=now).items()
+            if outcome.source != REGISTRY and outcome.value is not None
+        }
+        if fields:
+            shown[offer.pk] = fields
+    return shown
 
 
 def _gather_evidence(offers: list[Mapping]) -> dict[int, OfferEvidence]:

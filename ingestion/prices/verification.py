@@ -94,7 +94,7 @@ def feeds_consensus(field: str, stated: dict[str, Any], current: Any) -> tuple[A
         groups.append((len(members), source, members))
     best = max(size for size, _, _ in groups)
     leaders = [(source, members) for size, source, members in groups if size == best]
-    distinct = []
+    distinct: list[tuple[str, list[str]]] = []
     for source, members in leaders:
         if not any(values_agree(field, stated[source], stated[other]) for other, _ in distinct):
             distinct.append((source, members))

@@ -1,5 +1,6 @@
 """Outside sources of model facts, one adapter each, by name: tier 1 provider listings, tier 2 deprecations.info,
-tier 3 the Hugging Face Hub. Each adapter reads over HTTP and returns observations; it writes nothing."""
+tier 3 the Hugging Face Hub. Each adapter reads over HTTP and returns observations; it writes nothing. The open
+price feeds (LiteLLM, genai-prices, models.dev) state offer prices: ingestion.prices.sources.PRICE_SOURCES."""
 
 from __future__ import annotations
 

@@ -117,6 +117,12 @@ class TestProviders:
             "retirement_date": None,
             "in_registry": True,
             "needs_review": False,
+            "billing": "per_token",
+            "pricing": {"input": 0.59, "output": 0.79},
+            "price_tiers": [],
+            "regional_uplift": None,
+            "prices_checked": None,
+            "verification": {},
         }
         assert together["provider"]["slug"] == "togetherai" and together["quantization"] == "fp8"
 

@@ -51,11 +51,14 @@ class TestOffersAsOf:
         ]
         assert [(o["price_input"], o["price_period"]["valid_from"]) for o in on] == [(2.5, "2026-05-01T00:00:00+00:00")]
         assert on[0]["price_period"]["valid_to"] is None and on[0]["price_period"]["source"] == "litellm"
+        assert before[0]["pricing"] == {"input": 5.0, "output": 15.0}  # the cached-input price was not recorded then
 
     def test_offers_without_a_record_then_are_left_out(self, offer, api):
+        make_offers(offer.model, 2)
         assert api.get("/api/models/gpt-4o/providers?at=2025-12-31").json()["results"] == []
+        assert len(api.get("/api/models/gpt-4o/providers?at=2026-05-01").json()["results"]) == 1
         current = api.get("/api/models/gpt-4o/providers").json()["results"]
-        assert len(current) > 1 and all("price_period" not in o for o in current)
+        assert len(current) == 3 and all("price_period" not in o for o in current)
 
     @pytest.mark.parametrize("value", ["yesterday", "2026-13-01", "2026-05-01T00:00", "", "9999-12-31"])
     def test_a_bad_date_is_a_400_naming_at(self, offer, api, value):
@@ -162,3 +165,24 @@ class TestVerification:
     def test_an_unconfirmed_offer_says_so(self, catalogue, api):
         offers = api.get("/api/models/gpt-4o/providers").json()["results"]
         assert all(o["prices_checked"] is None and o["verification"] == {} for o in offers)
+
+
+class TestQueryCounts:
+    def test_offers_as_of_a_day_and_an_offer_history_cost_the_same_for_1_and_30_rows(self, catalogue, api, settings):
+        settings.API_CACHE_ENABLED = False
+        model = Model.objects.get(slug="gpt-4o")
+        offers = make_offers(model, 30)
+        periods(offers[0], *[(f"2026-01-{day:02d}", {"price_input": str(day)}) for day in (1, 2)])
+        one = query_count(api, "/api/models/gpt-4o/providers?at=2026-03-01&page_size=50")[0]
+        one_history = query_count(api, f"/api/offers/{offers[0].provider.slug}/{offers[0].provider_model_id}/history")[
+            0
+        ]
+        for offer in offers[1:]:
+            periods(offer, *[(f"2026-01-{day:02d}", {"price_input": str(day)}) for day in (1, 2)])
+        PriceRecord.objects.filter(mapping=offers[0], valid_to=None).update(valid_to=moment("2026-02-01"))
+        periods(offers[0], *[(f"2026-02-{day:02d}", {"price_input": str(day)}) for day in range(1, 29)])
+        thirty, response = query_count(api, "/api/models/gpt-4o/providers?at=2026-03-01&page_size=50")
+        assert len(response.json()["results"]) == 30 and one == thirty
+        history_url = f"/api/offers/{offers[0].provider.slug}/{offers[0].provider_model_id}/history"
+        many_history, response = query_count(api, history_url)
+        assert len(response.json()["periods"]) == 30 and one_history == many_history

@@ -17,6 +17,7 @@ SCRIPTS = {
     "gateway": "request log:",
     "ingest": "first cycle:",
     "pages": "p50 < 100 ms",
+    "prices": "second, unchanged cycle:",
     "registry_load": "targets:",
     "snapshots": "sync wall time:",
     "telemetry": "targets:",

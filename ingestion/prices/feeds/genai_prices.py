@@ -2,10 +2,12 @@
 
 The feed reads the published `prices/data.json` (every `providers/*.yml` in one JSON list, same shape), so a run is
 one request. A model's `prices` is flat (one statement, no date), or a list of `{constraint, prices}`: each
-`constraint.start_date` opens a dated period (one statement each, valid_from = that date); time-of-day constraints
-(off-peak discounts) are not offer prices and are skipped. `{base, tiers: [{start, price}]}` values give the base price
-and `price_tiers` rows above `start` prompt tokens. The `match` rule's `equals` and `starts_with` strings are carried
-as `match:` notes: the ids the row names, which matching may try exactly (contains/regex rules are never used).
+`constraint.start_date` opens a dated period (one statement each, valid_from = that date). A time-of-day constraint
+covering most of the day is the standard price (DeepSeek lists its off-peak discount unconstrained and the standard
+price for 00:30-16:30 UTC), so it replaces the unconstrained one; a shorter window (a discount) is skipped.
+`{base, tiers: [{start, price}]}` values give the base price and `price_tiers` rows above `start` prompt tokens.
+The `match` rule's `equals` and `starts_with` strings are carried as `match:` notes: the ids the row names, which
+matching may try exactly (contains/regex rules are never used).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ PROVIDERS: dict[str, str] = {
     "ovhcloud": "ovhcloud",
     "perplexity": "perplexity",
     "together": "togetherai",
-    "x_ai": "xai",
+    "x-ai": "xai",
     "zai": "zai",
     "zhipuai": "zhipuai",
 }
@@ -94,17 +96,35 @@ def match_notes(match: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(notes))
 
 
+def _minutes(clock: Any) -> int | None:
+    """'16:30:00Z' → minutes after midnight."""
+    try:
+        hours, minutes = str(clock).split(":")[:2]
+        return int(hours) * 60 + int(minutes)
+    except ValueError:
+        return None
+
+
+def _most_of_the_day(constraint: dict) -> bool:
+    start, end = _minutes(constraint.get("start_time")), _minutes(constraint.get("end_time"))
+    return start is not None and end is not None and (end - start) % (24 * 60) > 12 * 60
+
+
 def price_periods(prices: Any) -> list[tuple[dict, datetime | None]]:
-    """(ModelPrice, start date or None) for each period; time-of-day conditional prices are left out."""
+    """(ModelPrice, start date or None) for each period (see the module docstring for time-of-day prices)."""
     if isinstance(prices, dict):
         return [(prices, None)]
-    periods: list[tuple[dict, datetime | None]] = []
+    periods: dict[datetime | None, dict] = {}
     for conditional in prices if isinstance(prices, list) else []:
         constraint = conditional.get("constraint") or {}
-        if "start_time" in constraint or not isinstance(conditional.get("prices"), dict):
+        if not isinstance(conditional.get("prices"), dict):
             continue
-        periods.append((conditional["prices"], when(constraint.get("start_date"))))
-    return periods
+        if "start_time" in constraint:
+            if _most_of_the_day(constraint):
+                periods[None] = conditional["prices"]
+            continue
+        periods[when(constraint.get("start_date"))] = conditional["prices"]
+    return [(period_prices, start) for start, period_prices in periods.items()]
 
 
 class GenAIPricesFeed(DocumentFeed):

@@ -10,7 +10,8 @@ import yaml
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from registry.importers.facts import offer_billing, offer_document
+from registry.importers.facts import offer_document
+from registry.importers.offer_prices import offer_billing
 from registry.writer import dump_yaml
 
 # Only the dimensions the registry did not carry before are filled: input, output and cache prices stay as curated.
@@ -58,7 +59,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("path", type=Path, help="A models.dev checkout (with providers/).")
-        parser.add_argument("--registry", type=Path, default=None, help="Registry directory (default: the bundled one).")
+        parser.add_argument(
+            "--registry", type=Path, default=None, help="Registry directory (default: the bundled one)."
+        )
 
     def handle(self, *args, path: Path, registry: Path | None, **options):
         root = Path(registry or settings.REGISTRY_DIR)

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Mapping, PriceRecord
 from ingestion.models import IngestionRun, OfferObservation, OfferPin, Tier
-from ingestion.prices.apply import ingestion_apply_prices
+from ingestion.prices.apply import ingestion_apply_prices, offers_shown_over_registry
 from ingestion.prices.statements import PriceStatement
 from registry.loading import registry_load
 from tests.recipes import offer, provider
@@ -24,7 +24,7 @@ JUL = dt.datetime(2026, 7, 24, tzinfo=dt.UTC)
 
 
 def run(source: str = "litellm") -> IngestionRun:
-    return IngestionRun.objects.create(source=source, tier=Tier.HUGGING_FACE, status="running")
+    return IngestionRun.objects.create(source=source, tier=Tier.HUGGING_FACE, status="success")
 
 
 def stated(source: str, *, valid_from=None, observed_at=None, **prices) -> PriceStatement:
@@ -155,6 +155,13 @@ class TestPinsAndRejections:
         assert shown.price_input == Decimal("0.42")
         assert shown.provenance["price_input"]["source"] == "pin"
         assert shown.provenance["price_input"]["disputed"] is True
+
+    def test_a_registry_load_can_keep_pins_and_fed_fields(self, registry_offer):
+        OfferPin.objects.create(mapping=registry_offer, field="price_input", value="2.9", reason="provider's page")
+        apply(registry_offer, stated("litellm", price_output="15", price_web_search="10"))
+        stated_now = {"price_input": "3", "price_output": "15", "price_web_search": None}
+        shown = offers_shown_over_registry(registry_values={registry_offer.pk: stated_now})
+        assert shown == {registry_offer.pk: {"price_input": Decimal("2.9"), "price_web_search": Decimal("10")}}
 
     def test_a_rejected_source_leaves_the_vote(self, feed_offer):
         from ingestion.models import SourceRejection

@@ -1,0 +1,151 @@
+"""Curators' admin for offer prices: pins on the offer's page, a "disputed" filter and the disputed-prices queue."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.timesince import timesince
+
+from catalog.admin.offers import MappingAdmin
+from catalog.models import Mapping
+from ingestion.models import OfferPin
+from ingestion.prices.curation import (
+    CurationRefused,
+    offer_pin_admin_edits,
+    offer_pin_source_value,
+    offer_pins_refresh,
+    offer_reject_source,
+    offers_dispute_rows,
+    offers_disputed,
+)
+from ingestion.prices.resolution import PRICE_RESOLVED_FIELDS
+
+QUEUE_PAGE_SIZE = 50
+
+
+class OfferPinForm(forms.ModelForm):
+    field = forms.ChoiceField(choices=[(name, name) for name in PRICE_RESOLVED_FIELDS])
+
+    class Meta:
+        model = OfferPin
+        fields = ("field", "value", "reason")
+
+
+class OfferPinInline(admin.TabularInline):
+    """A pinned price wins over the registry and every source, through every load and feed run."""
+
+    model = OfferPin
+    form = OfferPinForm
+    fields = ("field", "value", "reason", "pinned_by", "pinned_at")
+    readonly_fields = ("pinned_by", "pinned_at")
+    extra = 0
+    verbose_name = "pinned price"
+    verbose_name_plural = "pinned prices (win over the registry and every price source)"
+
+
+class DisputedPricesFilter(admin.SimpleListFilter):
+    title = "price sources"
+    parameter_name = "prices"
+
+    def lookups(self, request, model_admin):
+        return [("disputed", "Disputed"), ("unchecked", "Never confirmed")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "disputed":
+            return queryset.filter(pk__in=offers_disputed().values("pk"))
+        if self.value() == "unchecked":
+            return queryset.filter(prices_checked__isnull=True)
+        return queryset
+
+
+class MappingPricesAdmin(MappingAdmin):
+    inlines = (*MappingAdmin.inlines, OfferPinInline)
+    list_filter = (*MappingAdmin.list_filter, DisputedPricesFilter)
+    list_display = (*MappingAdmin.list_display, "prices_checked")
+    readonly_fields = (*MappingAdmin.readonly_fields, "prices_checked")
+    fieldsets = (*MappingAdmin.fieldsets, ("Price sources", {"fields": ("prices_checked",)}))
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change:
+            offer_pin_admin_edits(mapping=obj, fields=form.changed_data, reason=obj._change_reason, user=request.user)
+
+    def save_formset(self, request, form, formset, change):
+        pins = formset.model is OfferPin
+        if pins:
+            for pin_form in formset.forms:
+                if pin_form.has_changed():
+                    pin_form.instance.pinned_by = request.user
+        super().save_formset(request, form, formset, change)
+        if pins and (formset.new_objects or formset.changed_objects or formset.deleted_objects):
+            offer_pins_refresh(mapping=form.instance)
+
+    def get_urls(self):
+        queue = path("disputed/", self.admin_site.admin_view(self.disputed_view), name="catalog_mapping_disputed")
+        return [queue, *super().get_urls()]
+
+    def disputed_view(self, request):
+        """The curators' queue: offers with a disputed price, each source's value and age, and two actions."""
+        if request.method == "POST":
+            return self._settle(request)
+        page = Paginator(offers_disputed(), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+        offers = list(page.object_list)
+        rows = offers_dispute_rows(offers)
+        now = timezone.now()
+        entries = [
+            {
+                "offer": offer,
+                "url": reverse("admin:catalog_mapping_change", args=[offer.pk]),
+                "fields": [
+                    {
+                        "name": name,
+                        "shown": (offer.provenance[name] or {}).get("source"),
+                        "values": [
+                            {"row": row, "age": timesince(row.since, now) if row.since else "—"} for row in values
+                        ],
+                    }
+                    for name, values in sorted(rows.get(offer.pk, {}).items())
+                ],
+            }
+            for offer in offers
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Disputed prices",
+            "opts": self.model._meta,
+            "page": page,
+            "entries": entries,
+        }
+        return TemplateResponse(request, "admin/ingestion/disputed_prices.html", context)
+
+    def _settle(self, request):
+        data = request.POST
+        mapping = get_object_or_404(Mapping, pk=data.get("mapping"))
+        action = {"pin": offer_pin_source_value, "reject": offer_reject_source}.get(data.get("action", ""))
+        if action is None or not self.has_change_permission(request, mapping):
+            messages.error(request, "Unknown action or not allowed.")
+        else:
+            try:
+                action(
+                    mapping=mapping,
+                    field=data.get("field", ""),
+                    source=data.get("source", ""),
+                    reason=data.get("reason", ""),
+                    user=request.user,
+                )
+            except CurationRefused as exc:
+                messages.error(request, f"{mapping.provider_model_id}: {exc}.")
+            else:
+                done = "pinned" if data["action"] == "pin" else "marked wrong"
+                messages.success(request, f"{mapping.provider_model_id} {data['field']}: {data['source']} {done}.")
+        return HttpResponseRedirect(request.get_full_path())
+
+
+admin.site.unregister(Mapping)
+admin.site.register(Mapping, MappingPricesAdmin)

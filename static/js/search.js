@@ -47,6 +47,9 @@
     }
 
     function render(found) {
+      // A refresh that lands after the user picked an option with the keyboard keeps that pick when it is still
+      // listed: Enter must open what is highlighted, not fall through to the search page.
+      var picked = active >= 0 && results[active] ? results[active].url : null;
       results = found;
       list.textContent = "";
       found.forEach(function (model, i) {
@@ -68,6 +71,8 @@
         list.appendChild(option);
       });
       active = -1;
+      var kept = picked ? found.findIndex(function (model) { return model.url === picked; }) : -1;
+      if (kept >= 0) highlight(kept);
       status.textContent = found.length
         ? found.length + (found.length === 1 ? " model" : " models") + " found; use the arrow keys to choose."
         : "No model matches.";

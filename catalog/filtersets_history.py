@@ -54,3 +54,12 @@ class AsOfQuerySerializer(serializers.Serializer):
         if value > LAST_DAY:
             raise serializers.ValidationError(f"Must be at most {LAST_DAY.isoformat()}.")
         return value
+
+
+class BillingQuerySerializer(serializers.Serializer):
+    billing = serializers.ChoiceField(
+        choices=[("pay_per_use", "pay_per_use"), ("all", "all")],
+        default="pay_per_use",
+        help_text="`pay_per_use` (default): free tiers and subscription plans ($0 is not a price per use) are listed "
+        "but never marked cheapest nor ranked on price; `all`: they compete on their stated price too.",
+    )

@@ -126,9 +126,10 @@ def model_providers(model_pk: int) -> QuerySet[Mapping]:
     return _template("offers").filter(model_id=model_pk)
 
 
-def model_compare(model_pk: int) -> list[OfferRank]:
-    """The offers of a model side by side, best first, with `cheapest` and `fastest` marked: `catalog.ranking`."""
-    return model_offer_ranking(model_pk)
+def model_compare(model_pk: int, *, include_plans: bool = False) -> list[OfferRank]:
+    """The offers of a model side by side, best first, with `cheapest` and `fastest` marked: `catalog.ranking`
+    (free tiers and plans compete on price only with `include_plans`)."""
+    return model_offer_ranking(model_pk, include_plans=include_plans)
 
 
 def provider_list() -> QuerySet[Provider]:

@@ -14,7 +14,7 @@ from catalog.api import serializers
 from catalog.api.history import OfferAsOfSerializer
 from catalog.api.serializers import MAX_NAME_LENGTH
 from catalog.filtersets import ModelFilterSet
-from catalog.filtersets_history import AsOfQuerySerializer
+from catalog.filtersets_history import AsOfQuerySerializer, BillingQuerySerializer
 from catalog.history import model_offers_as_of
 from catalog.resolution import model_resolve_name, near_matches
 from modelgraph.api.errors import ERROR_RESPONSES, NOT_FOUND, NotFound
@@ -134,12 +134,14 @@ class ModelViewSet(ReadOnlyViewSet):
         operation_id="models_compare",
         summary="A model's providers side by side, best first",
         description="The model's offers ranked by price, uptime and latency together (telemetry of the last week), "
-        "with the figures each score was made of; paginated.",
-        parameters=[MODEL_ID],
+        "with the figures each score was made of; paginated. Free tiers and plans compete on price only with "
+        "`billing=all`.",
+        parameters=[MODEL_ID, BillingQuerySerializer],
         responses={200: serializers.CompareSerializer, **ERROR_RESPONSES, **MODEL_NOT_FOUND},
     )
     def compare(self, request, *args, **kwargs):
-        page = self.paginate_queryset(selectors.model_compare(self.model_ref.pk))
+        include_plans = query_parameters(BillingQuerySerializer, request)["billing"] == "all"
+        page = self.paginate_queryset(selectors.model_compare(self.model_ref.pk, include_plans=include_plans))
         body = {
             "model": self.model_ref,
             "count": self.paginator.page.paginator.count,

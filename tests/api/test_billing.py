@@ -56,6 +56,18 @@ class TestCheapest:
         cheapest = [row for row in rows if row["cheapest"]]
         assert [(row["provider"]["slug"], row["provider_model_id"]) for row in cheapest] == [("openai", "gpt-4o")]
 
+    def test_compare_with_billing_all_lets_a_plan_take_cheapest(self, with_plans, api):
+        rows = api.get("/api/models/gpt-4o/compare", {"billing": "all"}).json()["results"]
+        cheapest = {row["provider_model_id"] for row in rows if row["cheapest"]}
+        assert cheapest and cheapest <= {"openai/gpt-4o-plan", "openai/gpt-4o-free"}
+        # …and the default answer (a different cache entry) still keeps plans out of it.
+        rows = api.get("/api/models/gpt-4o/compare").json()["results"]
+        assert {row["provider_model_id"] for row in rows if row["cheapest"]} == {"gpt-4o"}
+
+    def test_compare_refuses_an_unknown_billing_scope_naming_it(self, with_plans, api):
+        response = api.get("/api/models/gpt-4o/compare", {"billing": "plans"})
+        assert response.status_code == 400 and "billing" in response.json()["errors"]
+
     def test_plans_rank_after_priced_offers(self, with_plans):
         model_id = Mapping.objects.get(provider_model_id="gpt-4o").model_id
         ranked = [row.mapping.provider_model_id for row in model_offer_ranking(model_id)]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 
-from catalog.admin.canonical import ModelAdminExtension, model_admin_extend
+from catalog.admin.curated import AdminExtension, admin_extend
+from catalog.models import Model
 from ingestion import admin_prices  # noqa: F401 (offer pins and the disputed-prices queue)
 from ingestion.models import FieldPin, IngestionRun, Observation, RunStatus
 from ingestion.provenance import field_release, model_pin_admin_edits
@@ -135,8 +136,9 @@ def field_provenance(obj) -> str:
 
 field_provenance.short_description = "Where each shown value came from"
 
-model_admin_extend(
-    ModelAdminExtension(inlines=(FieldPinInline,), provenance_fields=(field_provenance,), after_save=_pin_admin_edits)
+admin_extend(
+    Model,
+    AdminExtension(inlines=(FieldPinInline,), provenance_fields=(field_provenance,), after_save=_pin_admin_edits),
 )
 
 

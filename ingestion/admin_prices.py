@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from catalog.admin.offers import MappingAdmin
+from catalog.admin.curated import AdminExtension, admin_extend
 from catalog.models import Mapping
 from ingestion.models import OfferPin
 from ingestion.prices.curation import (
@@ -48,6 +48,21 @@ class OfferPinInline(admin.TabularInline):
     verbose_name = "pinned price"
     verbose_name_plural = "pinned prices (win over the registry and every price source)"
 
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        curator = request.user
+
+        class Stamped(formset):  # the curator who adds or changes a pin is the one it names
+            def save_new(self, form, commit=True):
+                form.instance.pinned_by = curator
+                return super().save_new(form, commit)
+
+            def save_existing(self, form, obj, commit=True):
+                obj.pinned_by = curator
+                return super().save_existing(form, obj, commit)
+
+        return Stamped
+
 
 class DisputedPricesFilter(admin.SimpleListFilter):
     title = "price sources"
@@ -64,88 +79,93 @@ class DisputedPricesFilter(admin.SimpleListFilter):
         return queryset
 
 
-class MappingPricesAdmin(MappingAdmin):
-    inlines = (*MappingAdmin.inlines, OfferPinInline)
-    list_filter = (*MappingAdmin.list_filter, DisputedPricesFilter)
-    list_display = (*MappingAdmin.list_display, "prices_checked")
-    readonly_fields = (*MappingAdmin.readonly_fields, "prices_checked")
-    fieldsets = (*MappingAdmin.fieldsets, ("Price sources", {"fields": ("prices_checked",)}))
+def _pin_admin_edits(request, obj, form, change) -> None:
+    """Editing a shown price on the offer's page pins it, as editing a model's field does."""
+    if change:
+        offer_pin_admin_edits(mapping=obj, fields=form.changed_data, reason=obj._change_reason, user=request.user)
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if change:
-            offer_pin_admin_edits(mapping=obj, fields=form.changed_data, reason=obj._change_reason, user=request.user)
 
-    def save_formset(self, request, form, formset, change):
-        pins = formset.model is OfferPin
-        if pins:
-            for pin_form in formset.forms:
-                if pin_form.has_changed():
-                    pin_form.instance.pinned_by = request.user
-        super().save_formset(request, form, formset, change)
-        if pins and (formset.new_objects or formset.changed_objects or formset.deleted_objects):
-            offer_pins_refresh(mapping=form.instance)
+def _after_pins_saved(request, form, formset, change) -> None:
+    if formset.model is OfferPin and (formset.new_objects or formset.changed_objects or formset.deleted_objects):
+        offer_pins_refresh(mapping=form.instance)
 
-    def get_urls(self):
-        queue = path("disputed/", self.admin_site.admin_view(self.disputed_view), name="catalog_mapping_disputed")
-        return [queue, *super().get_urls()]
 
-    def disputed_view(self, request):
-        """The curators' queue: offers with a disputed price, each source's value and age, and two actions."""
-        if request.method == "POST":
-            return self._settle(request)
-        page = Paginator(offers_disputed(), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-        offers = list(page.object_list)
-        rows = offers_dispute_rows(offers)
-        now = timezone.now()
-        entries = [
-            {
-                "offer": offer,
-                "url": reverse("admin:catalog_mapping_change", args=[offer.pk]),
-                "fields": [
-                    {
-                        "name": name,
-                        "shown": (offer.provenance[name] or {}).get("source"),
-                        "values": [
-                            {"row": row, "age": timesince(row.since, now) if row.since else "—"} for row in values
-                        ],
-                    }
-                    for name, values in sorted(rows.get(offer.pk, {}).items())
-                ],
-            }
-            for offer in offers
-        ]
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Disputed prices",
-            "opts": self.model._meta,
-            "page": page,
-            "entries": entries,
+def disputed_view(model_admin, request):
+    """The curators' queue: offers with a disputed price, each source's value and age, and two actions."""
+    if request.method == "POST":
+        return _settle(model_admin, request)
+    page = Paginator(offers_disputed(), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    offers = list(page.object_list)
+    rows = offers_dispute_rows(offers)
+    now = timezone.now()
+    entries = [
+        {
+            "offer": offer,
+            "url": reverse("admin:catalog_mapping_change", args=[offer.pk]),
+            "fields": [
+                {
+                    "name": name,
+                    "shown": (offer.provenance[name] or {}).get("source"),
+                    "values": [{"row": row, "age": timesince(row.since, now) if row.since else "—"} for row in values],
+                }
+                for name, values in sorted(rows.get(offer.pk, {}).items())
+            ],
         }
-        return TemplateResponse(request, "admin/ingestion/disputed_prices.html", context)
+        for offer in offers
+    ]
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": "Disputed prices",
+        "opts": model_admin.model._meta,
+        "page": page,
+        "entries": entries,
+    }
+    return TemplateResponse(request, "admin/ingestion/disputed_prices.html", context)
 
-    def _settle(self, request):
-        data = request.POST
-        mapping = get_object_or_404(Mapping, pk=data.get("mapping"))
-        action = {"pin": offer_pin_source_value, "reject": offer_reject_source}.get(data.get("action", ""))
-        if action is None or not self.has_change_permission(request, mapping):
-            messages.error(request, "Unknown action or not allowed.")
+
+def _settle(model_admin, request):
+    data = request.POST
+    mapping = get_object_or_404(Mapping, pk=data.get("mapping"))
+    action = {"pin": offer_pin_source_value, "reject": offer_reject_source}.get(data.get("action", ""))
+    if action is None or not model_admin.has_change_permission(request, mapping):
+        messages.error(request, "Unknown action or not allowed.")
+    else:
+        try:
+            action(
+                mapping=mapping,
+                field=data.get("field", ""),
+                source=data.get("source", ""),
+                reason=data.get("reason", ""),
+                user=request.user,
+            )
+        except CurationRefused as exc:
+            messages.error(request, f"{mapping.provider_model_id}: {exc}.")
         else:
-            try:
-                action(
-                    mapping=mapping,
-                    field=data.get("field", ""),
-                    source=data.get("source", ""),
-                    reason=data.get("reason", ""),
-                    user=request.user,
-                )
-            except CurationRefused as exc:
-                messages.error(request, f"{mapping.provider_model_id}: {exc}.")
-            else:
-                done = "pinned" if data["action"] == "pin" else "marked wrong"
-                messages.success(request, f"{mapping.provider_model_id} {data['field']}: {data['source']} {done}.")
-        return HttpResponseRedirect(request.get_full_path())
+            done = "pinned" if data["action"] == "pin" else "marked wrong"
+            messages.success(request, f"{mapping.provider_model_id} {data['field']}: {data['source']} {done}.")
+    return HttpResponseRedirect(request.get_full_path())
 
 
-admin.site.unregister(Mapping)
-admin.site.register(Mapping, MappingPricesAdmin)
+def _queue_urls(model_admin) -> list:
+    view = model_admin.admin_site.admin_view(lambda request: disputed_view(model_admin, request))
+    return [path("disputed/", view, name="catalog_mapping_disputed")]
+
+
+def prices_checked(obj) -> str:
+    return obj.prices_checked.isoformat(timespec="minutes") if obj.prices_checked else "never"
+
+
+prices_checked.short_description = "Prices checked"
+
+admin_extend(
+    Mapping,
+    AdminExtension(
+        inlines=(OfferPinInline,),
+        provenance_fields=(prices_checked,),
+        list_display=("prices_checked",),
+        list_filter=(DisputedPricesFilter,),
+        after_save=_pin_admin_edits,
+        after_save_formset=_after_pins_saved,
+        urls=_queue_urls,
+    ),
+)

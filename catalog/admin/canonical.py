@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from django.contrib import admin, messages
 from django.db.models import Count
 
@@ -63,26 +60,6 @@ class MappingInline(admin.TabularInline):
     verbose_name_plural = "offers (prices per million tokens)"
 
 
-@dataclass(frozen=True)
-class ModelAdminExtension:
-    """What an app above the catalogue adds to the model admin without replacing it (see `model_admin_extend`)."""
-
-    inlines: tuple = ()
-    # Read-only callables `(obj) -> str` shown first in the Provenance section.
-    provenance_fields: tuple = ()
-    # Called after the model is saved: `(request, obj, form, change)`.
-    after_save: Callable | None = None
-
-
-_extensions: list[ModelAdminExtension] = []
-
-
-def model_admin_extend(extension: ModelAdminExtension) -> None:
-    """The model admin's extension point: ingestion adds its pins and per-field provenance through it."""
-    if extension not in _extensions:
-        _extensions.append(extension)
-
-
 @admin.register(Model)
 class ModelAdmin(CuratedAdmin):
     form = ModelAdminForm
@@ -136,20 +113,6 @@ class ModelAdmin(CuratedAdmin):
             },
         ),
     )
-
-    @property
-    def provenance_fields(self) -> tuple:
-        extra = tuple(field for extension in _extensions for field in extension.provenance_fields)
-        return (*extra, *CuratedAdmin.provenance_fields)
-
-    def get_inlines(self, request, obj):
-        return (*super().get_inlines(request, obj), *(i for extension in _extensions for i in extension.inlines))
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        for extension in _extensions:
-            if extension.after_save is not None:
-                extension.after_save(request, obj, form, change)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(provider_count=Count("mappings__provider", distinct=True))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.contrib import admin
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -14,6 +17,33 @@ CHANGED_REASON = "changed in admin"
 DELETED_REASON = "deleted in admin"
 
 
+@dataclass(frozen=True)
+class AdminExtension:
+    """What an app above the catalogue adds to a catalogue admin without replacing it (see `admin_extend`)."""
+
+    inlines: tuple = ()
+    # Read-only callables `(obj) -> str` shown first in the Provenance section.
+    provenance_fields: tuple = ()
+    list_display: tuple = ()
+    list_filter: tuple = ()
+    # Called after the object is saved: `(request, obj, form, change)`; after an inline formset: `(request, form,
+    # formset, change)`.
+    after_save: Callable | None = None
+    after_save_formset: Callable | None = None
+    # `(model_admin) -> [path(...)]`: extra admin URLs, placed before the admin's own.
+    urls: Callable | None = None
+
+
+_extensions: dict[type, list[AdminExtension]] = {}
+
+
+def admin_extend(model: type, extension: AdminExtension) -> None:
+    """The catalogue admins' extension point: ingestion adds pins, per-field provenance and the price queue here."""
+    registered = _extensions.setdefault(model, [])
+    if extension not in registered:
+        registered.append(extension)
+
+
 class CuratedAdmin(SimpleHistoryAdmin):
     """History for a curated model, a required reason on its change form, and where its values came from.
 
@@ -21,8 +51,32 @@ class CuratedAdmin(SimpleHistoryAdmin):
     "Reason for change" fieldset are appended here.
     """
 
-    provenance_fields = ("source_note", "registry_file", "in_registry", "created_at", "updated_at")
+    base_provenance_fields = ("source_note", "registry_file", "in_registry", "created_at", "updated_at")
     ask_change_reason = True
+
+    @property
+    def extensions(self) -> list[AdminExtension]:
+        return _extensions.get(self.model, [])
+
+    @property
+    def provenance_fields(self) -> tuple:
+        extra = tuple(field for extension in self.extensions for field in extension.provenance_fields)
+        return (*extra, *self.base_provenance_fields)
+
+    def get_inlines(self, request, obj):
+        return (*super().get_inlines(request, obj), *(i for extension in self.extensions for i in extension.inlines))
+
+    def get_list_display(self, request):
+        extra = (field for extension in self.extensions for field in extension.list_display)
+        return (*super().get_list_display(request), *extra)
+
+    def get_list_filter(self, request):
+        extra = (field for extension in self.extensions for field in extension.list_filter)
+        return (*super().get_list_filter(request), *extra)
+
+    def get_urls(self):
+        extra = [url for extension in self.extensions if extension.urls for url in extension.urls(self)]
+        return [*extra, *super().get_urls()]
 
     def asks_change_reason(self, request, obj=None) -> bool:
         # Only a change form that can be saved asks; the add form records CREATED_REASON.
@@ -54,6 +108,9 @@ class CuratedAdmin(SimpleHistoryAdmin):
     def save_model(self, request, obj, form, change):
         obj._change_reason = self.change_reason(form, change)
         super().save_model(request, obj, form, change)  # SimpleHistoryAdmin sets obj._history_user
+        for extension in self.extensions:
+            if extension.after_save is not None:
+                extension.after_save(request, obj, form, change)
 
     def save_formset(self, request, form, formset, change):
         # Inline rows saved with the parent carry the parent's reason and curator into their own history.
@@ -62,6 +119,9 @@ class CuratedAdmin(SimpleHistoryAdmin):
             inline_form.instance._change_reason = reason
             inline_form.instance._history_user = request.user
         super().save_formset(request, form, formset, change)
+        for extension in self.extensions:
+            if extension.after_save_formset is not None:
+                extension.after_save_formset(request, form, formset, change)
 
     def delete_model(self, request, obj):
         obj._change_reason = DELETED_REASON

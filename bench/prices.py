@@ -1,8 +1,9 @@
 """Benchmark: one offline price-feed cycle on the bundled registry, against the loopback replay server.
 
 Usage: .venv/bin/python bench/prices.py [--smoke] [--latency 0.1]
-Serves each price feed's file (LiteLLM's real 2026-07-24 file from ../shared/realdata when it is there, else the
-test copy; genai-prices and models.dev from tests/fixtures/prices), runs every price feed once, then again unchanged,
+Serves each price feed's full real document when ../shared/realdata is there: LiteLLM's 2026-07-24 file, and
+models.dev's `api.json` and genai-prices' `data.json` built from realdata's TOMLs and YAMLs (bench/price_files.py);
+else, and with --smoke, the small slices in tests/fixtures/prices. Runs every price feed once, then again unchanged,
 and prints: offers with a price confirmed by ≥ 2 sources, disputed, single-source and stale (no source confirmed them
 in 30 days); the cycle's wall time and the price rows the second, unchanged cycle wrote.
 Uses its own PostgreSQL database (modelgraph_bench_prices), re-created, with the bundled registry loaded.
@@ -19,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, recreate_database, setup_django, smoke_defaults
+from price_files import REALDATA, genai_data_bytes, modelsdev_api_bytes, realdata_available
 
 setup_django("modelgraph_bench_prices")
 
@@ -33,8 +35,9 @@ from registry.loading import registry_load  # noqa: E402
 from tests.replay.server import ReplayServer  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "prices"
-REAL_LITELLM = ROOT.parent / "shared" / "realdata" / "litellm" / "model_prices_and_context_window_2026-07-24.json"
-# Each feed's document: (path on the replay server under /<feed>, the file served).
+REAL_LITELLM = REALDATA / "litellm" / "model_prices_and_context_window_2026-07-24.json"
+# Each feed's document: (path on the replay server under /<feed>, the small fixture served by --smoke or without
+# ../shared/realdata).
 FEED_FILES = {
     "litellm": (
         "/model_prices_and_context_window.json",
@@ -71,23 +74,51 @@ def rows_written(runs: list) -> int:
 
 
 def confirmation_counts(now: dt.datetime) -> dict[str, int]:
-    """Offers by how far their prices are confirmed, from Mapping.provenance and prices_checked."""
-    counts = dict.fromkeys(("confirmed by ≥ 2 sources", "disputed", "single-source", "stale (> 30 days)"), 0)
+    """Offers by how far their prices are confirmed, from Mapping.provenance and prices_checked. An offer counts as
+    confirmed when every price it shows has ≥ 2 agreeing sources; the registry counts as one (its bundled prices
+    were copied from models.dev, so the stricter line counts feeds only)."""
+    names = ("confirmed by ≥ 2 sources", "  of them by ≥ 2 feeds", "disputed", "single-source", "stale (> 30 days)")
+    counts = dict.fromkeys(names, 0)
     offers = Mapping.objects.only("provenance", "prices_checked")
     for offer in offers.iterator(chunk_size=2000):
         fields = [entry for name, entry in (offer.provenance or {}).items() if name in Mapping.PRICE_FIELDS]
         fields = [entry for entry in fields if isinstance(entry, dict)]
-        sources = [{entry.get("source"), *(entry.get("verified_by") or [])} - {None} for entry in fields]
+        sources = [{entry.get("source"), *(entry.get("verified_by") or [])} - {None, "pin"} for entry in fields]
         if any(entry.get("disputed") for entry in fields):
             counts["disputed"] += 1
-        elif any(len(agreeing) >= 2 for agreeing in sources):
+        elif sources and all(len(agreeing) >= 2 for agreeing in sources):
             counts["confirmed by ≥ 2 sources"] += 1
+            if all(len(agreeing - {"registry"}) >= 2 for agreeing in sources):
+                counts["  of them by ≥ 2 feeds"] += 1
         else:
             counts["single-source"] += 1
         if offer.prices_checked is None or now - offer.prices_checked > STALE_AFTER:
             counts["stale (> 30 days)"] += 1
     counts["offers"] = offers.count()
     return counts
+
+
+def feed_documents(full: bool) -> dict[str, tuple[str, bytes, str]]:
+    """Each feed's (path under /<feed>, body, where it came from): the full real data when `full` and realdata is
+    there (LiteLLM's file; models.dev and genai-prices built by bench/price_files.py), else the small fixtures."""
+    documents = {
+        name: (path, file.read_bytes(), str(file.relative_to(ROOT.parent))) for name, (path, file) in FEED_FILES.items()
+    }
+    if full and REAL_LITELLM.exists():
+        documents["litellm"] = (
+            documents["litellm"][0],
+            REAL_LITELLM.read_bytes(),
+            str(REAL_LITELLM.relative_to(ROOT.parent)),
+        )
+    if full and realdata_available():
+        built = {
+            "models.dev": (modelsdev_api_bytes, "models.dev/providers/*"),
+            "genai-prices": (genai_data_bytes, "genai-prices/providers/*.yml"),
+        }
+        for name, (build, origin) in built.items():
+            body = build()
+            documents[name] = (documents[name][0], body, f"built from shared/realdata/{origin} ({len(body):,} bytes)")
+    return documents
 
 
 def main() -> None:
@@ -97,21 +128,19 @@ def main() -> None:
     args = parser.parse_args()
     recreate_database()
     registry_load()
-    files = dict(FEED_FILES)
-    if REAL_LITELLM.exists() and not args.smoke:
-        files["litellm"] = (files["litellm"][0], REAL_LITELLM)
-    feeds = [name for name in PRICE_SOURCES if name in files]
-    missing = [name for name in PRICE_SOURCES if name not in files]
+    documents = feed_documents(full=not args.smoke)
+    feeds = [name for name in PRICE_SOURCES if name in documents]
+    missing = [name for name in PRICE_SOURCES if name not in documents]
     with ReplayServer(latency=args.latency) as server:
         for name in feeds:
-            path, file = files[name]
-            server.route("GET", f"/{name}{path}", file=file)
+            path, body, _ = documents[name]
+            server.route("GET", f"/{name}{path}", body=body)
         settings.INGESTION_BASE_URLS = {name: f"{server.url}/{name}" for name in feeds}
         first_s, runs, first_writes = cycle(feeds)
         second_s, again, second_writes = cycle(feeds)
     print(f"replay server latency {args.latency * 1000:.0f} ms per request; feeds: {', '.join(feeds)}")
     for name in feeds:
-        print(f"  {name}: {files[name][1].relative_to(ROOT.parent)}")
+        print(f"  {name}: {documents[name][2]}")
     for name in missing:
         print(f"  {name}: not measured: no replay file for this feed")
     print(f"{'feed':<14} {'status':<8} {'matched':>8} {'unmatched':>10} {'records':>8}   second cycle")

@@ -121,8 +121,11 @@ def model_provider_ids(model_pk: int) -> list[tuple[int, int]]:
     return list(Mapping.objects.filter(model_id=model_pk).order_by("pk").values_list("pk", "provider_id"))
 
 
-def model_providers(model_pk: int) -> QuerySet[Mapping]:
-    """The offers of a model with their provider, cheapest (blended) first."""
+def model_providers(model_pk: int, *, include_plans: bool = False) -> QuerySet[Mapping]:
+    """The offers of a model with their provider, cheapest (blended) first: pay-per-use offers before free tiers and
+    plans unless `include_plans` orders them all by stated price."""
+    if include_plans:
+        return Mapping.objects.for_api(include_plans=True).filter(model_id=model_pk)
     return _template("offers").filter(model_id=model_pk)
 
 

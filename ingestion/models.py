@@ -15,6 +15,9 @@ class Tier(models.IntegerChoices):
     DEPRECATIONS = 2, "deprecations.info"
     HUGGING_FACE = 3, "Hugging Face Hub"
     MANUAL = 4, "Manual curation"
+    # Open price feeds (ingestion.prices.sources): they state offers' prices, never model facts, so no model field
+    # ranks them (ingestion.resolution); offer prices resolve by their own order (ingestion.prices.resolution).
+    PRICE_FEEDS = 5, "Price feeds"
 
 
 class RunStatus(models.TextChoices):

@@ -104,9 +104,23 @@ def catalog_documents() -> RegistryDocuments:
                 offer[key] = getattr(mapping, key)
         if mapping.delivery_modes:
             offer["delivery"] = mapping.delivery_modes
+        if (mapping.registry_values or {}).get("prices_checked"):
+            offer["prices_checked"] = mapping.registry_values["prices_checked"]
         key = (providers[mapping.provider_id].slug, models[mapping.model_id].slug)
         documents.mappings.setdefault(key, {"model": key[1], "offers": []})["offers"].append(offer)
+    for key, document in documents.mappings.items():
+        documents.mappings[key] = _checked_once(document)
     return documents
+
+
+def _checked_once(document: dict) -> dict:
+    """A day every offer of the file shares is written once, at the top (as the importer writes it)."""
+    days = {offer.get("prices_checked") for offer in document["offers"]}
+    if len(days) != 1 or None in days:
+        return document
+    for offer in document["offers"]:
+        del offer["prices_checked"]
+    return {"model": document["model"], "prices_checked": days.pop(), "offers": document["offers"]}
 
 
 def registry_export(*, out_dir: Path | str) -> int:

@@ -10,10 +10,16 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 
 from catalog import bulk
 from catalog.models import PRICE_COLUMNS, Alias, Billing, Family, Mapping, Model, Provider
 from catalog.signals import catalogue_changed
+from ingestion.prices.registry_load import (
+    offers_open_price_records,
+    offers_shown_over_registry,
+    registry_price_provenance,
+)
 from ingestion.resolution import DATE_FIELDS, RESOLVED_FIELDS, resolve_fields
 from ingestion.selectors import model_observation_candidates, model_pins
 from registry.key_bindings import check_base_url_changes
@@ -40,6 +46,7 @@ MAPPING_FIELDS = (
     "regional_uplift",
     "billing",
     "registry_values",
+    "provenance",
     "context_window",
     "max_output",
     "quantization",
@@ -49,6 +56,7 @@ MAPPING_FIELDS = (
     "served_by",
     "variant",
     "source",
+    "prices_checked",
 )
 # The registry's `pricing:` keys and the offer columns that keep them (the key is the column without "price_").
 PRICE_KEYS = {column.removeprefix("price_"): column for column in PRICE_COLUMNS}
@@ -101,6 +109,11 @@ class LoadResult:
 
 def _date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
+
+
+def _day_start(value: str | None) -> dt.datetime | None:
+    """A registry day (`prices_checked: 2026-07-02`) as the moment the offer column keeps: its start, in UTC."""
+    return dt.datetime.combine(dt.date.fromisoformat(value), dt.time(), tzinfo=dt.UTC) if value else None
 
 
 PRICE_QUANTUM = Decimal("0.000001")  # the database keeps six decimal places
@@ -245,10 +258,14 @@ def desired_rows(report: ValidationReport) -> dict[str, dict]:
         provider = file.path.parent.name
         for offer in file.data["offers"]:
             stated = offer_price_values(offer)
+            checked = offer.get("prices_checked") or file.data.get("prices_checked")
+            if checked:
+                stated["prices_checked"] = checked
             mappings[(provider, offer["provider_model_id"])] = {
                 "model": file.data["model"],
                 **offer_price_row(stated),
                 "registry_values": stated,
+                "prices_checked": _day_start(checked),
                 "context_window": offer.get("context_window"),
                 "max_output": offer.get("max_output"),
                 "quantization": offer.get("quantization", ""),
@@ -278,6 +295,29 @@ def _resolve_shown_values(model_rows: dict, existing_pks: dict) -> None:
         )
         row.update(shown_row_values(values))
         row["provenance"] = provenance
+
+
+def _resolve_shown_prices(mapping_rows: dict) -> None:
+    """Fill each offer's shown prices and their provenance: what the file states, except where a curator's pin or a
+    source's price wins (ingestion.prices: a pin, or a price the registry does not state) — so a load never undoes a
+    pin or a price a feed filled in. `prices_checked` only moves forward: the registry's day, or a later
+    confirmation by a source."""
+    now = timezone.now()
+    existing = {
+        (provider_id, provider_model_id): (pk, checked, provenance)
+        for pk, provider_id, provider_model_id, checked, provenance in Mapping.objects.values_list(
+            "pk", "provider_id", "provider_model_id", "prices_checked", "provenance"
+        ).iterator(chunk_size=5000)
+    }
+    stated = {existing[key][0]: row["registry_values"] for key, row in mapping_rows.items() if key in existing}
+    shown = offers_shown_over_registry(registry_values=stated, now=now)
+    for key, row in mapping_rows.items():
+        pk, checked, provenance = existing.get(key, (None, None, None))
+        if pk in shown:
+            row.update(shown[pk])
+        else:
+            row["provenance"] = registry_price_provenance(row["registry_values"], provenance, now)
+        row["prices_checked"] = max((moment for moment in (row["prices_checked"], checked) if moment), default=None)
 
 
 def shown_row_values(values: dict) -> dict:
@@ -368,6 +408,7 @@ def _write(rows: dict[str, dict], reason: str) -> LoadResult:
     mapping_rows = {}
     for (provider, provider_model_id), values in _resolve(rows["mappings"], {"model": model_pks}).items():
         mapping_rows[(provider_pks[(provider,)], provider_model_id)] = values
+    _resolve_shown_prices(mapping_rows)
     _upsert(
         Mapping,
         ("provider_id", "provider_model_id"),
@@ -377,8 +418,10 @@ def _write(rows: dict[str, dict], reason: str) -> LoadResult:
         reason,
         # What the file states restates the columns: an offer whose columns already hold it (a curator's edit,
         # exported and loaded back) is unchanged, so loading an export still writes nothing.
-        uncompared=("registry_values",),
+        uncompared=("registry_values", "provenance"),
     )
+    # Date what the load changed: provenance says the registry set it, and the offer's price history moves on.
+    offers_open_price_records(mapping_ids=counts["mappings"].changed_pks)
     result = LoadResult(counts=counts)
     if result.rows_written:
         model_ids, provider_ids = result.touched_model_ids(), result.touched_provider_ids()

@@ -39,6 +39,11 @@ def _tip(label: str, record: PriceRecord, end: dt.datetime | None) -> str:
     return f"{label}: {prices} per million tokens, {record.valid_from:%d %b %Y} {until} ({record.source})"
 
 
+def _has_history(records: list[PriceRecord]) -> bool:
+    """More than the one period a registry load opens: a change, or a dated source's word."""
+    return len(records) > 1 or any(record.source != "registry" for record in records)
+
+
 def model_price_history_chart(model_pk: int, model_name: str, *, now: dt.datetime) -> Chart | None:
     """The chart of a model's offers' recorded input prices, or None when no offer has a price history."""
     by_offer: dict[tuple[str, str], list[PriceRecord]] = {}
@@ -48,12 +53,12 @@ def model_price_history_chart(model_pk: int, model_name: str, *, now: dt.datetim
     drawn = [
         (f"{provider} · {offer_id}", records)
         for (provider, offer_id), records in sorted(by_offer.items(), key=lambda item: -len(item[1]))
-        if any(_price(r, "price_input") is not None for r in records)
+        if any(_price(r, "price_input") is not None for r in records) and _has_history(records)
     ][:MAX_OFFERS]
     if not drawn:
         return None
     start = min(r.valid_from for _, records in drawn for r in records)
-    end = max(now, *(r.valid_to for _, records in drawn for r in records if r.valid_to))
+    end = max([now, *(r.valid_to for _, records in drawn for r in records if r.valid_to)])
     values = [v for _, records in drawn for r in records if (v := _price(r, "price_input")) is not None]
     ticks = nice_ticks(0.0, max(values) or 1.0)
     frame = _Frame(start, end, ticks[0], ticks[-1])

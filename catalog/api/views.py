@@ -117,14 +117,18 @@ class ModelViewSet(ReadOnlyViewSet):
         summary="Who offers a model, at what price and limits",
         description="Each provider's offer of the model: its own model id, every price dimension, context window and "
         "max output there, quantization, delivery modes and lifecycle; paginated. With `at`, the prices as of that "
-        "day from the price history, each offer with the `price_period` they come from.",
-        parameters=[MODEL_ID, AsOfQuerySerializer],
+        "day from the price history, each offer with the `price_period` they come from. Cheapest first: pay-per-use "
+        "offers before free tiers and plans (`billing=all` orders them all by stated price).",
+        parameters=[MODEL_ID, AsOfQuerySerializer, BillingQuerySerializer],
         responses={200: serializers.MappingSerializer(many=True), **ERROR_RESPONSES, **MODEL_NOT_FOUND},
     )
     def providers(self, request, *args, **kwargs):
         at = query_parameters(AsOfQuerySerializer, request).get("at")
+        include_plans = query_parameters(BillingQuerySerializer, request)["billing"] == "all"
         offers = (
-            selectors.model_providers(self.model_ref.pk) if at is None else model_offers_as_of(self.model_ref.pk, at)
+            selectors.model_providers(self.model_ref.pk, include_plans=include_plans)
+            if at is None
+            else model_offers_as_of(self.model_ref.pk, at)
         )
         serializer = serializers.MappingSerializer if at is None else OfferAsOfSerializer
         page = self.paginate_queryset(offers)

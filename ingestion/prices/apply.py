@@ -16,7 +16,6 @@ from catalog.signals import catalogue_changed
 from ingestion.models import IngestionRun, OfferObservation, OfferPin, SourceRejection
 from ingestion.prices.resolution import (
     PRICE_RESOLVED_FIELDS,
-    REGISTRY,
     FieldOutcome,
     OfferEvidence,
     Stated,
@@ -121,7 +120,7 @@ def offers_refresh_prices(
     now = now or timezone.now()
     counts = counts if counts is not None else Counter()
     offers = list(Mapping.objects.filter(pk__in=set(mapping_ids)).select_related("provider"))
-    evidence = _gather_evidence(offers)
+    evidence = offers_evidence(offers)
     current_records = {r.mapping_id: r for r in PriceRecord.objects.filter(mapping__in=offers, valid_to__isnull=True)}
     to_update: list[Mapping] = []
     written: set[str] = set()
@@ -144,7 +143,11 @@ def offers_refresh_prices(
                 closing.append(previous)
             opening.append(record)
     if to_update:
-        Mapping.objects.bulk_update(to_update, sorted(written), batch_size=500)
+        # An upsert on the primary key of rows read whole: one INSERT … ON CONFLICT per batch, where bulk_update
+        # builds a CASE per column and row (seconds for a first registry load of every offer).
+        Mapping.objects.bulk_create(
+            to_update, update_conflicts=True, unique_fields=["id"], update_fields=sorted(written), batch_size=500
+        )
     if changed:
         bulk.copy_to_history(Mapping, list(changed), "~", reason or "prices resolved from price sources")
     PriceRecord.objects.bulk_update(closing, ["valid_to"], batch_size=500)
@@ -154,28 +157,7 @@ def offers_refresh_prices(
     return changed
 
 
-def offers_shown_over_registry(*, registry_values: dict[int, dict], now: dt.datetime | None = None) -> dict[int, dict]:
-    """For a registry load: per existing offer (by id), the fields whose shown value is not the registry row's
-    (a curator's pin, a price a source states where the registry states none), in column terms. The loader writes
-    these instead of the file's values, so a load neither undoes a pin nor fights the feeds over unstated fields."""
-    now = now or timezone.now()
-    offers = list(Mapping.objects.filter(pk__in=registry_values).select_related("provider"))
-    for offer in offers:
-        offer.registry_values = registry_values[offer.pk]  # what this load states, not what the last one did
-    evidence = _gather_evidence(offers)
-    shown = {}
-    for offer in offers:
-        fields = {
-            name: _field_value(name, outcome.value)
-            for name, outcome in offer_resolve_prices(evidence[offer.pk], now=now).items()
-            if outcome.source != REGISTRY and outcome.value is not None
-        }
-        if fields:
-            shown[offer.pk] = fields
-    return shown
-
-
-def _gather_evidence(offers: list[Mapping]) -> dict[int, OfferEvidence]:
+def offers_evidence(offers: list[Mapping]) -> dict[int, OfferEvidence]:
     """One query each for pins, rejections and observations of all the offers."""
     ids = [offer.pk for offer in offers]
     pins: dict[int, dict] = {}
@@ -214,7 +196,7 @@ def _write_outcomes(offer: Mapping, outcomes: dict[str, FieldOutcome], now: dt.d
     changed = set()
     for name, outcome in outcomes.items():
         if normal_value(name, getattr(offer, name)) != outcome.value and outcome.value is not None:
-            setattr(offer, name, _field_value(name, outcome.value))
+            setattr(offer, name, column_value(name, outcome.value))
             changed.add(name)
     provenance = dict(offer.provenance or {})
     for name, outcome in outcomes.items():
@@ -229,7 +211,7 @@ def _write_outcomes(offer: Mapping, outcomes: dict[str, FieldOutcome], now: dt.d
     return changed
 
 
-def _field_value(name: str, value):
+def column_value(name: str, value):
     return value if name in ("price_tiers", "billing") else Decimal(value)
 
 

@@ -16,10 +16,14 @@ that match nothing are dropped rather than listed: they are rarely catalogue off
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+
+from django.utils import timezone
 
 from catalog.models import Mapping, Provider
 from ingestion.matching import ModelIndex
@@ -33,6 +37,8 @@ BEDROCK_VERSION = "-v1:0"
 RANK = {"exact": 0, "feed-id": 1, "bedrock": 2, "model": 3}
 
 Key = tuple[str, str, str]  # (source, provider_key, model_key): one feed row
+# An unchanged unmatched row's last_seen is refreshed at most this often (unmatched_prices_record).
+LAST_SEEN_RESOLUTION = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -204,30 +210,56 @@ def price_statements_match(statements: list[PriceStatement], *, index: OfferInde
 
 
 def _json_fields(fields: dict[str, Any]) -> dict[str, Any]:
-    return {name: str(value) if isinstance(value, Decimal) else value for name, value in fields.items()}
+    """A statement's fields as the JSON column reads them back (decimal strings; lists, never tuples)."""
+    return json.loads(
+        json.dumps({name: str(value) if isinstance(value, Decimal) else value for name, value in fields.items()})
+    )
 
 
 def unmatched_prices_record(*, unmatched: list[UnmatchedStatement], run: IngestionRun | None = None) -> int:
-    """List the unmatched feed rows for curators (one row per source, provider key and model key; the latest
-    statement of a row wins). Returns how many rows were written."""
+    """List the unmatched feed rows for curators: one row per source, provider key and model key (the latest
+    statement of a feed row wins). Returns how many feed rows are listed, written or not.
+
+    Writes only what changed, so an unchanged feed run writes nothing here: a new feed row is created; a row whose
+    fields or reason changed is updated (last_seen and run with it); an unchanged row is touched only when its
+    last_seen is a day old or more. `last_seen` is therefore honest at day resolution: the row was seen then and in
+    every run since, and within the last day, not necessarily at that instant (`run` is the run that last wrote it).
+    """
     latest: dict[Key, UnmatchedStatement] = {}
     for item in unmatched:
         latest[row_key(item.statement)] = item
-    rows = [
-        UnmatchedPrice(
-            source=item.statement.source,
-            provider_key=item.statement.provider_key,
-            model_key=item.statement.model_key,
-            fields=_json_fields(item.statement.fields),
-            reason=item.reason[:200],
-            run=run,
+    if not latest:
+        return 0
+    now = timezone.now()
+    existing = {
+        (row.source, row.provider_key, row.model_key): row
+        for row in UnmatchedPrice.objects.filter(source__in={source for source, _, _ in latest}).only(
+            "source", "provider_key", "model_key", "fields", "reason", "last_seen"
         )
-        for item in latest.values()
-    ]
-    UnmatchedPrice.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["source", "provider_key", "model_key"],
-        update_fields=["fields", "reason", "last_seen", "run"],
-    )
-    return len(rows)
+    }
+    to_create: list[UnmatchedPrice] = []
+    to_update: list[UnmatchedPrice] = []
+    for key, item in latest.items():
+        fields, reason = _json_fields(item.statement.fields), item.reason[:200]
+        row = existing.get(key)
+        if row is None:
+            source, provider_key, model_key = key
+            to_create.append(
+                UnmatchedPrice(
+                    source=source, provider_key=provider_key, model_key=model_key, fields=fields, reason=reason, run=run
+                )
+            )
+        elif row.fields != fields or row.reason != reason or now - row.last_seen >= LAST_SEEN_RESOLUTION:
+            row.fields, row.reason, row.last_seen, row.run = fields, reason, now, run
+            to_update.append(row)
+    if to_create:  # update_conflicts: a row listed since the read above (no two runs of one feed overlap) is updated
+        UnmatchedPrice.objects.bulk_create(
+            to_create,
+            update_conflicts=True,
+            unique_fields=["source", "provider_key", "model_key"],
+            update_fields=["fields", "reason", "last_seen", "run"],
+            batch_size=1000,
+        )
+    if to_update:  # bulk_update leaves auto_now alone: last_seen is set above
+        UnmatchedPrice.objects.bulk_update(to_update, ["fields", "reason", "last_seen", "run"], batch_size=1000)
+    return len(latest)

@@ -6,14 +6,11 @@ from typing import ClassVar
 
 import httpx
 
+from ingestion.models import Tier
 from ingestion.prices.feeds import FEEDS
 from ingestion.prices.statements import PriceFeed, PriceStatement
 from ingestion.sources.http import SourceHttp
 from modelgraph.outbound import RetryPolicy
-
-# IngestionRun.tier has no "price feed" choice: feeds annotate offers we already know and create nothing, like the
-# tier 3 sources, so their runs are logged as tier 3.
-PRICE_FEED_TIER = 3  # ingestion.models.Tier.HUGGING_FACE (this module loads before the models)
 
 
 class PriceFeedSource:
@@ -22,7 +19,7 @@ class PriceFeedSource:
     feed: ClassVar[type[PriceFeed]]
     name: ClassVar[str]
     default_base_url: ClassVar[str]
-    tier: ClassVar[int] = PRICE_FEED_TIER
+    tier: ClassVar[int] = Tier.PRICE_FEEDS  # their runs are logged as price feed runs (the /status page says so)
     provider: ClassVar[str | None] = None
     key_env: ClassVar[str | None] = None
 

@@ -307,8 +307,13 @@ def import_modelsdev(
     out_dir: Path,
     openrouter_files: list[Path] | None = None,
     corrections_file: Path | None = CORRECTIONS_FILE,
+    prices_checked: str | None = None,
 ) -> ImportResult:
-    """Build the registry from models.dev and write it under out_dir, replacing the registry there."""
+    """Build the registry from models.dev and write it under out_dir, replacing the registry there. `prices_checked`
+    (YYYY-MM-DD, the day of the models.dev data) is written on every mapping file: the day its prices were copied."""
     result = build_registry(root, openrouter_files, corrections_file)
+    if prices_checked:
+        for key, document in result.documents.mappings.items():
+            result.documents.mappings[key] = {"model": document["model"], "prices_checked": prices_checked, **document}
     result.stats["files_written"] = write_registry(Path(out_dir), result.documents)
     return result

@@ -9,9 +9,12 @@ from django.conf import settings
 
 from catalog.models import PAY_PER_USE, Mapping
 from catalog.ranking import model_offer_ranking
+from ingestion.models import OfferObservation
+from ingestion.services import ingestion_run_all
 from registry.loading import registry_load
 
 pytestmark = pytest.mark.django_db
+pytest_plugins = ["tests.replay.fixtures"]
 
 # A $0 subscription plan and a $0 free tier serving gpt-4o beside OpenAI's own paid offer.
 PLANS = {
@@ -67,6 +70,15 @@ class TestCheapest:
     def test_compare_refuses_an_unknown_billing_scope_naming_it(self, with_plans, api):
         response = api.get("/api/models/gpt-4o/compare", {"billing": "plans"})
         assert response.status_code == 400 and "billing" in response.json()["errors"]
+
+    def test_providers_list_plans_after_priced_offers_unless_billing_all(self, with_plans, api):
+        listed = [row["provider_model_id"] for row in api.get("/api/models/gpt-4o/providers").json()["results"]]
+        assert listed[0] == "gpt-4o" and set(listed[1:]) == {"openai/gpt-4o-free", "openai/gpt-4o-plan"}
+        mixed = [
+            row["provider_model_id"] for row in api.get("/api/models/gpt-4o/providers?billing=all").json()["results"]
+        ]
+        assert mixed[-1] == "gpt-4o" and set(mixed) == set(listed)  # $0 stated prices first when asked
+        assert api.get("/api/models/gpt-4o/providers?billing=free").status_code == 400
 
     def test_plans_rank_after_priced_offers(self, with_plans):
         model_id = Mapping.objects.get(provider_model_id="gpt-4o").model_id
@@ -140,3 +152,37 @@ class TestBundledRegistry:
         assert opening.filter(billing__in=PAY_PER_USE).exists(), first  # its "from $" is a price per use
         plans = api.get("/api/models?ordering=price&page_size=5&billing=all").json()["results"][0]
         assert plans["min_price_input"] == 0.0
+
+    def test_after_one_offline_feed_cycle_cheapest_stays_pay_per_use_and_every_offer_is_dated(
+        self, api, replay_server, fixtures_dir, settings
+    ):
+        """The acceptance on the bundled data: load it, run every price feed once from the replay server (the real
+        files' slices), and ask again."""
+        prices = fixtures_dir / "prices"
+        files = {
+            "litellm": (
+                "/model_prices_and_context_window.json",
+                "litellm/model_prices_and_context_window_2026-07-24.json",
+            ),
+            "genai-prices": ("/prices/data.json", "genai-prices/data.json"),
+            "models.dev": ("/api.json", "models.dev/api.json"),
+        }
+        for feed, (path, file) in files.items():
+            replay_server.route("GET", f"/{feed}{path}", file=prices / file)
+        settings.INGESTION_BASE_URLS = {feed: f"{replay_server.url}/{feed}" for feed in files}
+        registry_load(path=settings.REGISTRY_DIR)
+        runs = ingestion_run_all(sources=list(files))
+        assert [run.status for run in runs] == ["success"] * 3
+        assert OfferObservation.objects.exists()
+        for slug in ("gpt-4o", "claude-opus-4-5", "llama-3.3-70b-instruct"):
+            rows = api.get(f"/api/models/{slug}/compare?page_size=200").json()["results"]
+            [cheapest] = [row for row in rows if row["cheapest"]]
+            offer = Mapping.objects.get(
+                provider__slug=cheapest["provider"]["slug"], provider_model_id=cheapest["provider_model_id"]
+            )
+            assert offer.billing in PAY_PER_USE and cheapest["price_input"] > 0, slug
+            offers = api.get(f"/api/models/{slug}/providers?page_size=200").json()["results"]
+            assert offers and all(o["prices_checked"] for o in offers), slug
+        assert not Mapping.objects.filter(prices_checked__isnull=True).exists()
+        confirmed = Mapping.objects.filter(provenance__price_input__verified_by__contains=["models.dev"])
+        assert confirmed.filter(prices_checked__gte=runs[0].started_at).exists()  # a feed's confirmation dates it

@@ -122,7 +122,10 @@ class TestProviders:
             "price_tiers": [],
             "regional_uplift": None,
             "prices_checked": None,
-            "verification": {},
+            "verification": {  # the registry states these prices; no source has confirmed or disputed them
+                "price_input": {"source": "registry", "verified_by": [], "disputed": False},
+                "price_output": {"source": "registry", "verified_by": [], "disputed": False},
+            },
         }
         assert together["provider"]["slug"] == "togetherai" and together["quantization"] == "fp8"
 

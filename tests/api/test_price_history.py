@@ -18,8 +18,13 @@ def moment(day: str) -> dt.datetime:
     return dt.datetime.fromisoformat(day).replace(tzinfo=dt.UTC)
 
 
-def periods(mapping: Mapping, *steps: tuple[str, dict], source: str = "litellm") -> list[PriceRecord]:
-    """Contiguous price periods of `mapping`, one per (start day, prices); the last is current."""
+def periods(
+    mapping: Mapping, *steps: tuple[str, dict], source: str = "litellm", replace: bool = True
+) -> list[PriceRecord]:
+    """Contiguous price periods of `mapping`, one per (start day, prices); the last is current. They replace the
+    periods it had (the one the registry load opened) unless `replace` is false."""
+    if replace:
+        PriceRecord.objects.filter(mapping=mapping).delete()
     records = []
     for i, (start, prices) in enumerate(steps):
         end = moment(steps[i + 1][0]) if i + 1 < len(steps) else None
@@ -137,7 +142,7 @@ class TestPriceChanges:
             current = offer.price_history.get(valid_to=None)
             current.valid_to = moment("2026-06-01")
             current.save()
-            periods(offer, ("2026-06-01", {"price_input": "2"}))
+            periods(offer, ("2026-06-01", {"price_input": "2"}), replace=False)
             offer.price_input = 2
             offer.save()
         assert api.get("/api/price-changes").json()["count"] == 2
@@ -164,7 +169,9 @@ class TestVerification:
 
     def test_an_unconfirmed_offer_says_so(self, catalogue, api):
         offers = api.get("/api/models/gpt-4o/providers").json()["results"]
-        assert all(o["prices_checked"] is None and o["verification"] == {} for o in offers)
+        assert offers and all(o["prices_checked"] is None for o in offers)  # the small registry dates no prices
+        entries = [entry for o in offers for entry in o["verification"].values()]
+        assert entries and all(e == {"source": "registry", "verified_by": [], "disputed": False} for e in entries)
 
 
 class TestQueryCounts:
@@ -180,7 +187,7 @@ class TestQueryCounts:
         for offer in offers[1:]:
             periods(offer, *[(f"2026-01-{day:02d}", {"price_input": str(day)}) for day in (1, 2)])
         PriceRecord.objects.filter(mapping=offers[0], valid_to=None).update(valid_to=moment("2026-02-01"))
-        periods(offers[0], *[(f"2026-02-{day:02d}", {"price_input": str(day)}) for day in range(1, 29)])
+        periods(offers[0], *[(f"2026-02-{day:02d}", {"price_input": str(day)}) for day in range(1, 29)], replace=False)
         thirty, response = query_count(api, "/api/models/gpt-4o/providers?at=2026-03-01&page_size=50")
         assert len(response.json()["results"]) == 30 and one == thirty
         history_url = f"/api/offers/{offers[0].provider.slug}/{offers[0].provider_model_id}/history"

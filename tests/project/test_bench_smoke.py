@@ -25,7 +25,7 @@ SCRIPTS = {
 
 
 def test_every_bench_script_is_covered():
-    helpers = {"common", "registry_gen", "settings", "urls", "static_body"}  # not benchmarks
+    helpers = {"common", "registry_gen", "settings", "urls", "static_body", "price_files"}  # not benchmarks
     assert {path.stem for path in (ROOT / "bench").glob("*.py")} - helpers == set(SCRIPTS)
 
 

@@ -164,6 +164,17 @@ class TestImportCommand:
         assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
         assert all((first / f).read_bytes() == (second / f).read_bytes() for f in files)
 
+    def test_prices_checked_dates_every_mapping_file_and_a_bad_day_is_refused(self, tmp_path):
+        run_import(tmp_path / "out", "--prices-checked", "2026-07-02")
+        files = list((tmp_path / "out" / "mappings").rglob("*.yaml"))
+        assert files and all(
+            read(tmp_path / "out", str(f.relative_to(tmp_path / "out")))["prices_checked"] == "2026-07-02"
+            for f in files
+        )
+        assert validate_registry(tmp_path / "out").ok
+        with pytest.raises(CommandError, match="not a day"):
+            run_import(tmp_path / "again", "--prices-checked", "2026-02-30")
+
     def test_rejects_a_directory_that_is_not_models_dev(self, tmp_path):
         with pytest.raises(CommandError):
             call_command("import_modelsdev", str(tmp_path), "--out", str(tmp_path / "out"))

@@ -20,6 +20,7 @@ from ingestion.prices.feeds.base import THOUSAND, DocumentFeed, money, tier_rows
 from ingestion.prices.statements import PriceStatement
 from ingestion.sources.base import SchemaMismatch
 
+SOURCE = "genai-prices"
 # genai-prices provider id → our provider slug; ids not named here (avian, doubleword, modal, voyageai, the
 # huggingface_<router> ids) state prices with provider=None and are listed as unmatched.
 PROVIDERS: dict[str, str] = {
@@ -127,33 +128,39 @@ def price_periods(prices: Any) -> list[tuple[dict, datetime | None]]:
     return [(period_prices, start) for start, period_prices in periods.items()]
 
 
+def statements_from_document(body: Any, observed_at: datetime) -> list[PriceStatement]:
+    """Providers (`data.json`'s list, or the `providers/*.yml` documents) as statements, a dated constraint's period
+    with its `valid_from` (the feed's parse; the price-history seeding reads the provider YAMLs)."""
+    if not isinstance(body, list) or not all(isinstance(p, dict) and "models" in p for p in body):
+        raise SchemaMismatch("expected a list of providers, each with models")
+    statements = []
+    for entry in body:
+        provider_key = str(entry.get("id") or "")
+        for model in entry["models"]:
+            if not isinstance(model, dict) or not model.get("id"):
+                continue
+            notes = match_notes(model.get("match"))
+            for prices, valid_from in price_periods(model.get("prices")):
+                if fields := genai_fields(prices):
+                    statements.append(
+                        PriceStatement(
+                            SOURCE,
+                            provider_key,
+                            str(model["id"]),
+                            fields,
+                            observed_at,
+                            PROVIDERS.get(provider_key),
+                            valid_from,
+                            notes,
+                        )
+                    )
+    return statements
+
+
 class GenAIPricesFeed(DocumentFeed):
-    name = "genai-prices"
+    name = SOURCE
     default_base_url = "https://raw.githubusercontent.com/pydantic/genai-prices/main"
     path = "/prices/data.json"
 
     def parse(self, body: Any, observed_at: datetime) -> list[PriceStatement]:
-        if not isinstance(body, list) or not all(isinstance(p, dict) and "models" in p for p in body):
-            raise SchemaMismatch("expected a list of providers, each with models")
-        statements = []
-        for entry in body:
-            provider_key = str(entry.get("id") or "")
-            for model in entry["models"]:
-                if not isinstance(model, dict) or not model.get("id"):
-                    continue
-                notes = match_notes(model.get("match"))
-                for prices, valid_from in price_periods(model.get("prices")):
-                    if fields := genai_fields(prices):
-                        statements.append(
-                            PriceStatement(
-                                self.name,
-                                provider_key,
-                                str(model["id"]),
-                                fields,
-                                observed_at,
-                                PROVIDERS.get(provider_key),
-                                valid_from,
-                                notes,
-                            )
-                        )
-        return statements
+        return statements_from_document(body, observed_at)

@@ -18,6 +18,7 @@ from ingestion.prices.feeds.base import MILLION, THOUSAND, DocumentFeed, money, 
 from ingestion.prices.statements import PriceStatement
 from ingestion.sources.base import SchemaMismatch
 
+SOURCE = "litellm"
 # litellm_provider → (our provider slug, the key prefix LiteLLM puts before the provider's own id). Only providers
 # we list are named; every other litellm_provider states prices with provider=None (listed as unmatched).
 PROVIDERS: dict[str, tuple[str, str]] = {
@@ -118,34 +119,42 @@ def litellm_fields(row: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+def statements_from_document(
+    body: Any, observed_at: datetime, *, valid_from: datetime | None = None
+) -> list[PriceStatement]:
+    """One copy of the price file as statements (the feed's parse; the price-history seeding reads dated copies).
+    `valid_from` dates every row; by default the file's own `last_updated` does (None when it has none)."""
+    if (
+        not isinstance(body, dict)
+        or "sample_spec" not in body
+        and not any(isinstance(row, dict) and "litellm_provider" in row for row in body.values())
+    ):
+        raise SchemaMismatch("expected an object of model keys with litellm_provider entries")
+    valid_from = valid_from or when(body.get("last_updated"))
+    statements = []
+    for key, row in body.items():
+        if key in ("sample_spec", "last_updated") or not isinstance(row, dict):
+            continue
+        litellm_provider = str(row.get("litellm_provider") or "")
+        fields = litellm_fields(row)
+        if not litellm_provider or not fields:
+            continue
+        provider, _ = PROVIDERS.get(litellm_provider, (None, ""))
+        mode = str(row.get("mode") or "chat")
+        notes = () if mode in TEXT_MODES else (f"mode:{mode}",)
+        statements.append(
+            PriceStatement(SOURCE, litellm_provider, key, fields, observed_at, provider, valid_from, notes)
+        )
+    return statements
+
+
 class LiteLLMFeed(DocumentFeed):
-    name = "litellm"
+    name = SOURCE
     default_base_url = "https://raw.githubusercontent.com/BerriAI/litellm/main"
     path = "/model_prices_and_context_window.json"
 
     def parse(self, body: Any, observed_at: datetime) -> list[PriceStatement]:
-        if (
-            not isinstance(body, dict)
-            or "sample_spec" not in body
-            and not any(isinstance(row, dict) and "litellm_provider" in row for row in body.values())
-        ):
-            raise SchemaMismatch("expected an object of model keys with litellm_provider entries")
-        valid_from = when(body.get("last_updated"))
-        statements = []
-        for key, row in body.items():
-            if key in ("sample_spec", "last_updated") or not isinstance(row, dict):
-                continue
-            litellm_provider = str(row.get("litellm_provider") or "")
-            fields = litellm_fields(row)
-            if not litellm_provider or not fields:
-                continue
-            provider, _ = PROVIDERS.get(litellm_provider, (None, ""))
-            mode = str(row.get("mode") or "chat")
-            notes = () if mode in TEXT_MODES else (f"mode:{mode}",)
-            statements.append(
-                PriceStatement(self.name, litellm_provider, key, fields, observed_at, provider, valid_from, notes)
-            )
-        return statements
+        return statements_from_document(body, observed_at)
 
 
 def litellm_offer_id(statement: PriceStatement) -> str:

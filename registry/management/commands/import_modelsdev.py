@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
 from pathlib import Path
 
 from django.conf import settings
@@ -35,6 +37,13 @@ REPORTED = (
 )
 
 
+def _day(value: str) -> str:
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a day (YYYY-MM-DD): {value!r}") from None
+
+
 class Command(BaseCommand):
     help = "Rebuild the YAML registry from a models.dev checkout (and OpenRouter model lists, for aliases)."
 
@@ -56,6 +65,13 @@ class Command(BaseCommand):
             help="Curated corrections applied after building (default: registry/importers/corrections.yaml).",
         )
         parser.add_argument("--no-corrections", action="store_true", help="Write the import as built, uncorrected.")
+        parser.add_argument(
+            "--prices-checked",
+            type=_day,
+            default=None,
+            metavar="YYYY-MM-DD",
+            help="The day of the models.dev data (its commit date), written as each mapping file's prices_checked.",
+        )
 
     def handle(self, *args, path: Path, openrouter: list[Path], out: Path | None, corrections: Path, **options):
         if not (path / "models").is_dir() or not (path / "providers").is_dir():
@@ -65,7 +81,13 @@ class Command(BaseCommand):
                 raise CommandError(f"{file}: no such file")
         out_dir = Path(out or settings.REGISTRY_DIR)
         try:
-            result = import_modelsdev(path, out_dir, openrouter, None if options["no_corrections"] else corrections)
+            result = import_modelsdev(
+                path,
+                out_dir,
+                openrouter,
+                None if options["no_corrections"] else corrections,
+                prices_checked=options["prices_checked"],
+            )
         except CorrectionError as exc:
             raise CommandError(str(exc)) from None
         for warning in result.warnings:

@@ -35,7 +35,7 @@ def disputed_offer(**prices) -> Mapping:
         observed_at=STATED,
         valid_from=STATED,
     )
-    run = IngestionRun.objects.create(source="litellm", tier=Tier.HUGGING_FACE, status="success")
+    run = IngestionRun.objects.create(source="litellm", tier=Tier.PRICE_FEEDS, status="success")
     ingestion_apply_prices(run=run, statements=[(mapping, statement)])
     return Mapping.objects.get(pk=mapping.pk)
 
@@ -129,7 +129,7 @@ class TestMappingAdmin:
         pin = OfferPin.objects.get(mapping=mapping)
         assert (pin.field, pin.value, pin.reason) == ("price_output", "14.5", "provider cut the output price")
         statement = PriceStatement("litellm", "bedrock", "x", {"price_output": Decimal("15")}, STATED, None, STATED)
-        run = IngestionRun.objects.create(source="litellm", tier=Tier.HUGGING_FACE, status="success")
+        run = IngestionRun.objects.create(source="litellm", tier=Tier.PRICE_FEEDS, status="success")
         ingestion_apply_prices(run=run, statements=[(mapping, statement)])
         assert Mapping.objects.get(pk=mapping.pk).price_output == Decimal("14.5")
 

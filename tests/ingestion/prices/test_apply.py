@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Mapping, PriceRecord
 from ingestion.models import IngestionRun, OfferObservation, OfferPin, Tier
-from ingestion.prices.apply import ingestion_apply_prices, offers_shown_over_registry
+from ingestion.prices.apply import ingestion_apply_prices
+from ingestion.prices.registry_load import offers_shown_over_registry
 from ingestion.prices.statements import PriceStatement
 from registry.loading import registry_load
 from tests.recipes import offer, provider
@@ -24,7 +25,7 @@ JUL = dt.datetime(2026, 7, 24, tzinfo=dt.UTC)
 
 
 def run(source: str = "litellm") -> IngestionRun:
-    return IngestionRun.objects.create(source=source, tier=Tier.HUGGING_FACE, status="success")
+    return IngestionRun.objects.create(source=source, tier=Tier.PRICE_FEEDS, status="success")
 
 
 def stated(source: str, *, valid_from=None, observed_at=None, **prices) -> PriceStatement:
@@ -156,12 +157,33 @@ class TestPinsAndRejections:
         assert shown.provenance["price_input"]["source"] == "pin"
         assert shown.provenance["price_input"]["disputed"] is True
 
+    def test_a_registry_load_keeps_what_feeds_filled_and_writes_nothing_when_unchanged(self, registry_dir):
+        registry_load(path=registry_dir)
+        mapping = Mapping.objects.get(provider_model_id="deepseek-reasoner")
+        assert mapping.price_web_search is None
+        apply(mapping, stated("litellm", price_web_search="10", price_input=str(mapping.price_input)))
+        checked = fresh(mapping).prices_checked
+        history = Mapping.history.filter(id=mapping.pk).count()
+        result = registry_load(path=registry_dir)
+        shown = fresh(mapping)
+        assert result.rows_written == 0 and Mapping.history.filter(id=mapping.pk).count() == history
+        assert shown.price_web_search == Decimal("10") and shown.provenance["price_web_search"]["source"] == "litellm"
+        assert shown.prices_checked == checked  # a load never moves a source's confirmation back
+        assert shown.provenance["price_input"]["verified_by"] == ["litellm"]
+
     def test_a_registry_load_can_keep_pins_and_fed_fields(self, registry_offer):
         OfferPin.objects.create(mapping=registry_offer, field="price_input", value="2.9", reason="provider's page")
         apply(registry_offer, stated("litellm", price_output="15", price_web_search="10"))
         stated_now = {"price_input": "3", "price_output": "15", "price_web_search": None}
         shown = offers_shown_over_registry(registry_values={registry_offer.pk: stated_now})
+        provenance = shown[registry_offer.pk].pop("provenance")
         assert shown == {registry_offer.pk: {"price_input": Decimal("2.9"), "price_web_search": Decimal("10")}}
+        assert {name: provenance[name]["source"] for name in ("price_input", "price_output", "price_web_search")} == {
+            "price_input": "pin",
+            "price_output": "registry",
+            "price_web_search": "litellm",
+        }
+        assert provenance["price_output"]["verified_by"] == ["litellm"]
 
     def test_a_rejected_source_leaves_the_vote(self, feed_offer):
         from ingestion.models import SourceRejection

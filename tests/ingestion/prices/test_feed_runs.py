@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 
 from catalog.models import Mapping, PriceRecord
-from ingestion.models import IngestionRun, OfferObservation, RunStatus
+from ingestion.models import IngestionRun, OfferObservation, RunStatus, Tier, UnmatchedPrice
 from ingestion.prices.runs import price_feeds_run_all
 from ingestion.services import ingestion_run_all, ingestion_run_source
 from registry.loading import registry_load
@@ -48,10 +48,12 @@ def deepseek_reasoner() -> Mapping:
 
 
 class TestFeedRuns:
-    def test_ingest_command_runs_a_feed_as_one_logged_run(self, feeds):
+    def test_ingest_command_runs_a_feed_as_one_logged_run(self, feeds, client):
         call_command("ingest", "litellm", stdout=io.StringIO())
         run = IngestionRun.objects.get(source="litellm")
         assert run.status == RunStatus.SUCCESS and run.finished_at
+        assert run.tier == Tier.PRICE_FEEDS
+        assert 'litellm <span class="sub">Price feeds</span>' in client.get("/status").content.decode()
         assert run.details["matched"] > 0 and run.details["observations_created"] > 0
         offer = deepseek_reasoner()
         # LiteLLM disagrees with the registry (0.6 vs 0.14): the shown price stays, the disagreement is queued.
@@ -72,8 +74,10 @@ class TestFeedRuns:
         before = (
             list(OfferObservation.objects.order_by("pk").values()),
             list(PriceRecord.objects.order_by("pk").values()),
+            list(UnmatchedPrice.objects.order_by("pk").values()),
             Mapping.history.count(),
         )
+        assert before[2], "the feeds list unmatched rows, and an unchanged run rewrites none of them"
         runs = ingestion_run_all(sources=["litellm", "genai-prices", "models.dev"])
         assert all(run.status == RunStatus.SUCCESS for run in runs)
         assert all(run.details["observations_created"] == run.details["observations_updated"] == 0 for run in runs)
@@ -81,6 +85,7 @@ class TestFeedRuns:
         after = (
             list(OfferObservation.objects.order_by("pk").values()),
             list(PriceRecord.objects.order_by("pk").values()),
+            list(UnmatchedPrice.objects.order_by("pk").values()),
             Mapping.history.count(),
         )
         assert after == before
@@ -90,6 +95,7 @@ class TestFeedRuns:
         Mapping.objects.filter(pk=deepseek_reasoner().pk).update(
             source="deepseek", registry_values={}, in_registry=False
         )
+        PriceRecord.objects.filter(mapping=deepseek_reasoner()).delete()  # no registry period either
         ingestion_run_source(source="litellm")
         settings.INGESTION_BASE_URLS = {**settings.INGESTION_BASE_URLS, "litellm": f"{feeds.url}/jul"}
         ingestion_run_source(source="litellm")

@@ -8,9 +8,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.utils import timezone
 
 from catalog.models import Model, Provider
-from ingestion.models import UnmatchedPrice
+from ingestion.models import IngestionRun, Tier, UnmatchedPrice
 from ingestion.prices.feeds import LiteLLMFeed
 from ingestion.prices.matching import price_statements_match, unmatched_prices_record
 from ingestion.prices.statements import PriceStatement
@@ -200,3 +202,48 @@ class TestUnmatchedRecord:
         assert (row.source, row.provider_key, row.model_key) == ("litellm", "openai", "gpt-17-ultra")
         assert row.fields == {"price_input": "4"} and row.reason == "no offer or model of ours matches this id"
         assert row.last_seen >= row.first_seen
+
+    def test_an_unchanged_second_record_writes_nothing(self, catalogue):
+        tiered = stated("gpt-18", "openai", price_input="9")
+        tiered.fields["price_tiers"] = [{"above": 200_000, "input": "18", "output": "36"}]  # nested JSON compares too
+        rows = [stated("gpt-17-ultra", "openai", price_input="3.5"), tiered]
+        unmatched_prices_record(unmatched=price_statements_match(rows).unmatched)
+        before = list(UnmatchedPrice.objects.order_by("pk").values())
+        with connection.execute_wrapper(writes := WriteLog()):
+            listed = unmatched_prices_record(unmatched=price_statements_match(rows).unmatched)
+        assert listed == 2 and writes.statements == []
+        assert list(UnmatchedPrice.objects.order_by("pk").values()) == before
+
+    def test_a_changed_row_is_updated_and_only_it(self, catalogue):
+        first = [stated("gpt-17-ultra", "openai", price_input="3.5"), stated("gpt-18", "openai", price_input="9")]
+        unmatched_prices_record(unmatched=price_statements_match(first).unmatched)
+        kept = UnmatchedPrice.objects.get(model_key="gpt-18")
+        changed = [stated("gpt-17-ultra", "openai", price_input="4"), first[1]]
+        run = IngestionRun.objects.create(source="litellm", tier=Tier.PRICE_FEEDS, status="success")
+        with connection.execute_wrapper(writes := WriteLog()):
+            unmatched_prices_record(unmatched=price_statements_match(changed).unmatched, run=run)
+        assert len(writes.statements) == 1 and writes.statements[0].startswith("UPDATE")
+        row = UnmatchedPrice.objects.get(model_key="gpt-17-ultra")
+        assert row.fields == {"price_input": "4"} and row.run == run and row.last_seen > kept.last_seen
+        assert UnmatchedPrice.objects.get(model_key="gpt-18").last_seen == kept.last_seen  # unchanged: not written
+
+    def test_an_unchanged_row_a_day_old_is_seen_again(self, catalogue):
+        rows = [stated("gpt-17-ultra", "openai", price_input="3.5")]
+        unmatched_prices_record(unmatched=price_statements_match(rows).unmatched)
+        day_old = timezone.now() - dt.timedelta(days=1, minutes=1)
+        UnmatchedPrice.objects.update(last_seen=day_old)
+        unmatched_prices_record(unmatched=price_statements_match(rows).unmatched)
+        row = UnmatchedPrice.objects.get()
+        assert row.last_seen > day_old + dt.timedelta(days=1) and row.fields == {"price_input": "3.5"}
+
+
+class WriteLog:
+    """Every INSERT/UPDATE/DELETE statement on the unmatched prices table (a connection execute wrapper)."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        if sql.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE") and '"ingestion_unmatchedprice"' in sql:
+            self.statements.append(sql.lstrip())
+        return execute(sql, params, many, context)

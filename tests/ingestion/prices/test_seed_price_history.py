@@ -12,12 +12,14 @@ from django.core.management import CommandError, call_command
 from model_bakery import baker
 
 from catalog.models import Mapping, Model, PriceRecord, Provider
+from ingestion.prices.history_seed import litellm_statements
+from ingestion.prices.matching import price_statements_match
 from registry.loading import registry_load
 from tests import recipes
 
 pytestmark = pytest.mark.django_db
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "prices_history"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "prices_history"
 SMALL_REGISTRY = FIXTURES.parent / "registry_small"
 LITELLM = sorted(str(path) for path in (FIXTURES / "litellm").glob("*.json"))
 ARGS = ["--litellm", *LITELLM, "--openrouter-series", str(FIXTURES / "openrouter")]
@@ -43,6 +45,8 @@ def catalogue(db, tmp_path):
     target = tmp_path / "registry"
     shutil.copytree(SMALL_REGISTRY, target)
     registry_load(path=target)
+    # A registry load opens each offer's current price period; the seeding is for offers without a history yet.
+    PriceRecord.objects.all().delete()
 
 
 @pytest.fixture
@@ -118,13 +122,38 @@ class TestSeedPriceHistory:
         assert "records written: 0" in second and "already seeded: 7" in second
         assert PriceRecord.objects.count() == count
 
+    def test_an_offer_the_matching_ties_only_through_its_model_is_not_seeded(self, offers):
+        model = recipes.model.make(slug="claude-3-haiku", name="Claude 3 Haiku")
+        recipes.alias.make(alias="claude-3-haiku-20240307", model=model)
+        anthropic = Provider.objects.get(slug="anthropic")
+        recipes.offer.make(provider=anthropic, model=model, provider_model_id="claude-3-haiku")
+        statements = litellm_statements(Path(LITELLM[0]))
+        assert [m.how for m in price_statements_match(statements).matched if m.mapping.model == model] == ["model"]
+        assert "offers seeded: 7" in seed(*ARGS)
+        assert history("anthropic", "claude-3-haiku") == []
+
     def test_an_offer_with_another_history_is_left_alone(self, offers):
         mapping = Mapping.objects.get(provider__slug="openai", provider_model_id="gpt-4o")
         live = PriceRecord.objects.create(
-            mapping=mapping, valid_from=dt.datetime(2026, 11, 1, tzinfo=dt.UTC), source="registry", prices={}
+            mapping=mapping, valid_from=dt.datetime(2026, 11, 1, tzinfo=dt.UTC), source="models.dev", prices={}
         )
         assert "other history: 1" in seed(*ARGS)
         assert list(PriceRecord.objects.filter(mapping=mapping)) == [live]
+
+    def test_the_registry_period_a_load_opened_is_where_the_seeded_history_ends(self, offers):
+        mapping = Mapping.objects.get(provider__slug="deepseek", provider_model_id="deepseek-reasoner")
+        PriceRecord.objects.create(
+            mapping=mapping,
+            valid_from=dt.datetime(2026, 7, 2, tzinfo=dt.UTC),
+            source="registry",
+            prices={"price_input": "0.55"},
+        )
+        seed(*ARGS)
+        assert [h[:3] for h in history("deepseek", "deepseek-reasoner")] == [
+            ("2026-01-08", "2026-07-02", "litellm"),  # the July price came after the registry's: not history yet
+            ("2026-07-02", None, "registry"),
+        ]
+        assert "already seeded: 7" in seed(*ARGS)
 
     def test_seeded_history_is_served_by_the_api(self, offers, client):
         seed(*ARGS)

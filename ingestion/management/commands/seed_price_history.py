@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from catalog.history_seed import price_history_seed
+from ingestion.prices.history_seed import price_history_seed
 
 
 class Command(BaseCommand):

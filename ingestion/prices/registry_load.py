@@ -1,0 +1,109 @@
+"""What a registry load writes for offers' prices: the shown values (a pin or a source's price where the registry
+states none wins over the file), their provenance, and the dated price records of the offers it changed.
+
+The loader writes these in its own set-based upsert; nothing here re-reads whole offers for the many that no
+source speaks about, so a first load of every offer stays a few bulk statements."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.utils import timezone
+
+from catalog.models import Mapping, PriceRecord
+from ingestion.models import OfferObservation, OfferPin
+from ingestion.prices.apply import column_value, offers_evidence
+from ingestion.prices.resolution import PRICE_RESOLVED_FIELDS, REGISTRY, FieldOutcome, offer_resolve_prices
+from ingestion.prices.verification import normal_value
+
+
+def offers_shown_over_registry(
+    *, registry_values: dict[int, dict], previous: dict[int, dict] | None = None, now: dt.datetime | None = None
+) -> dict[int, dict]:
+    """For a registry load: per existing offer (by id) that some source states prices for or a curator pinned, the
+    fields whose shown value is not the registry row's, in column terms, and the offer's `provenance` as resolved.
+    The loader writes these instead of the file's values, so a load neither undoes a pin nor fights the feeds over
+    unstated fields; every other offer shows what the file states (`registry_price_provenance`)."""
+    now = now or timezone.now()
+    spoken = set(OfferObservation.objects.values_list("mapping_id", flat=True).distinct())
+    spoken |= set(OfferPin.objects.values_list("mapping_id", flat=True))
+    ids = spoken.intersection(registry_values)
+    if not ids:
+        return {}
+    offers = list(Mapping.objects.filter(pk__in=ids).select_related("provider"))
+    for offer in offers:
+        offer.registry_values = registry_values[offer.pk]  # what this load states, not what the last one did
+    evidence = offers_evidence(offers)
+    shown = {}
+    for offer in offers:
+        outcomes = offer_resolve_prices(evidence[offer.pk], now=now)
+        fields: dict[str, Any] = {
+            name: column_value(name, outcome.value)
+            for name, outcome in outcomes.items()
+            if outcome.source != REGISTRY and outcome.value is not None
+        }
+        provenance = dict(offer.provenance or {})
+        for name, outcome in outcomes.items():
+            provenance[name] = outcome.provenance(provenance.get(name))
+        fields["provenance"] = provenance
+        shown[offer.pk] = fields
+    return shown
+
+
+def registry_price_provenance(stated: dict, previous: dict | None, now: dt.datetime) -> dict:
+    """The provenance of an offer no source speaks about: every field the file states is the registry's, since it
+    first stated that value (an entry the registry no longer states is dropped; other sources' entries stay)."""
+    provenance = {
+        name: entry
+        for name, entry in (previous or {}).items()
+        if name not in PRICE_RESOLVED_FIELDS or (isinstance(entry, dict) and entry.get("source") != REGISTRY)
+    }
+    for name in PRICE_RESOLVED_FIELDS:
+        value = normal_value(name, stated.get(name))
+        if value in (None, []):
+            continue
+        outcome = FieldOutcome(value, REGISTRY, now, [], False, {REGISTRY: value})
+        provenance[name] = outcome.provenance((previous or {}).get(name))
+    return provenance
+
+
+def offers_open_price_records(*, mapping_ids: set[int], now: dt.datetime | None = None) -> int:
+    """After a load wrote these offers: close each one's current price record and open the next where the shown
+    prices or billing moved (or the offer has none yet), from now, by the source its provenance names. Returns the
+    records opened."""
+    if not mapping_ids:
+        return 0
+    now = now or timezone.now()
+    columns = ("pk", "billing", "provenance", "prices_checked", *Mapping.PRICE_FIELDS)
+    current = {r.mapping_id: r for r in PriceRecord.objects.filter(mapping_id__in=mapping_ids, valid_to__isnull=True)}
+    closing, opening = [], []
+    for row in Mapping.objects.filter(pk__in=mapping_ids).values(*columns).iterator(chunk_size=2000):
+        prices = {name: normal_value(name, row[name]) for name in Mapping.PRICE_FIELDS}
+        prices = {name: value for name, value in prices.items() if value is not None}
+        record = current.get(row["pk"])
+        if record is not None and record.prices == prices and record.billing == row["billing"]:
+            continue
+        if record is None and not prices:
+            continue
+        moved = [name for name in prices if record is None or record.prices.get(name) != prices[name]]
+        entry = (row["provenance"] or {}).get(moved[0] if moved else "billing") or {}
+        if record is not None:
+            if record.valid_from >= now:
+                continue  # opened in this same instant: nothing to date apart
+            record.valid_to = now
+            closing.append(record)
+        # An offer's first period starts on the day the registry says its prices were checked, when it says one.
+        first_day = row["prices_checked"] if record is None and entry.get("source") == REGISTRY else None
+        opening.append(
+            PriceRecord(
+                mapping_id=row["pk"],
+                valid_from=min(first_day or now, now),
+                source=entry.get("source") or REGISTRY,
+                billing=row["billing"],
+                prices=prices,
+            )
+        )
+    PriceRecord.objects.bulk_update(closing, ["valid_to"], batch_size=500)
+    PriceRecord.objects.bulk_create(opening, batch_size=1000)
+    return len(opening)

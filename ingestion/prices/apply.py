@@ -32,9 +32,11 @@ CHECKED_RESOLUTION = dt.timedelta(hours=1)
 
 def own_price_sources(provider_slug: str) -> frozenset[str]:
     """The sources that are the provider speaking for itself: its listing adapter (named for it or declaring it)."""
+    from ingestion.prices.sources import PRICE_SOURCES
     from ingestion.sources import SOURCES
 
-    own = {name for name, adapter in SOURCES.items() if getattr(adapter, "provider", None) == provider_slug}
+    adapters = {**SOURCES, **PRICE_SOURCES}
+    own = {name for name, adapter in adapters.items() if getattr(adapter, "provider", None) == provider_slug}
     return frozenset(own | {provider_slug})
 
 

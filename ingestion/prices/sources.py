@@ -45,7 +45,12 @@ def price_feed_sources() -> dict[str, PriceFeedSource]:
         adapter = type(
             f"{feed.__name__}Source",
             (PriceFeedSource,),
-            {"feed": feed, "name": name, "default_base_url": feed.default_base_url},
+            {
+                "feed": feed,
+                "name": name,
+                "default_base_url": feed.default_base_url,
+                "provider": getattr(feed, "provider", None),  # a provider's own prices outrank the other feeds
+            },
         )
         sources[name] = adapter()
     return sources

@@ -1,12 +1,15 @@
-"""The open price feeds, by name: LiteLLM, genai-prices and models.dev (each a `PriceFeed`)."""
+"""The price feeds, by name (each a `PriceFeed`): LiteLLM, genai-prices, models.dev, and OpenRouter from the archive."""
 
 from __future__ import annotations
 
 from ingestion.prices.feeds.genai_prices import GenAIPricesFeed
 from ingestion.prices.feeds.litellm import LiteLLMFeed
 from ingestion.prices.feeds.modelsdev import ModelsDevFeed
+from ingestion.prices.feeds.openrouter_snapshot import OpenRouterSnapshotFeed
 from ingestion.prices.statements import PriceFeed
 
-FEEDS: dict[str, type[PriceFeed]] = {feed.name: feed for feed in (LiteLLMFeed, GenAIPricesFeed, ModelsDevFeed)}
+# The feeds published as one document over HTTP; OpenRouter's are read from the snapshot archive instead.
+DOCUMENT_FEEDS: dict[str, type[PriceFeed]] = {feed.name: feed for feed in (LiteLLMFeed, GenAIPricesFeed, ModelsDevFeed)}
+FEEDS: dict[str, type[PriceFeed]] = {**DOCUMENT_FEEDS, OpenRouterSnapshotFeed.name: OpenRouterSnapshotFeed}
 
-__all__ = ["FEEDS", "GenAIPricesFeed", "LiteLLMFeed", "ModelsDevFeed"]
+__all__ = ["DOCUMENT_FEEDS", "FEEDS", "GenAIPricesFeed", "LiteLLMFeed", "ModelsDevFeed", "OpenRouterSnapshotFeed"]

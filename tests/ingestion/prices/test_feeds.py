@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.prices.feeds import FEEDS, GenAIPricesFeed, LiteLLMFeed, ModelsDevFeed
+from ingestion.prices.feeds import DOCUMENT_FEEDS, FEEDS, GenAIPricesFeed, LiteLLMFeed, ModelsDevFeed
 from ingestion.prices.statements import PriceFeed
 from ingestion.sources import SourceError, SourceErrorKind, make_client
 from ingestion.sources.http import SourceHttp
@@ -44,7 +44,7 @@ def fetch(replay_server, sleeps):
     """Serve a document at the feed's path and read it with the feed over SourceHttp (fast, recorded retries)."""
 
     def _fetch(name: str, document: Path | None = None, *, fault: tuple[str, dict] | None = None, timeout=2.0):
-        feed = FEEDS[name]()
+        feed = DOCUMENT_FEEDS[name]()
         replay_server.route("GET", feed.path, file=document or DOCUMENTS[name])
         if fault:
             replay_server.fault(fault[0], **fault[1])
@@ -79,9 +79,11 @@ def money(**prices) -> dict:
 
 class TestRegistry:
     def test_every_feed_is_a_price_feed_by_name(self):
-        assert set(FEEDS) == {"litellm", "genai-prices", "models.dev"}
+        assert set(FEEDS) == {"litellm", "genai-prices", "models.dev", "openrouter-snapshot"}
+        assert set(DOCUMENT_FEEDS) == set(FEEDS) - {"openrouter-snapshot"}
         for name, feed in FEEDS.items():
-            assert isinstance(feed(), PriceFeed) and feed.name == name and feed.default_base_url.startswith("https://")
+            assert isinstance(feed(), PriceFeed) and feed.name == name
+        assert all(feed.default_base_url.startswith("https://") for feed in DOCUMENT_FEEDS.values())
 
 
 class TestLiteLLM:
@@ -216,14 +218,14 @@ FAULTS = [  # (fault, options, kind, words, attempts)
 
 
 class TestFaults:
-    @pytest.mark.parametrize("name", list(FEEDS))
+    @pytest.mark.parametrize("name", list(DOCUMENT_FEEDS))
     @pytest.mark.parametrize(("fault", "options", "kind", "words", "attempts"), FAULTS, ids=lambda v: str(v)[:18])
     def test_each_fault_is_a_clear_typed_error(self, name, fault, options, kind, words, attempts, fetch, replay_server):
         with pytest.raises(SourceError) as caught:
             fetch(name, fault=(fault, options), timeout=0.2)
         error = caught.value
         assert error.kind == kind and words in error.message, error.message
-        assert error.message.startswith(f"{name}: GET {FEEDS[name].path}")
+        assert error.message.startswith(f"{name}: GET {DOCUMENT_FEEDS[name].path}")
         assert len(replay_server.requests) == attempts
 
     def test_a_passing_server_error_is_retried(self, fetch, sleeps, replay_server):

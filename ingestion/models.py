@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from catalog.models import Mapping, Model
+from catalog.models import Alias, Mapping, Model
 
 
 class Tier(models.IntegerChoices):
@@ -144,6 +144,21 @@ class OfferPin(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mapping_id}.{self.field} pinned"
+
+
+class AliasPin(models.Model):
+    """A curator's alias (added or edited in the admin or the curation API): a registry load never changes or drops
+    it until released; `export_registry --pinned` writes it into the registry."""
+
+    alias = models.OneToOneField(Alias, on_delete=models.CASCADE, related_name="pin")
+    reason = models.CharField(max_length=300)
+    pinned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    pinned_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return f"{self.alias_id} pinned"
 
 
 class SourceRejection(models.Model):

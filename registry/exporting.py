@@ -6,9 +6,12 @@ from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
+from django.db.models import Q
+
 from catalog.models import Alias, Family, Mapping, Model, Provider
+from ingestion.models import FieldPin
 from ingestion.resolution import RESOLVED_FIELDS
-from registry.loading import PRICE_KEYS, TIER_KEYS
+from registry.offer_rows import PRICE_KEYS, TIER_KEYS
 from registry.writer import RegistryDocuments, write_registry
 
 PROVIDER_KEYS = ("kind", "website", "docs_url", "api_base_url", "api_key_env", "openai_compatible")
@@ -51,12 +54,19 @@ def _offer_prices(mapping: Mapping) -> dict:
     return stated
 
 
-def catalog_documents() -> RegistryDocuments:
-    """Every row still in the registry, as registry documents (references kept only to exported rows)."""
+def catalog_documents(*, pinned: bool = False) -> RegistryDocuments:
+    """Every row still in the registry, as registry documents (references kept only to exported rows). With
+    `pinned`, the curators' changes too: each model's pinned fields over what the registry states, and the aliases
+    curators added or edited (AliasPin) — so they can be committed back and the registry stays the source of truth.
+    (Offers are written as they show, pinned values included, either way.)"""
     providers = {p.pk: p for p in Provider.objects.filter(in_registry=True)}
     families = {f.pk: f for f in Family.objects.filter(in_registry=True)}
     models = {m.pk: m for m in Model.objects.filter(in_registry=True)}
     slugs = {m.slug for m in models.values()}
+    field_pins: dict[int, dict] = defaultdict(dict)
+    if pinned:
+        for model_id, name, value in FieldPin.objects.values_list("model_id", "field", "value"):
+            field_pins[model_id][name] = value
     documents = RegistryDocuments()
     for provider in sorted(providers.values(), key=lambda p: p.slug):
         doc = {"slug": provider.slug, "name": provider.name}
@@ -69,7 +79,8 @@ def catalog_documents() -> RegistryDocuments:
         documents.families.append(doc)
 
     aliases = defaultdict(list)
-    for alias in Alias.objects.filter(in_registry=True, model_id__in=models.keys()).order_by("alias"):
+    listed = Q(in_registry=True) | Q(pin__isnull=False) if pinned else Q(in_registry=True)
+    for alias in Alias.objects.filter(listed, model_id__in=models.keys()).order_by("alias"):
         entry: dict = {"alias": alias.alias}
         if alias.provider_id in providers:
             entry["provider"] = providers[alias.provider_id].slug
@@ -78,6 +89,9 @@ def catalog_documents() -> RegistryDocuments:
     for model in sorted(models.values(), key=lambda m: m.slug):
         # The registry tier only: what the registry stated, not values pins or automated sources supplied.
         stated = model.registry_values
+        if pinned and model.pk in field_pins:
+            stated = {**stated, **field_pins[model.pk]}
+            stated = {key: value for key, value in stated.items() if value is not None}
         doc = {"slug": model.slug, "name": stated.get("name", model.name)}
         if model.creator_id in providers:
             doc["creator"] = providers[model.creator_id].slug
@@ -123,6 +137,7 @@ def _checked_once(document: dict) -> dict:
     return {"model": document["model"], "prices_checked": days.pop(), "offers": document["offers"]}
 
 
-def registry_export(*, out_dir: Path | str) -> int:
-    """Write the catalogue as a registry under out_dir (replacing its registry folders); returns files written."""
-    return write_registry(Path(out_dir), catalog_documents())
+def registry_export(*, out_dir: Path | str, pinned: bool = False) -> int:
+    """Write the catalogue as a registry under out_dir (replacing its registry folders); returns files written.
+    With `pinned`, the curators' pins and aliases are written in (see `catalog_documents`)."""
+    return write_registry(Path(out_dir), catalog_documents(pinned=pinned))

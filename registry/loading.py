@@ -5,24 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
 
 from catalog import bulk
-from catalog.models import PRICE_COLUMNS, Alias, Billing, Family, Mapping, Model, Provider
+from catalog.models import PRICE_COLUMNS, Alias, Family, Mapping, Model, Provider
 from catalog.signals import catalogue_changed
-from ingestion.prices.registry_load import (
-    offers_open_price_records,
-    offers_shown_over_registry,
-    registry_price_provenance,
-)
+from ingestion.alias_pins import pinned_alias_names
+from ingestion.prices.registry_load import offers_open_price_records
 from ingestion.resolution import DATE_FIELDS, RESOLVED_FIELDS, resolve_fields
 from ingestion.selectors import model_observation_candidates, model_pins
 from registry.key_bindings import check_base_url_changes
+from registry.offer_rows import day_start, offer_price_row, offer_price_values, offer_rows_resolve
 from registry.refusals import DATABASE_ERRORS, RowRefused, database_error_text, upsert_naming_refused_row
 from registry.validation import Problem, RegistryFile, ValidationReport, validate_registry
 
@@ -58,9 +54,6 @@ MAPPING_FIELDS = (
     "source",
     "prices_checked",
 )
-# The registry's `pricing:` keys and the offer columns that keep them (the key is the column without "price_").
-PRICE_KEYS = {column.removeprefix("price_"): column for column in PRICE_COLUMNS}
-TIER_KEYS = ("input", "output", "cached_input")
 
 
 class RegistryInvalid(Exception):
@@ -111,51 +104,6 @@ def _date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
-def _day_start(value: str | None) -> dt.datetime | None:
-    """A registry day (`prices_checked: 2026-07-02`) as the moment the offer column keeps: its start, in UTC."""
-    return dt.datetime.combine(dt.date.fromisoformat(value), dt.time(), tzinfo=dt.UTC) if value else None
-
-
-PRICE_QUANTUM = Decimal("0.000001")  # the database keeps six decimal places
-
-
-def _price(value) -> Decimal | None:
-    # Quantised as the database stores it, so an unchanged reload compares equal (0.049999999999999996 → 0.05).
-    return None if value is None else Decimal(str(value)).quantize(PRICE_QUANTUM)
-
-
-def _price_text(value) -> str:
-    """A stated price as JSON keeps it: the stored decimal, without trailing zeros ("2.5", "0")."""
-    return format(_price(value).normalize(), "f")
-
-
-def offer_price_values(offer: dict) -> dict:
-    """What one registry offer states about its prices, in column terms with decimal strings (registry_values)."""
-    pricing = offer.get("pricing", {})
-    stated: dict = {PRICE_KEYS[key]: _price_text(value) for key, value in pricing.items()}
-    if offer.get("tiers"):
-        stated["price_tiers"] = [
-            {"above": tier["above"], **{key: _price_text(tier[key]) for key in TIER_KEYS if key in tier}}
-            for tier in offer["tiers"]
-        ]
-    if offer.get("regional_uplift") is not None:
-        stated["regional_uplift"] = format(Decimal(str(offer["regional_uplift"])).normalize(), "f")
-    if offer.get("billing"):
-        stated["billing"] = offer["billing"]
-    return stated
-
-
-def offer_price_row(stated: dict) -> dict:
-    """Row values of an offer's price columns from what the registry states (unstated prices are empty)."""
-    uplift = stated.get("regional_uplift")
-    return {
-        **{column: _price(stated.get(column)) for column in PRICE_COLUMNS},
-        "price_tiers": stated.get("price_tiers", []),
-        "regional_uplift": Decimal(uplift).quantize(Decimal("0.001")) if uplift is not None else None,
-        "billing": stated.get("billing", Billing.PER_TOKEN),
-    }
-
-
 def _upsert(
     model_class,
     natural_key: tuple[str, ...],
@@ -164,6 +112,7 @@ def _upsert(
     counts: EntityCounts,
     reason: str,
     uncompared: tuple[str, ...] = (),
+    pinned: frozenset = frozenset(),
 ) -> dict:
     """Insert or update rows whose managed fields differ from `desired`; mark vanished ones out of the registry.
 
@@ -182,6 +131,9 @@ def _upsert(
     for key, values in desired.items():
         values = {**values, "in_registry": True}
         current = existing.get(key)
+        if current is not None and key in pinned:  # a curator's row: the load leaves it as the curator made it
+            counts.unchanged += 1
+            continue
         if current is None:
             counts.added += 1
             added_keys.append(key)
@@ -200,7 +152,9 @@ def _upsert(
         rows.append(row)
     pks = {key: row["pk"] for key, row in existing.items()}
     pks.update(upsert_naming_refused_row(model_class, natural_key, written, rows))
-    gone_keys = [key for key, row in existing.items() if row["in_registry"] and key not in desired]
+    gone_keys = [
+        key for key, row in existing.items() if row["in_registry"] and key not in desired and key not in pinned
+    ]
     if gone_keys:
         counts.removed = len(gone_keys)
         counts.changed_keys.update(gone_keys)
@@ -265,7 +219,7 @@ def desired_rows(report: ValidationReport) -> dict[str, dict]:
                 "model": file.data["model"],
                 **offer_price_row(stated),
                 "registry_values": stated,
-                "prices_checked": _day_start(checked),
+                "prices_checked": day_start(checked),
                 "context_window": offer.get("context_window"),
                 "max_output": offer.get("max_output"),
                 "quantization": offer.get("quantization", ""),
@@ -295,29 +249,6 @@ def _resolve_shown_values(model_rows: dict, existing_pks: dict) -> None:
         )
         row.update(shown_row_values(values))
         row["provenance"] = provenance
-
-
-def _resolve_shown_prices(mapping_rows: dict) -> None:
-    """Fill each offer's shown prices and their provenance: what the file states, except where a curator's pin or a
-    source's price wins (ingestion.prices: a pin, or a price the registry does not state) — so a load never undoes a
-    pin or a price a feed filled in. `prices_checked` only moves forward: the registry's day, or a later
-    confirmation by a source."""
-    now = timezone.now()
-    existing = {
-        (provider_id, provider_model_id): (pk, checked, provenance)
-        for pk, provider_id, provider_model_id, checked, provenance in Mapping.objects.values_list(
-            "pk", "provider_id", "provider_model_id", "prices_checked", "provenance"
-        ).iterator(chunk_size=5000)
-    }
-    stated = {existing[key][0]: row["registry_values"] for key, row in mapping_rows.items() if key in existing}
-    shown = offers_shown_over_registry(registry_values=stated, now=now)
-    for key, row in mapping_rows.items():
-        pk, checked, provenance = existing.get(key, (None, None, None))
-        if pk in shown:
-            row.update(shown[pk])
-        else:
-            row["provenance"] = registry_price_provenance(row["registry_values"], provenance, now)
-        row["prices_checked"] = max((moment for moment in (row["prices_checked"], checked) if moment), default=None)
 
 
 def shown_row_values(values: dict) -> dict:
@@ -403,12 +334,13 @@ def _write(rows: dict[str, dict], reason: str) -> LoadResult:
         Model.objects.bulk_update(late, ["successor"], batch_size=bulk.BATCH_SIZE)
 
     alias_rows = _resolve(rows["aliases"], {"model": model_pks, "provider": provider_pks})
-    _upsert(Alias, ("alias",), ALIAS_FIELDS, alias_rows, counts["aliases"], reason)
+    pinned_aliases = frozenset((name,) for name in pinned_alias_names())
+    _upsert(Alias, ("alias",), ALIAS_FIELDS, alias_rows, counts["aliases"], reason, pinned=pinned_aliases)
 
     mapping_rows = {}
     for (provider, provider_model_id), values in _resolve(rows["mappings"], {"model": model_pks}).items():
         mapping_rows[(provider_pks[(provider,)], provider_model_id)] = values
-    _resolve_shown_prices(mapping_rows)
+    offer_rows_resolve(mapping_rows)
     _upsert(
         Mapping,
         ("provider_id", "provider_model_id"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -12,7 +13,7 @@ from django.utils import timezone
 from catalog.models import Mapping
 from ingestion.models import OfferObservation, OfferPin, SourceRejection
 from ingestion.prices.apply import offers_refresh_prices
-from ingestion.prices.resolution import PRICE_RESOLVED_FIELDS, REGISTRY
+from ingestion.prices.resolution import OFFER_PINNABLE_FACTS, PRICE_RESOLVED_FIELDS, REGISTRY
 from ingestion.prices.verification import normal_value
 
 
@@ -102,14 +103,15 @@ def offer_reject_source(*, mapping: Mapping, field: str, source: str, reason: st
 
 @transaction.atomic
 def offer_pin_admin_edits(*, mapping: Mapping, fields, reason: str, user=None) -> list[str]:
-    """A curator's edit of a price on the offer's admin page becomes a pin, so no load or feed run undoes it."""
-    pinned = [name for name in fields if name in PRICE_RESOLVED_FIELDS]
+    """A curator's edit of a price or a fact (limits, lifecycle, quantization …) on the offer's admin page becomes a
+    pin, so no load or feed run undoes it."""
+    pinned = [name for name in fields if name in PRICE_RESOLVED_FIELDS or name in OFFER_PINNABLE_FACTS]
     for name in pinned:
         OfferPin.objects.update_or_create(
             mapping=mapping,
             field=name,
             defaults={
-                "value": normal_value(name, getattr(mapping, name)),
+                "value": _pin_value(name, getattr(mapping, name)),
                 "reason": (reason or "edited in admin")[:300],
                 "pinned_by": user,
             },
@@ -122,3 +124,14 @@ def offer_pin_admin_edits(*, mapping: Mapping, fields, reason: str, user=None) -
 def offer_pins_refresh(*, mapping: Mapping) -> None:
     """After pins were edited in the admin: resolve the offer again so a new pin shows and a removed one lets go."""
     offers_refresh_prices(mapping_ids=[mapping.pk], now=timezone.now(), reason="offer pins edited")
+
+
+def _pin_value(name: str, value):
+    """The value a pin keeps, as JSON: prices as decimal strings, days as ISO strings."""
+    if name in PRICE_RESOLVED_FIELDS:
+        return normal_value(name, value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return value

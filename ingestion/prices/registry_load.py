@@ -7,6 +7,7 @@ source speaks about, so a first load of every offer stays a few bulk statements.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
@@ -14,7 +15,13 @@ from django.utils import timezone
 from catalog.models import Mapping, PriceRecord
 from ingestion.models import OfferObservation, OfferPin
 from ingestion.prices.apply import column_value, offers_evidence
-from ingestion.prices.resolution import PRICE_RESOLVED_FIELDS, REGISTRY, FieldOutcome, offer_resolve_prices
+from ingestion.prices.resolution import (
+    OFFER_PINNABLE_FACTS,
+    PRICE_RESOLVED_FIELDS,
+    REGISTRY,
+    FieldOutcome,
+    offer_resolve_prices,
+)
 from ingestion.prices.verification import normal_value
 
 
@@ -107,3 +114,24 @@ def offers_open_price_records(*, mapping_ids: set[int], now: dt.datetime | None 
     PriceRecord.objects.bulk_update(closing, ["valid_to"], batch_size=500)
     PriceRecord.objects.bulk_create(opening, batch_size=1000)
     return len(opening)
+
+
+def offer_pinned_facts(*, mapping_ids: set[int]) -> dict[int, dict[str, Any]]:
+    """Per offer, its pinned non-price facts in column terms (a day as a date, an uplift as a Decimal)."""
+    facts: dict[int, dict[str, Any]] = {}
+    pins = OfferPin.objects.filter(field__in=OFFER_PINNABLE_FACTS).values_list("mapping_id", "field", "value")
+    for mapping_id, name, value in pins:
+        if mapping_id in mapping_ids:
+            facts.setdefault(mapping_id, {})[name] = offer_fact_value(name, value)
+    return facts
+
+
+def offer_fact_value(name: str, value: Any) -> Any:
+    """A pinned fact (as JSON keeps it) in column terms."""
+    if value is None:
+        return "" if name in ("quantization", "served_by", "variant") else None
+    if name == "retirement_date":
+        return dt.date.fromisoformat(str(value))
+    if name == "regional_uplift":
+        return Decimal(str(value))
+    return value

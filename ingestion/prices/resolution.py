@@ -12,6 +12,13 @@ from ingestion.prices.verification import agreeing_sources, feeds_consensus, nor
 # Every offer field a price source can state; the shown value of each is resolved on its own.
 PRICE_RESOLVED_FIELDS: tuple[str, ...] = (*Mapping.PRICE_FIELDS, "price_tiers", "billing")
 
+# Offer facts besides prices a curator can pin: no resolution by sources, the pin simply wins (the registry load
+# writes it instead of the file's value).
+OFFER_PINNABLE_FACTS: tuple[str, ...] = (
+    *("context_window", "max_output", "quantization", "delivery_modes", "status", "retirement_date"),
+    *("served_by", "variant"),
+)
+
 PIN = "pin"
 REGISTRY = "registry"
 

@@ -1,29 +1,50 @@
-"""Alias resolution: any name a model goes by → the canonical model, how it matched and how sure we are."""
+"""Alias resolution: any name a model goes by → the canonical model, how it matched and how sure we are.
+
+Exact slugs and aliases (case-insensitive) and normalised spellings answer from indexed queries. Anything weaker is
+decided in Python over the in-memory name index (catalog/name_index.py), identically on SQLite and PostgreSQL:
+platform spellings (LiteLLM `provider/…`, Bedrock, Vertex, Groq, Fireworks, Hugging Face) are parsed and looked up,
+and a near name is an answer only when it agrees on every distinguishing token (catalog/name_agreement.py).
+"""
 
 from __future__ import annotations
 
 import difflib
-import re
-from dataclasses import dataclass, field
+import heapq
+from dataclasses import dataclass, field, replace
 from functools import reduce
 from operator import or_
 
-from django.conf import settings
-from django.contrib.postgres.search import TrigramSimilarity
-from django.db import connection
 from django.db.models import Q
-from django.db.models.functions import Greatest, Lower, Upper
+from django.db.models.functions import Lower
 
+from catalog.identity.tokens import Identity, identity, size_label
 from catalog.models import Alias, Model
-from catalog.spellings import NORMALISED_CONFIDENCE, fuzzy_key, name_variants
+from catalog.name_agreement import (
+    IMPLIED_VARIANTS,
+    disagreement,
+    slug_disagreement,
+    stamp_known,
+    stamp_named,
+    stamps_agree,
+)
+from catalog.name_index import MODEL_FIELDS, NameIndex, name_index, tokens_of
+from catalog.spellings import NORMALISED_CONFIDENCE, fuzzy_key, name_variants, normalise_name, platform_forms
 
 EXACT_SLUG, EXACT_ALIAS, NORMALISED, FUZZY = "exact_slug", "exact_alias", "normalised", "fuzzy"
-# Fuzzy matches never claim to be as sure as a normalised one.
+# Fuzzy matches never claim to be as sure as a normalised one, nor less sure than the threshold they passed.
 FUZZY_MAX_CONFIDENCE = 0.89
-# A near name with other version numbers (claude-3-7-sonnet vs claude-3-5-sonnet) is another model: it stays a
-# near match at a fraction of its similarity and is never taken as the answer.
-OTHER_VERSION_FACTOR = 0.5
-_NUMBERS = re.compile(r"\d+")
+FUZZY_MIN_CONFIDENCE = 0.5
+# A near name that disagrees on a distinguishing token is only a suggestion, at a fraction of its similarity.
+OTHER_MODEL_FACTOR = 0.5
+SUGGESTION_MIN_SIMILARITY = 0.3
+AMBIGUOUS = "fits, but so does another model: which one is not ours to guess"
+LESS_CLOSE = "fits, less closely than the answer"
+# Entries compared per query at most (the ones sharing the most tokens with it).
+POOL_SIZE = 200
+# Models whose closest name is compared in full (difflib) per query.
+SIMILARITY_COMPARED = 24
+
+__all__ = ["MODEL_FIELDS", "ModelMatch", "Resolution", "model_lookup_exact", "model_resolve_name", "near_matches"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +52,7 @@ class ModelMatch:
     model: Model
     confidence: float
     matched: str  # the slug, name or alias that came closest
+    reason: str = ""  # why it was not taken as the answer ("other version 4.5 vs 4.1"); empty for the answer
 
 
 @dataclass(frozen=True)
@@ -43,10 +65,6 @@ class Resolution:
     candidates: list[ModelMatch] = field(default_factory=list)
 
 
-# What a resolution (and a ModelRef) reads of a model: fewer columns to compile, send and parse than whole rows.
-MODEL_FIELDS = ("slug", "name", "status", "creator", "family", "successor")
-
-
 def _slug_is_one_of(names: set[str]) -> Q:
     # OR of equalities, not `slug IN (...)`: PostgreSQL answers `= ANY` from the trigram index (milliseconds on
     # look-alike slugs) but each equality from the unique b-tree.
@@ -57,18 +75,14 @@ def _models_by_slug(names: set[str]) -> list[Model]:
     return list(Model.objects.only(*MODEL_FIELDS).filter(_slug_is_one_of(names)))
 
 
-def _models_by_name(names: set[str]) -> list[Model]:
-    """Models whose name is one of `names` ignoring case. (upper(name), not lower: the lower(name) trigram index
-    would be chosen for the equality and be slower than reading every row; asked only when slugs and aliases
-    said nothing.)"""
-    models = Model.objects.only(*MODEL_FIELDS).annotate(name_upper=Upper("name"))
-    return list(models.filter(name_upper__in={name.upper() for name in names}))
-
-
 def _exact_aliases(lowered: set[str]) -> list[Alias]:
-    """Aliases equal to one of `lowered` ignoring case: one look-up of the lower(alias) index (an exact alias is
-    among them; an OR with `alias = name` would make PostgreSQL scan the whole table)."""
-    aliases = Alias.objects.annotate(alias_lower=Lower("alias")).filter(alias_lower__in=lowered)
+    """Aliases equal to one of `lowered` ignoring case: look-ups of the lower(alias) b-tree (an exact alias is among
+    them). An OR of equalities, not `IN (...)`: PostgreSQL answers `= ANY` from the trigram GIN index (14 ms on the
+    bundled catalogue) but each equality from the b-tree (0.3 ms); an OR with `alias = name` would scan the table."""
+    if not lowered:
+        return []
+    matches = reduce(or_, (Q(alias_lower=value) for value in lowered))
+    aliases = Alias.objects.annotate(alias_lower=Lower("alias")).filter(matches)
     return list(aliases.select_related("model").only("alias", "model", *(f"model__{f}" for f in MODEL_FIELDS)))
 
 
@@ -91,12 +105,23 @@ def model_lookup_exact(name: str) -> tuple[Model, str] | None:
     return None
 
 
+def _dated(ident: Identity) -> set[str]:
+    return {s for s in ident.stamps if len(s) != 3}  # `-001` is a revision, not a date
+
+
+def _other_snapshot(query: Identity, model: Model) -> bool:
+    """The query names a dated snapshot and the model is another date's (mistral-large-2402 vs mistral-large-2512)."""
+    mine = {s for s in query.stamps if len(s) != 3}
+    theirs = {s for s in identity(model.slug).stamps if len(s) != 3}
+    return bool(mine and theirs) and not any(stamps_agree(a, b) for a in mine for b in theirs)
+
+
 def model_resolve_name(name: str) -> Resolution:
     """Resolve `name` in stages: exact slug/alias, case-insensitive, normalised spellings (slugs and aliases, then
-    model names), then fuzzy similarity.
+    model names), parsed platform spellings, then a near name that agrees on every distinguishing token.
 
-    Indexed look-ups answer exact and normalised names (one query for a slug, two for an alias); model names add a
-    scan of the models; fuzzy matching adds trigram queries.
+    Indexed look-ups answer exact and normalised names (one query for a slug, two for an alias); the later stages
+    read one fingerprint query more (and rebuild the name index when the catalogue changed).
     """
     name = name.strip()
     if not name:
@@ -104,6 +129,7 @@ def model_resolve_name(name: str) -> Resolution:
     lowered = name.lower()
     variants = name_variants(name)
     spellings = {lowered, *(value for value, _ in variants)}
+    query_identity = identity(name)
 
     def found(model, match, confidence, matched) -> Resolution:
         return Resolution(query=name, model=model, match=match, confidence=confidence, matched=matched)
@@ -113,7 +139,7 @@ def model_resolve_name(name: str) -> Resolution:
         return found(by_slug[name], EXACT_SLUG, 1.0, name)
     aliases = sorted(_exact_aliases(spellings), key=lambda a: a.alias)
     by_alias = {alias.alias: alias for alias in aliases}
-    by_alias_lower = {}
+    by_alias_lower: dict[str, Alias] = {}
     for alias in aliases:
         by_alias_lower.setdefault(alias.alias.lower(), alias)
 
@@ -124,97 +150,217 @@ def model_resolve_name(name: str) -> Resolution:
     if lowered in by_alias_lower:
         alias = by_alias_lower[lowered]
         return found(alias.model, EXACT_ALIAS, 1.0, alias.alias)
+    providers, forms = platform_forms(name)
+    index = name_index() if providers else None
+    if index is not None:  # a provider's own id first: `groq/llama3-70b-8192` is what groq calls it
+        at_provider = _at_provider(index, providers, forms)
+        if at_provider:
+            return found(index.models[at_provider[0]], NORMALISED, NORMALISED_CONFIDENCE, at_provider[1])
     for value, confidence in variants:
-        if value in by_slug:
-            return found(by_slug[value], NORMALISED, confidence, value)
-        if value in by_alias_lower:
-            alias = by_alias_lower[value]
-            return found(alias.model, NORMALISED, confidence, alias.alias)
-    by_name = {model.name.lower(): model for model in _models_by_name({name, *spellings})}
+        hit = by_slug.get(value) or (by_alias_lower[value].model if value in by_alias_lower else None)
+        if hit is None or _other_snapshot(query_identity, hit):
+            continue
+        if confidence < NORMALISED_CONFIDENCE or not query_identity.stamps:  # a dropped suffix, an undated name
+            index = index or name_index()
+            if not _normalised_is_sure(index, query_identity, hit.pk, lossy=confidence < NORMALISED_CONFIDENCE):
+                continue
+        matched = value if value in by_slug else by_alias_lower[value].alias
+        return found(hit, NORMALISED, confidence, matched)
+    index = index or name_index()
     for value, confidence in [(lowered, NORMALISED_CONFIDENCE), *variants]:
-        if value in by_name:
-            return found(by_name[value], NORMALISED, confidence, by_name[value].name)
+        model_id = index.by_name.get(value)
+        if model_id is None or _other_snapshot(query_identity, index.models[model_id]):
+            continue
+        if _normalised_is_sure(index, query_identity, model_id):
+            model = index.models[model_id]
+            return found(model, NORMALISED, confidence, model.name)
+    for form in forms[:1]:  # `anyscale/mistralai/Mixtral-8x22B-Instruct-v0.1`: an alias behind a route prefix
+        model_ids = index.by_text.get(form, set())
+        if len(model_ids) == 1 and form != lowered and _normalised_is_sure(index, query_identity, min(model_ids)):
+            return found(index.models[min(model_ids)], NORMALISED, NORMALISED_CONFIDENCE, form)
+    for form in forms:  # a provider's id, whichever provider: when every provider means the same model
+        model_ids = index.offer_ids.get(form, set())
+        if len(model_ids) == 1 and _pins_a_release(identity(form)):
+            return found(index.models[next(iter(model_ids))], NORMALISED, NORMALISED_CONFIDENCE, form)
+    return _decide(name, index, forms)
 
-    candidates = near_matches(name)
-    if candidates and candidates[0].confidence >= settings.RESOLVE_FUZZY_THRESHOLD:
-        best = candidates[0]
-        return Resolution(
-            query=name,
-            model=best.model,
-            match=FUZZY,
-            confidence=best.confidence,
-            matched=best.matched,
-            candidates=candidates[1:],
-        )
-    return Resolution(query=name, model=None, candidates=candidates)
+
+def _pins_a_release(ident: Identity) -> bool:
+    """An id that names one release (a version, a size or a date), not a moving pointer such as `mistral-large`
+    or `mistral-small` that one provider maps to this year's model and another to last year's."""
+    return bool(ident.versions or ident.sizes or ident.stamps)
+
+
+def _normalised_is_sure(index: NameIndex, query: Identity, model_id: int, *, lossy: bool = False) -> bool:
+    """A spelling that dropped something still names this model: a dropped date stamp is one the model is known
+    under, and an undated name of a dated model has no other-dated sibling (mistral-large-2411 or -2512?)."""
+    stamps = index.model_stamps.get(model_id, frozenset())
+    if not (stamp_named(query, stamps) if lossy and _dated(query) else stamp_known(query, stamps)):
+        return False  # a dropped `-2312` is a snapshot we must know the model under
+    return bool(query.stamps) or not _dated(identity(index.models[model_id].slug))
+
+
+def _at_provider(index: NameIndex, providers: tuple[str, ...], forms: list[str]) -> tuple[int, str] | None:
+    for form in forms:
+        for provider in providers:
+            model_ids = index.at_provider.get((provider, form), set())
+            if len(model_ids) == 1:
+                return next(iter(model_ids)), form
+    return None
+
+
+@dataclass
+class _Near:
+    model_id: int
+    similarity: float
+    matched: str
+    reason: str | None
+    exact: bool = False
+    implied_reason: str | None = None  # the reason when a size-implied variant (Llama 3.2 11B → vision) may be left out
+    key: str = ""
+
+
+def _with_parameters(ident: Identity, model: Model, query: Identity) -> Identity:
+    """A name without a size stands for the model's own parameter count when the catalogue knows it (compared only
+    with a query that states a size)."""
+    if not query.sizes or ident.sizes or not model.parameters_total:
+        return ident
+    return replace(ident, sizes=frozenset({size_label(model.parameters_total / 1e9)}))
+
+
+def _pool(index: NameIndex, query: Identity) -> list[tuple[int, int]]:
+    """(entry position, tokens shared with the query) of the entries sharing the most identity tokens with it."""
+    counts: dict[int, int] = {}
+    for token in tokens_of(query):
+        for position in index.by_token.get(token, ()):
+            counts[position] = counts.get(position, 0) + 1
+    return heapq.nsmallest(POOL_SIZE, counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def _reason(index: NameIndex, query: Identity, ident: Identity, model_id: int, implied=frozenset()) -> str | None:
+    model = index.models[model_id]
+    reason = disagreement(query, _with_parameters(ident, model, query), implied=implied)
+    if reason is None:
+        reason = slug_disagreement(query, identity(model.slug), implied=implied)
+    if reason is None and not stamp_known(query, index.model_stamps.get(model_id, frozenset())):
+        reason = f"no snapshot {'/'.join(sorted(query.stamps))} known"
+    if reason is None and _other_snapshot(query, model):
+        reason = f"other date {model.slug}"
+    return reason
+
+
+def _near(index: NameIndex, name: str, forms: list[str]) -> list[_Near]:
+    """The models near `name`, each with its closest entry and why it is not the answer (None: it agrees)."""
+    form = forms[-1] if forms else name.lower()
+    query = identity(form)
+    exact_key = normalise_name(form)
+    best: dict[int, _Near] = {}
+    matcher = difflib.SequenceMatcher(None, b=fuzzy_key(form))
+    reasons: dict[tuple[Identity, int], tuple[str | None, str | None]] = {}
+    wanted = len(fuzzy_key(form))
+    for position, shared in _pool(index, query):
+        entry = index.entries[position]
+        ident = entry.identity
+        if (ident, entry.model_id) not in reasons:
+            reason = _reason(index, query, ident, entry.model_id)
+            implied = reason
+            if reason is not None and query.sizes and ident.strong & IMPLIED_VARIANTS:
+                implied = _reason(index, query, ident, entry.model_id, IMPLIED_VARIANTS)
+            reasons[ident, entry.model_id] = (reason, implied)
+        reason, implied = reasons[ident, entry.model_id]
+        current = best.get(entry.model_id)
+        exact = entry.normal == exact_key
+        # until compared in full, similarity orders by shared tokens, then by closeness in length
+        near = _Near(entry.model_id, shared - abs(len(entry.key) - wanted) / 100, entry.text, reason, exact, implied)
+        near.key = entry.key
+        if current is None or _rank(near) < _rank(current):
+            best[entry.model_id] = near
+    # The closest entry of each model; the true similarity for the ones shown.
+    ranked = sorted(best.values(), key=_rank)
+    for near in ranked[:SIMILARITY_COMPARED]:
+        matcher.set_seq1(near.key)
+        near.similarity = matcher.ratio()
+    return sorted(ranked[:SIMILARITY_COMPARED], key=lambda n: (*_rank(n), index.models[n.model_id].slug))
+
+
+def _rank_of(reason: str | None, exact: bool, similarity: float) -> tuple:
+    return (reason is not None, not exact, -similarity)
+
+
+def _rank(near: _Near) -> tuple:
+    return _rank_of(near.reason, near.exact, near.similarity)
+
+
+def _decide(name: str, index: NameIndex, forms: list[str]) -> Resolution:
+    nears = _near(index, name, forms)
+    agreeing = [n for n in nears if n.reason is None]
+    query = identity(forms[-1] if forms else name)
+    if not agreeing:
+        implied = [n for n in nears if n.implied_reason is None]
+        agreeing = implied if len(implied) == 1 else []
+    answer = _choose(index, query, agreeing)
+    if answer is not None and _sibling_fits_better(index, query, answer, nears):
+        answer = None
+    others = [n for n in nears if answer is None or n.model_id != answer.model_id]
+    fits = AMBIGUOUS if answer is None else LESS_CLOSE
+    suggestions = [_match(index, n, fits) for n in others if n.similarity >= SUGGESTION_MIN_SIMILARITY][:5]
+    if answer is None:
+        return Resolution(query=name, model=None, candidates=suggestions)
+    model = index.models[answer.model_id]
+    if answer.exact:
+        return Resolution(name, model, NORMALISED, NORMALISED_CONFIDENCE, answer.matched, suggestions)
+    confidence = round(min(max(answer.similarity, FUZZY_MIN_CONFIDENCE), FUZZY_MAX_CONFIDENCE), 3)
+    return Resolution(name, model, FUZZY, confidence, answer.matched, suggestions)
+
+
+def _choose(index: NameIndex, query: Identity, agreeing: list[_Near]) -> _Near | None:
+    """The agreeing model, or None when the agreeing models are other snapshots of one another (ambiguous)."""
+    if len(agreeing) <= 1:
+        return agreeing[0] if agreeing else None
+    dated = {n.model_id: {s for s in identity(index.models[n.model_id].slug).stamps if len(s) != 3} for n in agreeing}
+    if not query.stamps:
+        undated = [n for n in agreeing if not dated[n.model_id]]
+        if undated:
+            return undated[0]
+        return None  # mistral-large-2411 or mistral-large-2512: which one is not ours to guess
+    # a date stamp that names a distinct model wins over the undated one (qwen3-235b-a22b-2507)
+    named = [n for n in agreeing if stamp_named(query, index.model_stamps.get(n.model_id, frozenset()))]
+    return (named or agreeing)[0]
+
+
+def _sibling_fits_better(index: NameIndex, query: Identity, answer: _Near, nears: list[_Near]) -> bool:
+    """The answer's slug adds weak words the query does not say (`instruct`, `turbo`), and a model the query was
+    refused for is that model without them (qwen3-vl-8b: instruct or thinking? gpt-4-0613: gpt-4, not gpt-4-turbo)."""
+    slug = identity(index.models[answer.model_id].slug)
+    extra = slug.variants - slug.strong - query.variants
+    if not extra:
+        return False
+    key = _family_key(slug)
+    for near in nears:
+        other = identity(index.models[near.model_id].slug)
+        if near.reason is not None and _family_key(other) == key and not extra <= other.variants:
+            return True
+    return False
+
+
+def _family_key(ident: Identity) -> tuple:
+    bare = ident.without(weak=True, stamps=True)
+    return replace(bare, variants=bare.variants - {"thinking", "reasoning"}).key
+
+
+def _match(index: NameIndex, near: _Near, fits: str = "") -> ModelMatch:
+    """`fits`: the reason an agreeing model was not taken (another fits as well, or better)."""
+    confidence = min(near.similarity, FUZZY_MAX_CONFIDENCE)
+    if near.reason is not None:
+        confidence *= OTHER_MODEL_FACTOR
+    model, reason = index.models[near.model_id], near.reason or fits
+    return ModelMatch(model=model, confidence=round(max(confidence, 0.001), 3), matched=near.matched, reason=reason)
 
 
 def near_matches(name: str, limit: int = 5, *, aliases: bool = True) -> list[ModelMatch]:
-    """The models whose slug, name or (with `aliases`) an alias look most like `name`, best first, with a similarity
-    in [0, 0.89] (halved when the version numbers differ)."""
-    key = fuzzy_key(name)
-    if not key.strip("-."):
-        return []
-    if connection.vendor != "postgresql":
-        return _ranked(_similar_portable(key, limit), key, limit)
-    # Slugs and names first (thousands of rows); the aliases (ten times as many) only when they say nothing sure.
-    models = _similar_models(key, limit)
-    candidates = _ranked(models, key, limit)
-    if not aliases or (candidates and candidates[0].confidence >= settings.RESOLVE_FUZZY_THRESHOLD):
-        return candidates
-    return _ranked(models + _similar_aliases(key, name.strip().lower(), limit), key, limit)
-
-
-def _ranked(scored: list[tuple[Model, float, str]], key: str, limit: int) -> list[ModelMatch]:
-    wanted_numbers = set(_NUMBERS.findall(key))
-    best: dict[int, ModelMatch] = {}
-    for model, similarity, matched in scored:
-        confidence = min(float(similarity), FUZZY_MAX_CONFIDENCE)
-        if not wanted_numbers <= set(_NUMBERS.findall(matched.lower())):
-            confidence *= OTHER_VERSION_FACTOR
-        confidence = round(confidence, 3)
-        if model.pk not in best or confidence > best[model.pk].confidence:
-            best[model.pk] = ModelMatch(model=model, confidence=confidence, matched=matched)
-    return sorted(best.values(), key=lambda c: (-c.confidence, c.model.slug))[:limit]
-
-
-def _similar_models(key: str, limit: int) -> list[tuple[Model, float, str]]:
-    # `%` (trigram_similar) on lower(name), slug and lower(alias) is what the GIN trigram indexes of 0002 serve.
-    models = (
-        Model.objects.only(*MODEL_FIELDS)
-        .annotate(
-            name_lower=Lower("name"),
-            similarity=Greatest(TrigramSimilarity("slug", key), TrigramSimilarity(Lower("name"), key)),
-        )
-        .filter(Q(slug__trigram_similar=key) | Q(name_lower__trigram_similar=key))
-        .order_by("-similarity", "slug")[:limit]
-    )
-    return [(m, m.similarity, m.slug) for m in models]
-
-
-def _similar_aliases(key: str, lowered: str, limit: int) -> list[tuple[Model, float, str]]:
-    aliases = (
-        Alias.objects.annotate(
-            alias_lower=Lower("alias"),
-            similarity=Greatest(TrigramSimilarity(Lower("alias"), key), TrigramSimilarity(Lower("alias"), lowered)),
-        )
-        .filter(Q(alias_lower__trigram_similar=key) | Q(alias_lower__trigram_similar=lowered))
-        .select_related("model")
-        .only("alias", "model", *(f"model__{f}" for f in MODEL_FIELDS))
-        .order_by("-similarity", "alias")[: limit * 2]
-    )
-    return [(a.model, a.similarity, a.alias) for a in aliases]
-
-
-def _similar_portable(key: str, limit: int) -> list[tuple[Model, float, str]]:
-    """difflib over every slug, name and alias: fine for the embedded catalogue's size."""
-    names: dict[str, tuple[int, str]] = {}
-    for pk, slug, model_name in Model.objects.values_list("pk", "slug", "name"):
-        names.setdefault(slug, (pk, slug))
-        names.setdefault(model_name.lower(), (pk, model_name))
-    for pk, alias in Alias.objects.values_list("model_id", "alias"):
-        names.setdefault(alias.lower(), (pk, alias))
-    close = difflib.get_close_matches(key, list(names), n=limit * 3, cutoff=0.3)
-    scored = {names[value]: difflib.SequenceMatcher(None, key, value).ratio() for value in close}
-    models = Model.objects.in_bulk({pk for pk, _ in scored})
-    return [(models[pk], ratio, matched) for (pk, matched), ratio in scored.items() if pk in models]
+    """The models whose names look most like `name`, best first: those that agree with it on every distinguishing
+    token first, then the others at half their similarity, each saying why it is not `name`."""
+    index = name_index()
+    _, forms = platform_forms(name)
+    nears = _near(index, name, forms)
+    return [_match(index, n) for n in nears if n.similarity >= SUGGESTION_MIN_SIMILARITY][:limit]

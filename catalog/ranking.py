@@ -5,6 +5,8 @@ go through here, so they cannot disagree. The rule:
 
 - candidates: the model's offers still in the registry and not retired (`offers_to_rank`); the telemetry score
   of each is normalised among exactly these, so an offer scores the same wherever it is shown;
+- measured or not: an offer with no probes of its own in the window has no score (`measured` False, "not
+  measured"), whatever its price or its provider's health, so it sorts after every measured (scored) offer;
 - order: score descending (unscored last), then blended price ascending (unpriced last), then provider slug, then
   mapping id (`offer_order_key`), so ties are deterministic;
 - prices compete only among pay-per-use offers (billing per token or per request): a free tier's or a plan's $0 is
@@ -29,9 +31,20 @@ from catalog.models import Lifecycle, Mapping, Provider
 from catalog.pricing import blended_price, compared_prices
 from catalog.querysets import MAPPING_COLUMNS
 
-# Telemetry figures per mapping id: {"uptime", "median_ttft_ms", "median_total_ms", "score", "provisional"}.
+# Telemetry figures per mapping id: {"uptime", "median_ttft_ms", "median_total_ms", "score", "measured",
+# "provisional", "samples", "provider_uptime", "window"} (`provider_uptime` is the provider's API, labelled).
 OfferTelemetry = Callable[[list[Mapping]], dict[int, dict]]
-TELEMETRY_FIELDS = ("uptime", "median_ttft_ms", "median_total_ms", "score", "provisional")
+TELEMETRY_FIELDS = (
+    "uptime",
+    "median_ttft_ms",
+    "median_total_ms",
+    "score",
+    "measured",
+    "provisional",
+    "samples",
+    "provider_uptime",
+    "window",
+)
 
 _telemetry_source: OfferTelemetry | None = None
 
@@ -70,7 +83,11 @@ class OfferRank:
     median_ttft_ms: float | None = None
     median_total_ms: float | None = None
     score: float | None = None
+    measured: bool = False  # probed on its own in the window; unmeasured offers have no score
     provisional: bool = True
+    samples: dict | None = None  # {"uptime": health checks counted, "latency": latency probes timed}
+    provider_uptime: dict | None = None  # the provider's API uptime, {"scope": "provider_api", …}: not this offer's
+    window: str | None = None  # the telemetry window of `uptime`, the medians and the score, e.g. "7d"
     cheapest: bool = False
     fastest: bool = False
 

@@ -2,30 +2,36 @@
 
     score = 0.4·uptime + 0.3·ttft + 0.2·price + 0.1·total_time        (each component normalised to [0, 1])
 
-Raw values, per offer (mapping) of the model, over the last 7 days:
+Only measured offers are scored. An offer is measured when it has probes of its own in the window: counted health
+checks (success or failure) or successful latency probes. An offer with none has no score (`score: None`,
+`measured: False`), whatever its price: it is listed after every measured offer, and its provider's API health is
+never lent to it (that is the provider's figure, shown as such).
 
-- uptime: successes / (successes + failures) of the offer's health checks and latency probes (excluded probes
-  and missing probes do not count; an offer without probes of its own falls back to its provider's API health).
-  Ranked on the 95% Wilson lower bound, so 50/50 is not "as good as" 2000/2000.
+Raw values, per measured offer (mapping) of the model, over the last 7 days:
+
+- uptime: successes / (successes + failures) of the offer's own health checks, as the seed defines it ("computed
+  from health records"); latency probes, excluded checks and missing checks do not count. Ranked on the 95% Wilson
+  lower bound, so 50/50 is not "as good as" 2000/2000.
 - ttft, total_time: medians of successful latency probes in milliseconds (an offer without streaming gets its
   first token with the whole answer: its TTFT is its total time).
 - price: the blended price per million tokens, (3·input + output) / 4.
 
-Normalisation, relative to the best offer of the same model so no absolute scale has to be guessed:
+Normalisation, relative to the best measured offer of the same model so no absolute scale has to be guessed:
 
 - uptime: lower_bound / best lower_bound (the best offer gets 1.0).
 - lower-is-better values (ttft, total_time, price): 1 / (1 + log2(value / best)): the best gets 1.0, twice the best
   0.5, four times 0.33, ten times 0.23. The log ratio means an outlier 100x slower only pushes itself down; everyone
   else keeps their score. Values are floored (1 ms, $0.01 per million) so a free or instant offer keeps ratios finite.
 
-Missing data:
+Missing data among measured offers:
 
-- a component no offer has (no prices anywhere, no latency probes yet) drops out and the remaining weights are
-  renormalised to sum to 1;
-- a component some offers lack is imputed for them as the worst normalised value among the offers that have it,
-  and at most 0.5 (marked `imputed`): not knowing is never better than the worst measured offer, nor than one
-  twice as slow as the best — an offer nobody has probed never gets more than half marks for what was not measured;
-- an offer with fewer than 50 counted uptime samples or 20 latency samples is ranked, but marked provisional.
+- a component no measured offer has (no prices anywhere, no latency probes yet) drops out and the remaining weights
+  are renormalised to sum to 1;
+- a component some measured offers lack is imputed for them as the worst normalised value among the offers that
+  have it, and at most 0.5 (marked `imputed`): not knowing is never better than the worst measured offer, nor than
+  one twice as slow as the best;
+- a measured offer with fewer than 50 counted uptime samples or 20 latency samples is ranked, but marked
+  provisional.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ LOWER_IS_BETTER = ("ttft", "price", "total_time")
 FLOORS = {"ttft": 1.0, "total_time": 1.0, "price": 0.01}
 WILSON_Z = 1.96
 IMPUTED_CAP = 0.5
+NOT_MEASURED = "not measured: no health checks or latency probes of its own in the window"
 
 
 def wilson_lower_bound(successes: int, trials: int, z: float = WILSON_Z) -> float | None:
@@ -82,6 +89,11 @@ class OfferFigures:
         return self.successes + self.failures
 
     @property
+    def measured(self) -> bool:
+        """Probed on its own in the window: counted health checks or successful latency probes."""
+        return self.uptime_samples > 0 or self.latency_samples > 0
+
+    @property
     def uptime(self) -> float | None:
         return self.successes / self.uptime_samples if self.uptime_samples else None
 
@@ -109,6 +121,7 @@ class OfferFigures:
 class Ranked:
     candidate: OfferFigures
     score: float | None
+    measured: bool
     provisional: bool
     provisional_reasons: list[str]
     components: dict[str, dict]
@@ -125,10 +138,13 @@ def _normalise(component: str, values: dict[int, float]) -> dict[int, float]:
 def rank(
     candidates: list[OfferFigures], *, min_uptime_samples: int = 50, min_latency_samples: int = 20
 ) -> tuple[list[Ranked], dict[str, float]]:
-    """Score and order the candidates; returns them best first and the effective (renormalised) weights."""
+    """Score and order the candidates; returns them best first and the effective (renormalised) weights.
+
+    Only measured candidates are normalised and scored; unmeasured ones come last with no score."""
+    measured = [c for c in candidates if c.measured]
     normalised: dict[str, dict[int, float]] = {}
     for component in WEIGHTS:
-        values = {c.key: v for c in candidates if (v := c.ranked_value(component)) is not None}
+        values = {c.key: v for c in measured if (v := c.ranked_value(component)) is not None}
         if values:
             normalised[component] = _normalise(component, values)
     weight_sum = sum(WEIGHTS[c] for c in normalised)
@@ -140,13 +156,13 @@ def rank(
         for component in WEIGHTS:
             entry = {**candidate.describe(component), "normalised": None, "imputed": False}
             entry["weight"] = effective.get(component, 0.0)
-            if component in normalised:
+            if component in normalised and candidate.measured:
                 scores = normalised[component]
                 entry["imputed"] = candidate.key not in scores
                 entry["normalised"] = scores.get(candidate.key, min(*scores.values(), IMPUTED_CAP))
                 score += effective[component] * entry["normalised"]
             components[component] = entry
-        reasons = []
+        reasons = [] if candidate.measured else [NOT_MEASURED]
         if candidate.uptime_samples < min_uptime_samples:
             reasons.append(f"{candidate.uptime_samples} uptime samples (< {min_uptime_samples})")
         if candidate.latency_samples < min_latency_samples:
@@ -154,11 +170,12 @@ def rank(
         ranked.append(
             Ranked(
                 candidate=candidate,
-                score=score if effective else None,
+                score=score if effective and candidate.measured else None,
+                measured=candidate.measured,
                 provisional=bool(reasons),
                 provisional_reasons=reasons,
                 components=components,
             )
         )
-    ranked.sort(key=lambda r: (-(r.score if r.score is not None else -1), r.candidate.key))
+    ranked.sort(key=lambda r: (not r.measured, r.score is None, -(r.score or 0), r.candidate.key))
     return ranked, effective

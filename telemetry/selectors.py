@@ -18,13 +18,20 @@ from telemetry.classification import ErrorClass, Outcome
 from telemetry.conf import setting
 from telemetry.models import DailyLatency, HealthCheck, HourlyHealth, HourlyLatency
 from telemetry.percentiles import Histogram, histogram_merge, histogram_percentiles
-from telemetry.ranking import OfferFigures, Ranked, rank, wilson_lower_bound
+from telemetry.ranking import OfferFigures, Ranked, rank
 from telemetry.rollups import floor_hour
+from telemetry.uptime import (
+    COUNT_FIELDS,
+    offer_uptimes,
+    provider_api_uptimes,
+    provider_uptime_label,
+    uptime_counts,
+    uptime_figures,
+)
 from telemetry.windows import SUMMED, latency_sums, merged_histograms
 
 WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 QUANTILES = (0.5, 0.9, 0.99)
-COUNT_FIELDS = ("successes", "failures", "excluded")
 # The latest provider check is "current" for two health intervals; older than that the status is unknown.
 CURRENT_FOR = timedelta(minutes=10)
 
@@ -55,17 +62,13 @@ def ranked_mappings(model: Model) -> QuerySet[Mapping]:
 
 
 def _counts(row: RowMapping[str, Any]) -> dict[str, int]:
-    return {name: int(row.get(name) or 0) for name in COUNT_FIELDS}
+    return uptime_counts(row)
 
 
-def _uptime(counts: dict[str, int]) -> dict:
-    trials = counts["successes"] + counts["failures"]
-    return {
-        "uptime": counts["successes"] / trials if trials else None,
-        "uptime_lower_bound": wilson_lower_bound(counts["successes"], trials),
-        "samples": trials,
-        **counts,
-    }
+def ranking_window() -> tuple[str, datetime]:
+    """The window offers are ranked over (and their uptime shown in): its key, e.g. "7d", and its first hour."""
+    days = setting("TELEMETRY_RANKING_DAYS")
+    return f"{days}d", floor_hour(timezone.now() - timedelta(days=days))
 
 
 def _percentiles(histogram: Histogram | None) -> dict[str, float | None]:
@@ -74,18 +77,17 @@ def _percentiles(histogram: Histogram | None) -> dict[str, float | None]:
 
 
 def provider_health(provider: Provider, *, window: str = "7d") -> dict:
-    """Uptime of a provider's API and of each of its offers over the window, with an hourly series."""
+    """Uptime of a provider's API and of each of its offers (their own health checks: `telemetry.uptime`, the read
+    every surface shows an offer's uptime from) over the window, with an hourly series."""
     since = window_since(window)
     rows = HourlyHealth.objects.filter(provider=provider, hour__gte=since)
     own = rows.filter(mapping__isnull=True)
     totals = own.aggregate(
         **{name: Sum(name) for name in COUNT_FIELDS}, ms=Sum("response_ms_sum"), n=Sum("response_ms_count")
     )
-    per_mapping = (
-        rows.filter(mapping__isnull=False)
-        .values("mapping_id", "mapping__provider_model_id", "mapping__model__slug")
-        .annotate(**{name: Sum(name) for name in COUNT_FIELDS})
-        .order_by("mapping__provider_model_id")
+    names = ("mapping__provider_model_id", "mapping__model__slug")
+    per_mapping = sorted(
+        offer_uptimes(since, names=names, provider=provider).items(), key=lambda item: (item[1][names[0]], item[0])
     )
     latest = HealthCheck.objects.filter(provider=provider, mapping__isnull=True).order_by("-checked_at").first()
     skip = provider_probe_skip(provider)
@@ -96,16 +98,16 @@ def provider_health(provider: Provider, *, window: str = "7d") -> dict:
         "status": "not_configured" if skip else _status(latest),
         "not_configured_reason": skip.value if skip else None,
         "latest": _latest(latest),
-        **_uptime(_counts(totals)),
+        **uptime_figures(uptime_counts(totals)),
         "mean_response_ms": round(totals["ms"] / totals["n"], 1) if totals["n"] else None,
         "mappings": [
             {
-                "mapping_id": row["mapping_id"],
-                "provider_model_id": row["mapping__provider_model_id"],
-                "model": row["mapping__model__slug"],
-                **_uptime(_counts(row)),
+                "mapping_id": mapping_id,
+                "provider_model_id": row.pop(names[0]),
+                "model": row.pop(names[1]),
+                **row,
             }
-            for row in per_mapping
+            for mapping_id, row in per_mapping
         ],
         "series": [{"hour": row["hour"], **_counts(row)} for row in own.order_by("hour").values("hour", *COUNT_FIELDS)],
     }
@@ -189,51 +191,40 @@ def provider_latency(provider: Provider, *, window: str = "7d") -> dict:
     }
 
 
-def ranking_candidates(mappings: list[Mapping], since: datetime) -> list[OfferFigures]:
-    """The raw figures of each offer: uptime counts, latency sample counts and medians, prices."""
+def ranking_candidates(mappings: list[Mapping], since: datetime, window: str = "") -> list[OfferFigures]:
+    """The raw figures of each offer: uptime counts (its own health checks only), latency sample counts and
+    medians, prices; its provider's API uptime rides along in `extra`, labelled, never as the offer's."""
     ids = [m.pk for m in mappings]
-    health_rows = HourlyHealth.objects.filter(mapping_id__in=ids, hour__gte=since).values("mapping_id")
-    health = {r["mapping_id"]: r for r in health_rows.annotate(s=Sum("successes"), f=Sum("failures"))}
+    health = offer_uptimes(since, mapping_id__in=ids)
+    providers = provider_api_uptimes({m.provider_id for m in mappings}, since)
     now = timezone.now()
     latency = {key[0]: row for key, row in latency_sums(since, now, by=("mapping_id",), mapping_id__in=ids).items()}
     histograms = merged_histograms(since, now, mapping_ids=ids)
     ttft, total = histograms["ttft_histogram"], histograms["total_histogram"]
     candidates = []
     for mapping in mappings:
-        h: dict = dict(health.get(mapping.pk) or {})
+        own = health.get(mapping.pk)
         lat = latency.get(mapping.pk, {})
-        successes = (h.get("s") or 0) + lat.get("successes", 0)
-        failures = (h.get("f") or 0) + lat.get("failures", 0)
         price_input, price_output = compared_prices(mapping)
         candidate = OfferFigures(
             key=mapping.pk,
-            successes=successes,
-            failures=failures,
+            successes=own["successes"] if own else 0,
+            failures=own["failures"] if own else 0,
             latency_samples=lat.get("ttft_count", 0),
             median_ttft_ms=histogram_percentiles(ttft.get(mapping.pk, {}), [0.5])[0.5],
             median_total_ms=histogram_percentiles(total.get(mapping.pk, {}), [0.5])[0.5],
             # A free tier's or plan's $0 is not a price per use: it earns no price component (catalog.pricing).
             price_input=float(price_input) if price_input is not None else None,
             price_output=float(price_output) if price_output is not None else None,
-            extra={"mapping": mapping, "uptime_source": "mapping"},
+            extra={
+                "mapping": mapping,
+                "uptime": own["uptime"] if own else None,
+                "provider_uptime": provider_uptime_label(providers.get(mapping.provider_id), window),
+                "window": window,
+            },
         )
         candidates.append(candidate)
-    _fall_back_to_provider_health([c for c in candidates if not c.uptime_samples], since)
     return candidates
-
-
-def _fall_back_to_provider_health(candidates: list[OfferFigures], since: datetime) -> None:
-    """An offer never probed on its own borrows its provider's API health (marked `uptime_source: provider`)."""
-    if not candidates:
-        return
-    provider_ids = {c.extra["mapping"].provider_id for c in candidates}
-    rows = HourlyHealth.objects.filter(provider_id__in=provider_ids, mapping__isnull=True, hour__gte=since)
-    totals = {r["provider_id"]: r for r in rows.values("provider_id").annotate(s=Sum("successes"), f=Sum("failures"))}
-    for candidate in candidates:
-        row = totals.get(candidate.extra["mapping"].provider_id)
-        if row and (row["s"] or row["f"]):
-            candidate.successes, candidate.failures = row["s"] or 0, row["f"] or 0
-            candidate.extra["uptime_source"] = "provider"
 
 
 def _rounded(value):
@@ -245,9 +236,9 @@ def offers_scored(mappings: list[Mapping]) -> tuple[dict[int, Ranked], dict[int,
     effective weights by model id."""
     if not mappings:
         return {}, {}
-    since = floor_hour(timezone.now() - timedelta(days=setting("TELEMETRY_RANKING_DAYS")))
+    window, since = ranking_window()
     by_model: dict[int, list[OfferFigures]] = {}
-    for candidate in ranking_candidates(mappings, since):
+    for candidate in ranking_candidates(mappings, since, window):
         by_model.setdefault(candidate.extra["mapping"].model_id, []).append(candidate)
     entries, weights = {}, {}
     for model_id, candidates in by_model.items():
@@ -261,19 +252,24 @@ def offers_scored(mappings: list[Mapping]) -> tuple[dict[int, Ranked], dict[int,
 
 
 def _summary(entry: Ranked) -> dict:
+    extra = entry.candidate.extra
     return {
-        "uptime": _rounded(entry.candidate.uptime),
+        "uptime": extra["uptime"],  # telemetry.uptime's figure, the one the provider page shows too
         "median_ttft_ms": _rounded(entry.candidate.median_ttft_ms),
         "median_total_ms": _rounded(entry.candidate.median_total_ms),
         "score": _rounded(entry.score),
+        "measured": entry.measured,
         "provisional": entry.provisional,
         "samples": {"uptime": entry.candidate.uptime_samples, "latency": entry.candidate.latency_samples},
+        "provider_uptime": extra["provider_uptime"],
+        "window": extra["window"],
     }
 
 
 def offer_telemetry(mappings: list[Mapping]) -> dict[int, dict]:
-    """Per mapping: uptime, median TTFT and total time, score and provisional flag, each model's offers scored among
-    themselves. Registered as `catalog.ranking`'s scorer, which decides which offers are passed in."""
+    """Per mapping: uptime, median TTFT and total time, score, measured and provisional flags, the provider's API
+    uptime (labelled) and the window, each model's offers scored among themselves. Registered as
+    `catalog.ranking`'s scorer, which decides which offers are passed in."""
     entries, _ = offers_scored(mappings)
     return {pk: _summary(entry) for pk, entry in entries.items()}
 
@@ -281,8 +277,7 @@ def offer_telemetry(mappings: list[Mapping]) -> dict[int, dict]:
 def provider_rank_for_model(model: Model) -> dict:
     """The model's offers best first (`catalog.ranking`'s order and marks), each with its score, components (raw and
     normalised) and sample counts."""
-    days = setting("TELEMETRY_RANKING_DAYS")
-    since = floor_hour(timezone.now() - timedelta(days=days))
+    window, since = ranking_window()
     mappings = list(ranked_mappings(model))
     scored, weights_by_model = offers_scored(mappings)
     weights = weights_by_model.get(model.pk, {})
@@ -296,11 +291,14 @@ def provider_rank_for_model(model: Model) -> dict:
                 "mapping_id": mapping.pk,
                 "provider_model_id": mapping.provider_model_id,
                 "score": row.score,
+                "measured": entry.measured,
+                "uptime": entry.candidate.extra["uptime"],
                 "provisional": entry.provisional,
                 "provisional_reasons": entry.provisional_reasons,
                 "cheapest": row.cheapest,
                 "fastest": row.fastest,
-                "uptime_source": entry.candidate.extra["uptime_source"],
+                "uptime_source": "mapping" if entry.candidate.uptime_samples else "none",
+                "provider_uptime": entry.candidate.extra["provider_uptime"],
                 "samples": {"uptime": entry.candidate.uptime_samples, "latency": entry.candidate.latency_samples},
                 "components": {
                     name: {key: _rounded(value) for key, value in component.items()}
@@ -310,7 +308,7 @@ def provider_rank_for_model(model: Model) -> dict:
         )
     return {
         "model": {"id": model.slug, "name": model.name},
-        "window": f"{days}d",
+        "window": window,
         "since": since,
         "weights": {name: round(weight, 4) for name, weight in weights.items()},
         "dropped_components": [name for name in ("uptime", "ttft", "price", "total_time") if name not in weights],

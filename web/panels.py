@@ -73,14 +73,16 @@ def subject_panels(
 
 
 def offer_telemetry(health: dict, latency: dict) -> dict[int, dict]:
-    """Per offer of a provider: uptime (its own health checks, else its latency probes) and latency percentiles."""
-    health_of = {row["mapping_id"]: row for row in health["mappings"]}
-    figures = {}
+    """Per offer of a provider: uptime from its own health checks only (`telemetry.uptime`, the figure the model page
+    and the API show for the same window; latency probes never count) and latency percentiles. An offer with
+    neither is `measured: False`."""
+    figures: dict[int, dict] = {}
     for row in latency["mappings"]:
-        trials = row["successes"] + row["failures"]
-        figures[row["mapping_id"]] = {"uptime": row["successes"] / trials if trials else None, "latency": row}
-    for mapping_id, row in health_of.items():
-        figures.setdefault(mapping_id, {"latency": None})["uptime"] = row["uptime"]
+        figures[row["mapping_id"]] = {"uptime": None, "latency": row, "measured": bool(row["samples"])}
+    for row in health["mappings"]:
+        entry = figures.setdefault(row["mapping_id"], {"uptime": None, "latency": None, "measured": False})
+        entry["uptime"] = row["uptime"]
+        entry["measured"] = entry["measured"] or bool(row["samples"])
     return figures
 
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from catalog.api.offer_measurement import OfferMeasurementFields, offer_measurement
 from catalog.api.offer_prices import OFFER_PRICE_FIELDS, OfferPriceFields, offer_prices
 from catalog.api.verification import VERIFICATION_FIELDS, OfferVerificationFields, offer_verification
 from catalog.models import DeliveryMode, Lifecycle, Mapping, Modality, Model, ModelCapability, Provider
@@ -252,7 +253,7 @@ class MappingSerializer(OfferPriceFields, OfferVerificationFields, serializers.M
         }
 
 
-class CompareRowSerializer(serializers.Serializer):
+class CompareRowSerializer(OfferMeasurementFields, serializers.Serializer):
     provider = RefSerializer()
     provider_model_id = serializers.CharField()
     price_input = serializers.DecimalField(**PRICE)
@@ -264,10 +265,10 @@ class CompareRowSerializer(serializers.Serializer):
     max_output = serializers.IntegerField(allow_null=True)
     quantization = serializers.CharField(allow_blank=True)
     status = serializers.ChoiceField(choices=Lifecycle.choices)
-    uptime = serializers.FloatField(allow_null=True, help_text="Share of successful probes (0–1); null until measured.")
+    uptime = serializers.FloatField(allow_null=True, help_text="Own health checks passed (0–1); null: not measured.")
     median_ttft_ms = serializers.FloatField(allow_null=True, help_text="Median time to first token, ms.")
     median_total_ms = serializers.FloatField(allow_null=True, help_text="Median total response time, ms.")
-    score = serializers.FloatField(allow_null=True, help_text="Ranking score (higher is better); null until measured.")
+    score = serializers.FloatField(allow_null=True, help_text="Ranking score (higher is better); null: not measured.")
     cheapest = serializers.BooleanField(help_text="The lowest blended price among its pay-per-use offers (not plans).")
     fastest = serializers.BooleanField(help_text="The lowest median time to first token of this model's offers.")
 
@@ -286,6 +287,7 @@ class CompareRowSerializer(serializers.Serializer):
             **{name: getattr(row, name) for name in ("uptime", "median_ttft_ms", "median_total_ms", "score")},
             "cheapest": row.cheapest,
             "fastest": row.fastest,
+            **offer_measurement(row),
         }
 
 
@@ -329,10 +331,20 @@ class CandidateSerializer(serializers.Serializer):
     name = serializers.CharField(source="model.name")
     confidence = serializers.FloatField()
     matched = serializers.CharField(help_text="The slug, name or alias that came closest.")
+    reason = serializers.CharField(
+        help_text="Why it is not the answer (`other version 4.5 vs 4.1`, `other size 8b vs 70b`); empty when it "
+        "agrees with the name on every distinguishing token."
+    )
 
     def to_representation(self, candidate) -> dict:
         model, confidence = candidate.model, candidate.confidence
-        return {"slug": model.slug, "name": model.name, "confidence": confidence, "matched": candidate.matched}
+        return {
+            "slug": model.slug,
+            "name": model.name,
+            "confidence": confidence,
+            "matched": candidate.matched,
+            "reason": getattr(candidate, "reason", ""),
+        }
 
 
 class ModelSummarySerializer(serializers.Serializer):
@@ -371,6 +383,13 @@ class ResolutionSerializer(serializers.Serializer):
 class NotFoundWithNearMatchesSerializer(serializers.Serializer):
     detail = serializers.CharField()
     near_matches = CandidateSerializer(many=True)
+
+
+class NoMatchSerializer(NotFoundWithNearMatchesSerializer):
+    match = serializers.ChoiceField(choices=["none"], help_text="No model agrees with the name: `none`.")
+    suggestions = CandidateSerializer(
+        many=True, help_text="The near models, best first, each with why it was not taken (same as near_matches)."
+    )
 
 
 MAX_NAME_LENGTH = 300

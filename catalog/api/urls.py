@@ -6,6 +6,7 @@ r"""Routes of the public catalogue API (mounted under /api/); a trailing slash i
 
 from django.urls import re_path
 
+from catalog.api.download import CatalogDownloadView, ModelsCSVView, OffersCSVView
 from catalog.api.history import OfferHistoryViewSet, PriceChangeViewSet
 from catalog.api.views import ModelViewSet, ProviderViewSet, ResolveViewSet
 
@@ -26,4 +27,8 @@ urlpatterns = [
     ),
     re_path(r"^price-changes/?$", PriceChangeViewSet.as_view({"get": "list"}), name="api-price-changes"),
     re_path(r"^resolve/?$", ResolveViewSet.as_view({"get": "resolve"}), name="api-resolve"),
+    # The whole catalogue in one download (catalog/api/download.py).
+    re_path(r"^catalog\.json$", CatalogDownloadView.as_view(), name="api-catalog-download"),
+    re_path(r"^export/models\.csv$", ModelsCSVView.as_view(), name="api-export-models"),
+    re_path(r"^export/offers\.csv$", OffersCSVView.as_view(), name="api-export-offers"),
 ]

@@ -208,13 +208,15 @@ class ResolveViewSet(ReadOnlyViewSet):
     @extend_schema(
         operation_id="resolve",
         summary="Any name a model goes by → the canonical model",
-        description="Exact slug or alias first, then a normalised spelling, then a fuzzy match above the threshold; "
-        "says which kind of match it was. Nothing close enough is 404 with the nearest candidates.",
+        description="Exact slug or alias first, then a normalised spelling, then platform spellings parsed "
+        "(LiteLLM `provider/…`, Bedrock, Vertex `@stamp`, Groq, Fireworks, Hugging Face repos), then a near name "
+        "only when it agrees on every distinguishing token (family, version, size, variant words, date); says which "
+        "kind of match it was. Otherwise 404 `no match` with ranked `suggestions`, each saying why it was not taken.",
         parameters=[serializers.ResolveQuerySerializer],
         responses={
             200: serializers.ResolutionSerializer,
             **ERROR_RESPONSES,
-            404: OpenApiResponse(serializers.NotFoundWithNearMatchesSerializer, description="Nothing fits."),
+            404: OpenApiResponse(serializers.NoMatchSerializer, description="No match: ranked suggestions."),
         },
     )
     def resolve(self, request, *args, **kwargs):
@@ -222,5 +224,8 @@ class ResolveViewSet(ReadOnlyViewSet):
         resolution = model_resolve_name(name)
         context = {"request": request}
         if resolution.model is None:
-            raise NotFound(f"No model goes by {name!r}.", near_matches=_candidates(resolution.candidates, context))
+            suggestions = _candidates(resolution.candidates, context)
+            raise NotFound(
+                f"No model goes by {name!r}.", near_matches=suggestions, match="none", suggestions=suggestions
+            )
         return Response(serializers.ResolutionSerializer(resolution, context=context).data)

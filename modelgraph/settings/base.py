@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django_q",
     "axes",
     "csp",
+    "corsheaders",
     "modelgraph",
     "catalog",
     "registry",
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",  # CORS_URLS_REGEX: the public read-only API only (before any answer)
     "modelgraph.middleware.ApiErrorMiddleware",  # JSON errors under /api/ and /v1/; stale-if-error; 503s
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "modelgraph.page_throttle.PageThrottleMiddleware",
@@ -180,12 +182,27 @@ API_CACHE_STALE_SECONDS = env_int("API_CACHE_STALE_SECONDS", 6 * 3600)
 # /api/resolve accepts a fuzzy (trigram) match at or above this similarity; below it answers 404 with near matches.
 RESOLVE_FUZZY_THRESHOLD = float(env_str("RESOLVE_FUZZY_THRESHOLD", "0.5"))
 
+# CORS (django-cors-headers): any origin may GET the public read-only API, never with credentials; the admin API
+# (/api/v1/admin/, /api/routing/), the gateway (/v1/), the admin and the pages send no CORS headers at all.
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_METHODS = ("GET", "HEAD", "OPTIONS")
+CORS_URLS_REGEX = (
+    r"^/api/(?:catalog\.json$|(?:models|providers|offers|price-changes|resolve|export|telemetry|snapshots|schema|health)"
+    r"(?:/|$))"
+)
+CORS_ALLOW_HEADERS = ("accept", "accept-language", "cache-control", "if-modified-since", "if-none-match", "user-agent")
+CORS_EXPOSE_HEADERS = ("ETag", "Last-Modified", "Retry-After", "X-Cache", "Content-Disposition")
+CORS_PREFLIGHT_MAX_AGE = 86400
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "ModelGraph API",
     "DESCRIPTION": (
         "The open catalogue of LLM models and the providers that serve them. The public API is read-only and "
         "anonymous; every response carries an ETag (conditional GETs answer 304); requests are throttled per client "
-        "(429 with Retry-After). The admin operations (`/api/v1/admin/`, `/api/routing/`) need an admin API key "
+        "(429 with Retry-After); any origin may read it from a browser (CORS, never with credentials). The whole "
+        "catalogue is one download: `/api/catalog.json`, `/api/export/models.csv`, `/api/export/offers.csv`. "
+        "The admin operations (`/api/v1/admin/`, `/api/routing/`) need an admin API key "
         "(`Authorization: Bearer <key>`); the OpenAI-compatible gateway (`/v1/`) needs a gateway key."
     ),
     "VERSION": "1.0.0",

@@ -132,17 +132,33 @@ class TelemetrySamplesSerializer(serializers.Serializer):
     latency = serializers.IntegerField()
 
 
+class TelemetryProviderUptimeSerializer(serializers.Serializer):
+    scope = serializers.ChoiceField(["provider_api"], help_text="The provider's API, not this offer.")
+    uptime = serializers.FloatField(help_text="Share of successful health checks of the provider's API (0–1).")
+    samples = serializers.IntegerField()
+    window = serializers.CharField()
+
+
 class TelemetryRankedEntrySerializer(serializers.Serializer):
     rank = serializers.IntegerField()
     provider = TelemetryRefSerializer()
     mapping_id = serializers.IntegerField()
     provider_model_id = serializers.CharField()
-    score = serializers.FloatField(allow_null=True)
+    score = serializers.FloatField(allow_null=True, help_text="Null when not measured.")
+    measured = serializers.BooleanField(
+        help_text="Probed on its own in the window; an unmeasured offer has no score and is ranked after measured ones."
+    )
+    uptime = serializers.FloatField(allow_null=True, help_text="Its own health checks' success share; null: none.")
     provisional = serializers.BooleanField(help_text="Too few samples in the window to trust the rank yet.")
     provisional_reasons = serializers.ListField(child=serializers.CharField())
     cheapest = serializers.BooleanField(help_text="The lowest blended price of the ranked offers (first on a tie).")
     fastest = serializers.BooleanField(help_text="The lowest median time to first token of the ranked offers.")
-    uptime_source = serializers.ChoiceField(["mapping", "provider"])
+    uptime_source = serializers.ChoiceField(
+        ["mapping", "none"], help_text="`mapping`: its own health checks; `none`: no uptime (never the provider's)."
+    )
+    provider_uptime = TelemetryProviderUptimeSerializer(
+        allow_null=True, help_text="The provider's API uptime over the window, labelled as the provider's."
+    )
     samples = TelemetrySamplesSerializer()
     components = TelemetryComponentsSerializer()
 

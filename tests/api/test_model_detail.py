@@ -151,10 +151,10 @@ class TestCompare:
         assert (first["context_window"], first["max_output"]) == (1_000_000, 384_000)
         assert second["provider"]["slug"] == "togetherai" and second["cheapest"] is False
         assert second["quantization"] == "fp8"
-        for row in (first, second):  # never probed: no uptime or latency, a score from price alone
+        for row in (first, second):  # never probed: not measured, so no uptime, latency or score
             assert row["uptime"] is None and row["median_ttft_ms"] is None and row["median_total_ms"] is None
             assert row["fastest"] is False
-        assert first["score"] == 1.0 and 0 < second["score"] < first["score"]
+            assert row["score"] is None and row["measured"] is False and row["provider_uptime"] is None
 
     def test_unpriced_offers_sort_last(self, catalogue, api):
         model = Model.objects.get(slug="gpt-4o")

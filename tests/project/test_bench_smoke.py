@@ -14,18 +14,21 @@ ROOT = Path(__file__).resolve().parents[2]
 # Each script and a line its report always prints (its figures follow it).
 SCRIPTS = {
     "api": "/api/resolve",
+    "catalog_download": "cached p50/p95",
     "gateway": "request log:",
     "ingest": "first cycle:",
     "pages": "p50 < 100 ms",
     "prices": "second, unchanged cycle:",
     "registry_load": "targets:",
+    "resolution": "targets:",
     "snapshots": "sync wall time:",
     "telemetry": "targets:",
 }
 
 
 def test_every_bench_script_is_covered():
-    helpers = {"common", "registry_gen", "settings", "urls", "static_body", "price_files"}  # not benchmarks
+    # Not benchmarks: shared helpers, and the script that builds the resolution corpus.
+    helpers = {"common", "registry_gen", "settings", "urls", "static_body", "price_files", "resolution_corpus"}
     assert {path.stem for path in (ROOT / "bench").glob("*.py")} - helpers == set(SCRIPTS)
 
 

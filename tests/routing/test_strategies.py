@@ -123,6 +123,7 @@ class TestThroughTheGateway:
         from telemetry.selectors import compare_telemetry
 
         ranked = compare_telemetry([m.pk for k, m in catalogue.mappings.items() if k.startswith("chat-model")])
-        best = max(ranked, key=lambda pk: ranked[pk]["score"])
+        best = max((pk for pk in ranked if ranked[pk]["measured"]), key=lambda pk: ranked[pk]["score"])
         assert best == catalogue.mappings["chat-model@a"].pk
+        assert ranked[catalogue.mappings["chat-model@c"].pk]["score"] is None  # c was never probed: not measured
         assert self.firsts(2) == ["prov-a", "prov-a"]

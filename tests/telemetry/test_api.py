@@ -87,7 +87,8 @@ class TestRankedEndpoint:
         assert entry["rank"] == 1 and entry["provider"]["id"] == "acme" and entry["provisional"]
         assert set(entry["components"]) == {"uptime", "ttft", "price", "total_time"}
         assert entry["components"]["price"]["raw"] == pytest.approx(1.25)
-        assert entry["samples"] == {"uptime": 3, "latency": 3}
+        # uptime is made of health checks only: latency probes time the offer, they are not uptime samples
+        assert entry["samples"] == {"uptime": 0, "latency": 3} and entry["measured"] and entry["uptime"] is None
 
     def test_unknown_model_is_404(self, client, db):
         assert client.get("/api/telemetry/ranked/no-such-model").status_code == 404

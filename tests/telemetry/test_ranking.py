@@ -139,7 +139,7 @@ class TestMissingData:
             "weight": pytest.approx(0.3),
         }
 
-    def test_an_unprobed_cheap_offer_does_not_outrank_the_only_measured_one(self):
+    def test_an_unprobed_cheap_offer_has_no_score_and_sorts_after_the_measured_one(self):
         measured = OfferFigures(
             1,
             successes=2016,
@@ -150,13 +150,14 @@ class TestMissingData:
             price_output=9.0,
         )
         unprobed = OfferFigures(2, price_input=0.1, price_output=0.1)
-        ranked, _ = rank([measured, unprobed])
-        # measured: 0.4 + 0.3 + 0.2·1/(1+log2(4.5/0.1)) + 0.1 = 0.8 + 0.2·0.154039 = 0.830808
-        # unprobed: 0.4·0.5 + 0.3·0.5 + 0.2·1 + 0.1·0.5 = 0.6
-        assert [(e.candidate.key, round(e.score, 6), e.provisional) for e in ranked] == [
-            (1, 0.830808, False),
-            (2, 0.6, True),
+        ranked, _ = rank([unprobed, measured])
+        # Only measured offers are normalised: the measured one is the best (and only) price, 1.0 everywhere.
+        assert [(e.candidate.key, e.score, e.measured) for e in ranked] == [
+            (1, pytest.approx(1.0), True),
+            (2, None, False),
         ]
+        assert ranked[1].provisional and ranked[1].provisional_reasons[0].startswith("not measured")
+        assert all(component["normalised"] is None for component in ranked[1].components.values())
 
     def test_imputation_uses_the_worst_among_those_measured(self):
         candidates = worked_example()
@@ -172,8 +173,8 @@ class TestMissingData:
         assert all(entry.provisional for entry in ranked)
 
     def test_free_offer_keeps_ratios_finite(self):
-        free = OfferFigures(1, price_input=0, price_output=0)
-        paid = OfferFigures(2, price_input=0.10, price_output=0.10)
+        free = OfferFigures(1, successes=60, price_input=0, price_output=0)
+        paid = OfferFigures(2, successes=60, price_input=0.10, price_output=0.10)
         ranked = by_key(rank([free, paid])[0])
         # Prices are floored at $0.01 per million: 0.10 is 10x the floor → 1/(1+log2 10) = 0.231378
         assert ranked[1].components["price"]["normalised"] == 1.0

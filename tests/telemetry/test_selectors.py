@@ -61,7 +61,7 @@ class TestProviderHealth:
         rollup_all(this_hour)
         health = provider_health(provider, window="24h")
         assert (health["successes"], health["failures"], health["excluded"]) == (34, 2, 5)
-        assert health["samples"] == 36 and health["uptime"] == pytest.approx(34 / 36)
+        assert health["samples"] == 36 and health["uptime"] == round(34 / 36, 4)  # rounded once, for every surface
         assert 0 < health["uptime_lower_bound"] < health["uptime"]
         assert len(health["series"]) == 3  # hours without a probe are absent, not zero
 
@@ -144,7 +144,7 @@ class TestRanking:
         cheap = offer(baker.make(Provider, slug="cheap"), model, price_in="0.20", price_out="0.60")
         start = this_hour - timedelta(days=6)
         for mapping, ttft, total, failures in ((fast, 300.0, 1200.0, 16), (cheap, 600.0, 900.0, 0)):
-            add_health(mapping.provider, start, mapping=mapping, count=2016 - 672 - failures)
+            add_health(mapping.provider, start, mapping=mapping, count=2016 - failures, every=timedelta(minutes=4))
             add_health(mapping.provider, start, mapping=mapping, outcome="failure", count=failures)
             add_latency(mapping, start, ttft_ms=[ttft] * 672, total_ms=[total] * 672, every=timedelta(minutes=10))
         rollup_all(this_hour)
@@ -160,21 +160,27 @@ class TestRanking:
         assert first["score"] == pytest.approx(0.85, abs=0.01) and second["score"] == pytest.approx(0.8375, abs=0.01)
         assert not first["provisional"] and ranking["dropped_components"] == []
 
-    def test_offer_without_its_own_probes_borrows_its_provider_health_and_is_provisional(self, model, this_hour):
+    def test_offer_without_its_own_probes_is_not_measured_and_never_borrows_its_provider_health(self, model, this_hour):
         mapping = offer(baker.make(Provider, slug="quiet"), model)
         add_health(mapping.provider, this_hour - timedelta(hours=5), count=60)
         rollup_all(this_hour)
         (entry,) = provider_rank_for_model(model)["providers"]
-        assert entry["uptime_source"] == "provider" and entry["samples"] == {"uptime": 60, "latency": 0}
-        assert entry["provisional"] and entry["provisional_reasons"] == ["0 latency samples (< 20)"]
+        assert entry["uptime_source"] == "none" and entry["samples"] == {"uptime": 0, "latency": 0}
+        assert entry["score"] is None and entry["uptime"] is None and entry["measured"] is False
+        assert entry["provisional_reasons"][0].startswith("not measured")
+        # The provider's API health is there, labelled as the provider's, never as the offer's uptime.
+        assert entry["provider_uptime"] == {"scope": "provider_api", "uptime": 1.0, "samples": 60, "window": "7d"}
 
-    def test_without_any_probe_latency_drops_out_and_price_and_uptime_remain(self, model):
-        offer(baker.make(Provider, slug="a"), model, price_in="1", price_out="1")
+    def test_without_any_probe_nothing_is_scored_and_price_orders(self, model):
         offer(baker.make(Provider, slug="b"), model, price_in="2", price_out="2")
+        offer(baker.make(Provider, slug="a"), model, price_in="1", price_out="1")
         ranking = provider_rank_for_model(model)
-        assert ranking["dropped_components"] == ["uptime", "ttft", "total_time"]
-        assert ranking["weights"] == {"price": 1.0}
-        assert [entry["score"] for entry in ranking["providers"]] == [1.0, 0.5]
+        assert ranking["dropped_components"] == ["uptime", "ttft", "price", "total_time"]
+        assert ranking["weights"] == {}
+        assert [(e["provider"]["id"], e["score"], e["measured"]) for e in ranking["providers"]] == [
+            ("a", None, False),
+            ("b", None, False),
+        ]
 
     def test_compare_telemetry_gives_the_fields_the_compare_endpoint_shows(self, model, this_hour):
         mapping = offer(baker.make(Provider, slug="a"), model)
@@ -183,7 +189,9 @@ class TestRanking:
         telemetry = compare_telemetry([mapping.pk])
         assert set(telemetry) == {mapping.pk}
         entry = telemetry[mapping.pk]
-        assert entry["uptime"] == 1.0 and entry["provisional"] and entry["samples"] == {"uptime": 4, "latency": 4}
+        # No health check of its own: measured by its latency probes, but no uptime (they are not health checks).
+        assert entry["uptime"] is None and entry["provisional"] and entry["samples"] == {"uptime": 0, "latency": 4}
+        assert entry["measured"] and entry["provider_uptime"] is None and entry["window"] == "7d"
         assert entry["median_ttft_ms"] == pytest.approx(250, rel=0.025)
         assert entry["median_total_ms"] == pytest.approx(700, rel=0.025)
         assert entry["score"] == pytest.approx(1.0)

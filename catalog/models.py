@@ -7,8 +7,9 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from catalog.querysets import AliasQuerySet, MappingQuerySet, ModelQuerySet, ProviderQuerySet
+from catalog.validators import SLUG_PATTERN, validate_slug
 
-SLUG_REGEX = r"^[a-z0-9][a-z0-9._-]*$"
+SLUG_REGEX = SLUG_PATTERN  # the registry schema's rule (catalog/validators.py)
 
 
 class Lifecycle(models.TextChoices):
@@ -79,7 +80,7 @@ def _status_check(name: str) -> models.CheckConstraint:
 
 
 class Provider(RegistryTracked):
-    slug = models.SlugField(max_length=100, unique=True)
+    slug = models.CharField(max_length=100, unique=True, db_index=True, validators=[validate_slug])
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=ProviderKind.choices, default=ProviderKind.INFERENCE)
     website = models.URLField(max_length=500, blank=True)
@@ -101,7 +102,7 @@ class Provider(RegistryTracked):
 
 
 class Family(RegistryTracked):
-    slug = models.SlugField(max_length=100, unique=True)
+    slug = models.CharField(max_length=100, unique=True, db_index=True, validators=[validate_slug])
     name = models.CharField(max_length=200)
     creator = models.ForeignKey(Provider, null=True, blank=True, on_delete=models.SET_NULL, related_name="families")
 
@@ -118,7 +119,7 @@ class Family(RegistryTracked):
 class Model(RegistryTracked):
     """A canonical model: one row per model whatever the provider that serves it."""
 
-    slug = models.SlugField(max_length=150, unique=True)
+    slug = models.CharField(max_length=150, unique=True, db_index=True, validators=[validate_slug])
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     creator = models.ForeignKey(

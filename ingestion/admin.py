@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import admin, messages
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.http import HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
+from django.views.decorators.http import require_POST
 
 from catalog.admin.curated import AdminExtension, admin_extend
 from catalog.models import Model
-from ingestion import admin_prices  # noqa: F401 (offer pins and the disputed-prices queue)
+from ingestion import (
+    admin_aliases,  # noqa: F401 (curators' aliases are pinned)
+    admin_prices,  # noqa: F401 (offer pins and the disputed-prices queue)
+    admin_review,  # noqa: F401 (the curators' work queue page)
+)
 from ingestion.models import FieldPin, IngestionRun, Observation, RunStatus
+from ingestion.prices.sources import PRICE_SOURCES
 from ingestion.provenance import field_release, model_pin_admin_edits
+from ingestion.run_report import error_line, queue_note, run_counts_text
 from ingestion.selectors import model_field_provenance
-from ingestion.services import ingestion_queue_run
+from ingestion.services import UnknownSource, ingestion_queue_run
+from ingestion.sources import SOURCES
 
 
 @admin.register(IngestionRun)
@@ -22,9 +37,7 @@ class IngestionRunAdmin(admin.ModelAdmin):
         "status",
         "started_at",
         "finished_at",
-        "models_added",
-        "models_updated",
-        "aliases_added",
+        "counts",
         "short_error",
     )
     list_filter = ("status", "source", "tier")
@@ -32,6 +45,8 @@ class IngestionRunAdmin(admin.ModelAdmin):
     search_fields = ("source", "error_message")
     readonly_fields = [f.name for f in IngestionRun._meta.fields]
     actions = ("run_source_now",)
+    # Buttons above the list run any source (or all) without selecting a run first: a fresh install has none.
+    change_list_template = "admin/ingestion/ingestionrun/change_list.html"
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -39,18 +54,58 @@ class IngestionRunAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.display(description="Error")
+    def get_urls(self):
+        view = self.admin_site.admin_view(require_POST(self.run_now_view))
+        return [path("run-now/", view, name="ingestion_ingestionrun_run_now"), *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "run_sources": sorted(SOURCES),
+            "run_price_feeds": sorted(PRICE_SOURCES),
+            "run_now_url": reverse("admin:ingestion_ingestionrun_run_now"),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def run_now_view(self, request):
+        """POST `source` (one name, or `all` for every listing source): queue the runs, report each, go back."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        wanted = request.POST.get("source", "")
+        sources = sorted(SOURCES) if wanted == "all" else [wanted]
+        for source in sources:
+            self._queue(request, source)
+        return HttpResponseRedirect(reverse("admin:ingestion_ingestionrun_changelist"))
+
+    def _queue(self, request, source: str) -> None:
+        try:
+            run = ingestion_queue_run(source=source)
+        except UnknownSource as exc:
+            self.message_user(request, error_line(str(exc)), messages.ERROR)
+            return
+        if run.status == RunStatus.RUNNING:
+            note = " A worker will take it; if none is running it stays queued and is reported so."
+            self.message_user(request, f"Run #{run.pk} of {source} queued.{note}", messages.SUCCESS)
+        elif run.status == RunStatus.SKIPPED and run.details.get("reason") == "locked":
+            self.message_user(request, f"Run of {source} not queued — {run.error_message}.", messages.WARNING)
+        else:  # run at once (a synchronous queue): report how it ended
+            level = messages.SUCCESS if run.status == RunStatus.SUCCESS else messages.WARNING
+            ended = f"{run.get_status_display().lower()}: {run_counts_text(run)}"
+            error = error_line(run.error_message)
+            self.message_user(request, f"Run #{run.pk} of {source} {ended}{' — ' + error if error else ''}.", level)
+
+    @admin.display(description="Counts")
+    def counts(self, obj) -> str:
+        return run_counts_text(obj) if obj.status != RunStatus.RUNNING else "—"
+
+    @admin.display(description="Error or state")
     def short_error(self, obj) -> str:
-        return (obj.error_message[:80] + "…") if len(obj.error_message) > 80 else obj.error_message
+        return queue_note(obj) or error_line(obj.error_message, limit=80)
 
     @admin.action(description="Run this source now")
     def run_source_now(self, request, queryset):
         for source in sorted(set(queryset.values_list("source", flat=True))):
-            run = ingestion_queue_run(source=source)
-            if run.status == RunStatus.RUNNING:
-                self.message_user(request, f"{source}: run #{run.pk} queued.", messages.SUCCESS)
-            else:
-                self.message_user(request, f"{source}: not queued — {run.error_message}.", messages.WARNING)
+            self._queue(request, source)
 
 
 @admin.register(Observation)
@@ -109,10 +164,49 @@ def _pin_admin_edits(request, obj, form, change) -> None:
         model_pin_admin_edits(model=obj, fields=form.changed_data, reason=obj._change_reason, user=request.user)
 
 
+def _since(obj, rows: list[dict]) -> dict[str, str]:
+    """When each shown value was set: the source's observation time, the pin's time, else (registry values and
+    defaults) the oldest history record since which the model's column has held its value."""
+    since = {r["field"]: _when(r["at"]) for r in rows if r["at"]}
+    pins = dict(FieldPin.objects.filter(model=obj).values_list("field", "pinned_at"))
+    columns = {}
+    for r in rows:
+        if r["field"] in since:
+            continue
+        if r["source"] == "pin" and r["field"] in pins:
+            since[r["field"]] = _when(pins[r["field"]])
+            continue
+        try:
+            columns[r["field"]] = Model._meta.get_field(r["field"]).attname
+        except FieldDoesNotExist:
+            continue
+    if not columns:
+        return since
+    history = list(obj.history.order_by("-history_date", "-history_id").values("history_date", *columns.values()))
+    for field, column in columns.items():
+        held = None
+        for record in history:  # newest first: walk back while the column still holds today's value
+            if record[column] != history[0][column]:
+                break
+            held = record["history_date"]
+        if held is not None:
+            since[field] = _when(held)
+    return since
+
+
+def _when(value) -> str:
+    if isinstance(value, str):
+        value = parse_datetime(value) or value
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
 def field_provenance(obj) -> str:
     if obj is None or obj.pk is None:
         return "—"
     rows = model_field_provenance(obj)
+    since = _since(obj, rows)
     body = format_html_join(
         "",
         "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -121,7 +215,7 @@ def field_provenance(obj) -> str:
                 r["field"],
                 _show(r["value"]),
                 r["source"] or "default",
-                r["at"] or "",
+                since.get(r["field"], ""),
                 format_html_join("; ", "{}: {}", ((c.source, _show(c.value)) for c in r["others"])) or "—",
             )
             for r in rows

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
 from catalog.admin.curated import AdminExtension, admin_extend
@@ -157,11 +158,44 @@ def prices_checked(obj) -> str:
 
 prices_checked.short_description = "Prices checked"
 
+
+def price_sources(obj) -> str:
+    """Per price field: the value shown, who set it (pin, registry or a source) and since when, and what the registry
+    and every source hold — so a curator sees on the form which fields are pinned and who disagrees."""
+    provenance = {name: entry for name, entry in (obj.provenance or {}).items() if isinstance(entry, dict)}
+    if not provenance:
+        return "no source has spoken about this offer's prices yet"
+    pinned = set(OfferPin.objects.filter(mapping=obj).values_list("field", flat=True))
+    rows = format_html_join(
+        "",
+        "<tr><th scope='row'>{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (
+                name.removeprefix("price_"),
+                entry.get("value"),
+                "pinned" if name in pinned else (entry.get("source") or "—"),
+                (entry.get("since") or "")[:10],
+                ", ".join(f"{source} {value}" for source, value in sorted((entry.get("values") or {}).items()))
+                + (" — disputed" if entry.get("disputed") else ""),
+            )
+            for name, entry in sorted(provenance.items())
+            if name in PRICE_RESOLVED_FIELDS
+        ),
+    )
+    return format_html(
+        "<table><thead><tr><th>field</th><th>shown</th><th>set by</th><th>since</th>"
+        "<th>the registry and each source say</th></tr></thead><tbody>{}</tbody></table>",
+        rows,
+    )
+
+
+price_sources.short_description = "Price sources"
+
 admin_extend(
     Mapping,
     AdminExtension(
         inlines=(OfferPinInline,),
-        provenance_fields=(prices_checked,),
+        provenance_fields=(prices_checked, price_sources),
         list_display=("prices_checked",),
         list_filter=(DisputedPricesFilter,),
         after_save=_pin_admin_edits,

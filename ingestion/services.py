@@ -79,13 +79,50 @@ def ingestion_reap_crashed_runs(*, source: str | None = None) -> int:
     )
 
 
-def ingestion_start_run(*, source: str) -> IngestionRun:
-    """Create the run, taking the per-source lock; a second concurrent run is recorded as skipped."""
+# A queued run carries `details["queued"]` until a worker claims it (`ingestion_claim_run`): until then it holds the
+# per-source lock but has not started, so a later request supersedes it instead of being skipped.
+QUEUED = "queued"
+NEVER_STARTED = "never started: no worker took it before a later run of this source was requested"
+
+
+def ingestion_supersede_queued_runs(*, source: str) -> int:
+    """Release the lock of this source's runs that are queued but were never taken by a worker (no worker running,
+    or none free): they end as skipped. A worker that picks such a task later finds the run no longer running."""
+    return IngestionRun.objects.filter(source=source, status=RunStatus.RUNNING, **{f"details__{QUEUED}": True}).update(
+        status=RunStatus.SKIPPED,
+        finished_at=timezone.now(),
+        error_message=NEVER_STARTED,
+        details={"reason": "never started"},
+    )
+
+
+def ingestion_claim_run(run: IngestionRun) -> bool:
+    """A worker takes a queued run: one atomic update, so a run superseded meanwhile is not run (False)."""
+    if not run.details.get(QUEUED):
+        return run.status == RunStatus.RUNNING
+    details = {k: v for k, v in run.details.items() if k != QUEUED}
+    details["taken_at"] = timezone.now().isoformat()
+    taken = IngestionRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, **{f"details__{QUEUED}": True}).update(
+        details=details
+    )
+    if taken:
+        run.details = details
+    else:
+        run.refresh_from_db()
+    return bool(taken)
+
+
+def ingestion_start_run(*, source: str, queued: bool = False) -> IngestionRun:
+    """Create the run, taking the per-source lock; a second concurrent run is recorded as skipped. A `queued` run
+    waits for a worker; runs still waiting for one do not count as running (they are superseded)."""
     adapter = source_adapter(source)
     ingestion_reap_crashed_runs(source=source)
+    ingestion_supersede_queued_runs(source=source)
     try:
         with transaction.atomic():
-            return IngestionRun.objects.create(source=source, tier=adapter.tier, status=RunStatus.RUNNING)
+            return IngestionRun.objects.create(
+                source=source, tier=adapter.tier, status=RunStatus.RUNNING, details={QUEUED: True} if queued else {}
+            )
     except IntegrityError:
         return IngestionRun.objects.create(
             source=source,
@@ -102,7 +139,7 @@ def ingestion_queue_run(*, source: str) -> IngestionRun:
     recorded as skipped and returned, not queued). The one way the admin, the API and schedules queue a run."""
     from django_q.tasks import async_task
 
-    run = ingestion_start_run(source=source)
+    run = ingestion_start_run(source=source, queued=True)
     if run.status == RunStatus.RUNNING:
         async_task("ingestion.tasks.ingest_run", run.pk)
     return run
@@ -118,7 +155,7 @@ def ingestion_run_source(
 ) -> IngestionRun:
     """Run one source end to end. Never raises for a source failure: the run records it."""
     run = run or ingestion_start_run(source=source)
-    if run.status != RunStatus.RUNNING:
+    if run.status != RunStatus.RUNNING or not ingestion_claim_run(run):
         return run
     adapter = source_adapter(source)
     if hasattr(adapter, "fetch_offers"):

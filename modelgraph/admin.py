@@ -1,9 +1,10 @@
 """Admin for bearer keys (issued here and shown once, revoked, never deleted) and the core's admin-API keys."""
 
+from django import forms
 from django.contrib import admin, messages
 
 from modelgraph.api_keys import hashed_key_issue, hashed_keys_revoke
-from modelgraph.models import ApiKey
+from modelgraph.models import ApiKey, ApiScope, default_api_scopes
 
 
 class HashedKeyAdmin(admin.ModelAdmin):
@@ -42,8 +43,23 @@ class HashedKeyAdmin(admin.ModelAdmin):
         self.message_user(request, f"{self.revoke_keys(queryset)} {self.noun}(s) revoked.", messages.SUCCESS)
 
 
+class ApiKeyForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        choices=ApiScope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        initial=default_api_scopes,
+        help_text="What the key may do; each admin-API endpoint needs one scope (403 without it).",
+    )
+
+    class Meta:
+        model = ApiKey
+        fields = ("name", "scopes")
+
+
 @admin.register(ApiKey)
 class ApiKeyAdmin(HashedKeyAdmin):
-    list_display = (*HashedKeyAdmin.list_display, "last_used_at")
+    form = ApiKeyForm
+    list_display = (*HashedKeyAdmin.list_display, "scopes", "last_used_at")
     readonly_fields = (*HashedKeyAdmin.readonly_fields, "last_used_at")
-    fields = ("name", *readonly_fields)
+    fields = ("name", "scopes", *readonly_fields)

@@ -8,12 +8,31 @@ from django.db import models
 from modelgraph.hashed_keys import HashedKey
 
 
+class ApiScope(models.TextChoices):
+    """What an admin-API key may do; each endpoint names the scope it needs (403 without it)."""
+
+    INGESTION_READ = "ingestion:read", "Read ingestion runs"
+    INGESTION_RUN = "ingestion:run", "Queue ingestion runs"
+    CURATION_WRITE = "curation:write", "Curate the catalogue (aliases, pins, lifecycle, merges)"
+    REVIEW_READ = "review:read", "Read the curators' work queue"
+
+
+def default_api_scopes() -> list[str]:
+    """A key made without naming scopes (every key issued before scopes existed): the ingestion endpoints only."""
+    return [ApiScope.INGESTION_READ.value, ApiScope.INGESTION_RUN.value]
+
+
 class ApiKey(HashedKey):
     """A bearer key for the admin API; only its SHA-256 is stored, the key is shown once on creation."""
 
     prefix = models.CharField(max_length=12, db_index=True, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # The ApiScope values this key holds; its owner (`created_by`) is the actor its writes are recorded under.
+    scopes = models.JSONField(default=default_api_scopes, blank=True)
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in (self.scopes or ())
 
     class Meta(HashedKey.Meta):
         verbose_name = "API key"

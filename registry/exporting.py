@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from django.db.models import Q
 
@@ -69,7 +70,7 @@ def catalog_documents(*, pinned: bool = False) -> RegistryDocuments:
             field_pins[model_id][name] = value
     documents = RegistryDocuments()
     for provider in sorted(providers.values(), key=lambda p: p.slug):
-        doc = {"slug": provider.slug, "name": provider.name}
+        doc: dict[str, Any] = {"slug": provider.slug, "name": provider.name}
         doc.update({k: getattr(provider, k) for k in PROVIDER_KEYS if _keep(k, getattr(provider, k))})
         documents.providers.append(doc)
     for family in sorted(families.values(), key=lambda f: f.slug):
@@ -101,7 +102,7 @@ def catalog_documents(*, pinned: bool = False) -> RegistryDocuments:
             doc["successor"] = stated["successor"]
         doc.update({k: stated[k] for k in MODEL_KEYS if k in stated})
         if aliases[model.pk]:
-            doc["aliases"] = aliases[model.pk]
+            doc["aliases"] = list(aliases[model.pk])
         documents.models.append(doc)
 
     mappings = Mapping.objects.filter(
@@ -120,10 +121,10 @@ def catalog_documents(*, pinned: bool = False) -> RegistryDocuments:
             offer["delivery"] = mapping.delivery_modes
         if (mapping.registry_values or {}).get("prices_checked"):
             offer["prices_checked"] = mapping.registry_values["prices_checked"]
-        key = (providers[mapping.provider_id].slug, models[mapping.model_id].slug)
-        documents.mappings.setdefault(key, {"model": key[1], "offers": []})["offers"].append(offer)
-    for key, document in documents.mappings.items():
-        documents.mappings[key] = _checked_once(document)
+        file_key = (providers[mapping.provider_id].slug, models[mapping.model_id].slug)
+        documents.mappings.setdefault(file_key, {"model": file_key[1], "offers": []})["offers"].append(offer)
+    for file_key, document in documents.mappings.items():
+        documents.mappings[file_key] = _checked_once(document)
     return documents
 
 

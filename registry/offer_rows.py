@@ -35,7 +35,9 @@ def _price(value) -> Decimal | None:
 
 def _price_text(value) -> str:
     """A stated price as JSON keeps it: the stored decimal, without trailing zeros ("2.5", "0")."""
-    return format(_price(value).normalize(), "f")
+    price = _price(value)
+    assert price is not None, "a stated price is never null"
+    return format(price.normalize(), "f")
 
 
 def offer_price_values(offer: dict) -> dict:
@@ -82,9 +84,9 @@ def offer_rows_resolve(mapping_rows: dict) -> None:
     pinned_facts = offer_pinned_facts(mapping_ids=set(stated))
     for key, row in mapping_rows.items():
         pk, checked, provenance = existing.get(key, (None, None, None))
-        if pk in shown:
+        if pk is not None and pk in shown:
             row.update(shown[pk])
         else:
             row["provenance"] = registry_price_provenance(row["registry_values"], provenance, now)
-        row.update(pinned_facts.get(pk, {}))
+        row.update(pinned_facts.get(pk, {}) if pk is not None else {})
         row["prices_checked"] = max((moment for moment in (row["prices_checked"], checked) if moment), default=None)

@@ -5,11 +5,31 @@ from __future__ import annotations
 import json
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
+from django.http import HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils.html import format_html
+from django.views.decorators.http import require_POST
+from django_q.brokers import get_broker
 from django_q.tasks import async_task
 
+from modelgraph.heartbeat import FRESH_SECONDS, heartbeat_age
 from snapshots.models import Batch, Entity, Event
+
+
+def worker_state() -> str:
+    """What the queue says right now: tasks waiting, and whether any worker beat recently (modelgraph.heartbeat)."""
+    age = heartbeat_age()
+    running = age is not None and age <= FRESH_SECONDS
+    try:
+        waiting = get_broker().queue_size() or 0
+    except Exception:  # a broker that cannot say (Redis down) must not break the page
+        waiting = None
+    worker = "a worker is running" if running else "no worker is running: queued syncs wait until one starts"
+    if waiting is None:
+        return worker
+    return f"{waiting} task(s) waiting in the queue; {worker}"
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -28,6 +48,32 @@ class BatchAdmin(ReadOnlyAdmin):
     fields = ("hour", "status", "complete", "started_at", "finished_at", "stats_pretty", "validation_pretty")
     readonly_fields = fields
     actions = ("sync_now",)
+    # A button above the list syncs now without selecting a batch first (a fresh install has none).
+    change_list_template = "admin/snapshots/batch/change_list.html"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(require_POST(self.sync_now_view))
+        return [path("sync-now/", view, name="snapshots_batch_sync_now"), *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "sync_now_url": reverse("admin:snapshots_batch_sync_now"),
+            "subtitle": worker_state(),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def sync_now_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        self._queue_sync(request)
+        return HttpResponseRedirect(reverse("admin:snapshots_batch_changelist"))
+
+    def _queue_sync(self, request) -> None:
+        async_task("snapshots.tasks.snapshot_sync_task")
+        self.message_user(
+            request, f"Sync queued; the batch of this hour will show it ({worker_state()}).", messages.SUCCESS
+        )
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(event_total=Count("events"))
@@ -58,8 +104,7 @@ class BatchAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Sync OpenRouter now (this hour's batch)")
     def sync_now(self, request, queryset):
-        async_task("snapshots.tasks.snapshot_sync_task")
-        self.message_user(request, "Sync queued; the batch of this hour will show it.", messages.SUCCESS)
+        self._queue_sync(request)
 
 
 class ProviderFilter(admin.SimpleListFilter):

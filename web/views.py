@@ -18,7 +18,7 @@ from catalog.selectors import provider_get
 from modelgraph.api.errors import is_api_path
 from modelgraph.api.errors import not_found as api_not_found
 from telemetry.selectors import provider_health, provider_latency
-from web import panels, selectors, series
+from web import panels, selectors, series, status
 from web.cache import CATALOGUE, TELEMETRY, cached_page
 from web.filtersets import ModelPageFilterSet
 from web.price_history import model_price_history_chart
@@ -214,7 +214,7 @@ def telemetry(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def ingestion_status(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/status.html", {"runs": selectors.ingestion_status()})
+    return render(request, "web/status.html", status.status_page())
 
 
 def not_found(request: HttpRequest, exception=None) -> HttpResponse:

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.db.models import Count
+from django.forms.models import BaseInlineFormSet
 
 from catalog.admin.curated import CuratedAdmin
-from catalog.admin.filters import CapabilityFilter, InputModalityFilter, OutputModalityFilter, ServedByProviderFilter
+from catalog.admin.filters import (
+    CapabilityFilter,
+    InputModalityFilter,
+    OutputModalityFilter,
+    ServedByProviderFilter,
+    provider_filter,
+)
+from catalog.admin.model_history import model_related_history
+from catalog.admin.offers import PriceUnitsMixin
 from catalog.curation import model_set_needs_review
 from catalog.forms import ModelAdminForm
 from catalog.models import Alias, Family, Mapping, Model
@@ -38,12 +48,31 @@ class AliasInline(admin.TabularInline):
     show_change_link = True
 
 
-class MappingInline(admin.TabularInline):
+class LimitedOffersFormSet(BaseInlineFormSet):
+    """The first `limit` offers of the model (by provider); `total` is how many it has, for the "show all" link.
+    With 40-50 offers a full inline made the change form ~1 s and 300-500 KB."""
+
+    limit = 10
+
+    def get_queryset(self):
+        if not hasattr(self, "_limited"):
+            full = super().get_queryset()
+            self.total = full.count()
+            self._limited = full.order_by("provider__name", "provider_model_id", "pk")[: self.limit]
+        return self._limited
+
+
+class MappingInline(PriceUnitsMixin, admin.TabularInline):
     model = Mapping
+    formset = LimitedOffersFormSet
+    template = "admin/catalog/model/offers_inline.html"
     fields = (
         "provider",
         "provider_model_id",
-        *Mapping.PRICE_FIELDS,
+        # The three prices every offer has; the other price columns are on the offer's own page (its change link).
+        "price_input",
+        "price_output",
+        "price_cached_input",
         "context_window",
         "max_output",
         "status",
@@ -57,7 +86,7 @@ class MappingInline(admin.TabularInline):
     extra = 0
     show_change_link = True
     verbose_name = "offer"
-    verbose_name_plural = "offers (prices per million tokens)"
+    verbose_name_plural = "offers"
 
 
 @admin.register(Model)
@@ -81,7 +110,7 @@ class ModelAdmin(CuratedAdmin):
         "needs_review",
         "open_weights",
         ("family", admin.RelatedOnlyFieldListFilter),
-        ("creator", admin.RelatedOnlyFieldListFilter),
+        provider_filter("creator", "creator"),
         ServedByProviderFilter,
         InputModalityFilter,
         OutputModalityFilter,
@@ -92,6 +121,7 @@ class ModelAdmin(CuratedAdmin):
     autocomplete_fields = ("creator", "family", "successor")
     inlines = (AliasInline, MappingInline)
     actions = ("mark_needs_review", "clear_needs_review")
+    object_history_template = "admin/catalog/model/object_history.html"
     fieldsets = (
         (None, {"fields": ("name", "slug", "description", "creator", "family", "status", "needs_review")}),
         ("Lifecycle", {"fields": ("release_date", "deprecation_date", "sunset_date", "successor")}),
@@ -117,6 +147,12 @@ class ModelAdmin(CuratedAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(provider_count=Count("mappings__provider", distinct=True))
 
+    def history_view(self, request, object_id, extra_context=None):
+        """The model's own history, then its aliases' and offers' rows (catalog/admin/model_history.py)."""
+        pk = unquote(object_id)
+        related = model_related_history(int(pk)) if pk.isdigit() else []
+        return super().history_view(request, object_id, {**(extra_context or {}), "related_history": related})
+
     @admin.display(description="Providers", ordering="provider_count")
     def provider_count(self, obj) -> int:
         return obj.provider_count
@@ -135,7 +171,7 @@ class ModelAdmin(CuratedAdmin):
 @admin.register(Alias)
 class AliasAdmin(CuratedAdmin):
     list_display = ("alias", "model", "provider", "status", "retirement_date", "in_registry")
-    list_filter = ("status", "in_registry", ("provider", admin.RelatedOnlyFieldListFilter))
+    list_filter = ("status", "in_registry", provider_filter("provider", "provider"))
     list_select_related = ("model", "provider")
     search_fields = ("alias", "model__name", "model__slug")
     autocomplete_fields = ("model", "provider")

@@ -37,6 +37,14 @@ class AdminExtension:
 _extensions: dict[type, list[AdminExtension]] = {}
 
 
+def history_actor(record) -> str:
+    """Who made a historical change: the curator, else the process its reason names ("registry load",
+    "ingestion: openai")."""
+    if record.history_user_id is not None and record.history_user is not None:
+        return record.history_user.get_username()
+    return record.history_change_reason or "a process (no user recorded)"
+
+
 def admin_extend(model: type, extension: AdminExtension) -> None:
     """The catalogue admins' extension point: ingestion adds pins, per-field provenance and the price queue here."""
     registered = _extensions.setdefault(model, [])
@@ -53,6 +61,8 @@ class CuratedAdmin(SimpleHistoryAdmin):
 
     base_provenance_fields = ("source_note", "registry_file", "in_registry", "created_at", "updated_at")
     ask_change_reason = True
+    # Where no user made a change (a registry load, an ingestion run), its reason names the actor.
+    object_history_list_template = "admin/catalog/object_history_list.html"
 
     @property
     def extensions(self) -> list[AdminExtension]:
@@ -146,11 +156,13 @@ class CuratedAdmin(SimpleHistoryAdmin):
         latest = obj.history.select_related("history_user").first()
         if latest is None:
             return source
-        who = latest.history_user.get_username() if latest.history_user else "a process (no user recorded)"
+        who = history_actor(latest)
         last = format_html(
             "Last change: {} by {}{}.",
             timezone.localtime(latest.history_date).strftime("%Y-%m-%d %H:%M %Z"),
             who,
-            format_html(" — “{}”", latest.history_change_reason) if latest.history_change_reason else "",
+            format_html(" — “{}”", latest.history_change_reason)
+            if latest.history_change_reason and latest.history_user_id is not None
+            else "",
         )
         return format_html_join(" ", "{}", ((source,), (last,)))

@@ -46,7 +46,39 @@ class CapabilityFilter(JSONListFilter):
     options = ModelCapability.choices
 
 
-class ServedByProviderFilter(admin.SimpleListFilter):
+class SearchableFilterMixin:
+    """A list filter whose choices are many (178 providers): a search box above them (admin/catalog/searchable_filter
+    .html) that submits the filter's own parameter and keeps the changelist's others."""
+
+    template = "admin/catalog/searchable_filter.html"
+    parameter_name: str
+
+    def __init__(self, request, params, model, model_admin) -> None:
+        super().__init__(request, params, model, model_admin)  # type: ignore[call-arg]
+        skip = {self.parameter_name, "p"}
+        self.other_params = [(key, v) for key in request.GET if key not in skip for v in request.GET.getlist(key)]
+
+
+def provider_filter(field: str, title: str) -> type[admin.SimpleListFilter]:
+    """A searchable filter on the provider in `field` (by slug), listing only providers that some row uses."""
+
+    class ProviderFilter(SearchableFilterMixin, admin.SimpleListFilter):
+        parameter_name = field
+
+        def lookups(self, request, model_admin):
+            used = model_admin.model.objects.filter(**{field: OuterRef("pk")})
+            return Provider.objects.filter(Exists(used)).order_by("name").values_list("slug", "name")
+
+        def queryset(self, request, queryset):
+            value = self.value()
+            return queryset.filter(**{f"{field}__slug": value}) if value else queryset
+
+    ProviderFilter.title = title
+    ProviderFilter.__name__ = ProviderFilter.__qualname__ = f"{field.title()}ProviderFilter"
+    return ProviderFilter
+
+
+class ServedByProviderFilter(SearchableFilterMixin, admin.SimpleListFilter):
     """Models offered by a provider (any mapping, whatever its status), or by no provider at all."""
 
     title = "served by provider"

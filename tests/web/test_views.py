@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from catalog.models import Model
 from ingestion.models import IngestionRun, RunStatus, Tier
+from ingestion.prices.sources import PRICE_SOURCES
+from ingestion.sources import SOURCES
 from tests.web.conftest import text
 
 pytestmark = pytest.mark.django_db
@@ -216,7 +218,10 @@ class TestStatus:
             source="huggingface", tier=Tier.HUGGING_FACE, status=RunStatus.FAILED, error_message="HTTP 503 from the Hub"
         )
         page = text(client.get("/status"))
-        assert page.count('<th scope="row">') == 2
+        # Every source is listed (those that never ran too), then the health and latency probe rounds.
+        sources = len({*SOURCES, *PRICE_SOURCES})
+        assert page.count('<th scope="row">') == sources + 2
+        assert page.count("Never run") == sources - 2
         assert 'class="badge good">Success' in page and "HTTP 503 from the Hub" in page
 
 

@@ -109,3 +109,26 @@ class TestExportPinned:
         call_command("export_registry", "--out", str(out), stdout=StringIO())
         document = yaml.safe_load((out / "models" / "openai" / "gpt-4o-mini.yaml").read_text())
         assert document.get("status") != "deprecated" and "my-team/gpt-4o-mini" not in document.get("aliases", [])
+
+
+class TestAdminExport:
+    def test_the_models_list_offers_the_pinned_export_as_a_zip(self, curated, admin_client):
+        import io
+        import zipfile
+
+        from django.urls import reverse
+
+        listing = admin_client.get(reverse("admin:catalog_model_changelist")).content.decode()
+        url = reverse("admin:catalog_model_export_pinned")
+        assert url in listing and "Export curators" in listing
+        response = admin_client.get(url)
+        assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+        archive = zipfile.ZipFile(io.BytesIO(response.content))
+        document = yaml.safe_load(archive.read("registry/models/openai/gpt-4o-mini.yaml"))
+        assert document["status"] == "deprecated" and "my-team/gpt-4o-mini" in document["aliases"]
+
+    def test_anonymous_users_get_the_login_page(self, curated, client):
+        from django.urls import reverse
+
+        response = client.get(reverse("admin:catalog_model_export_pinned"))
+        assert response.status_code == 302 and "/login/" in response["Location"]

@@ -15,73 +15,20 @@ from pathlib import Path
 
 import yaml
 
+from ingestion.prices.feeds import genai_prices as genai_feed
+from ingestion.prices.feeds import litellm as litellm_feed
 from registry.importers.facts import hugging_face_ids
 
-# LiteLLM's litellm_provider -> our provider slug (the models.dev directory names); others are not read.
-LITELLM_PROVIDERS = {
-    "anthropic": "anthropic",
-    "azure": "azure",
+# LiteLLM's litellm_provider -> our provider slug: the price feed's map, plus the deployments whose ids only name
+# models here (Azure AI's and Vertex's partner models); others are not read.
+LITELLM_PROVIDERS = {name: slug for name, (slug, _) in litellm_feed.PROVIDERS.items()} | {
     "azure_ai": "azure",
-    "bedrock": "amazon-bedrock",
-    "bedrock_converse": "amazon-bedrock",
-    "cerebras": "cerebras",
-    "cloudflare": "cloudflare-workers-ai",
-    "cohere": "cohere",
-    "cohere_chat": "cohere",
-    "dashscope": "alibaba",
-    "databricks": "databricks",
-    "deepinfra": "deepinfra",
-    "deepseek": "deepseek",
-    "fireworks_ai": "fireworks-ai",
-    "gemini": "google",
-    "github_copilot": "github-copilot",
-    "gmi": "gmicloud",
-    "groq": "groq",
-    "minimax": "minimax",
-    "mistral": "mistral",
-    "moonshot": "moonshotai",
-    "nebius": "nebius",
-    "novita": "novita-ai",
-    "openai": "openai",
-    "openrouter": "openrouter",
-    "ovhcloud": "ovhcloud",
-    "perplexity": "perplexity",
-    "scaleway": "scaleway",
-    "snowflake": "snowflake-cortex",
-    "together_ai": "togetherai",
-    "vercel_ai_gateway": "vercel",
-    "vertex_ai-anthropic_models": "google-vertex-anthropic",
-    "vertex_ai-language-models": "google-vertex",
     "vertex_ai-llama_models": "google-vertex",
     "vertex_ai-mistral_models": "google-vertex",
-    "wandb": "wandb",
-    "xai": "xai",
-    "zai": "zai",
 }
-# genai-prices provider file stem -> our provider slug; huggingface_<router> files are Hugging Face's router.
-GENAI_PROVIDERS = {
-    "anthropic": "anthropic",
-    "aws": "amazon-bedrock",
-    "azure": "azure",
-    "cerebras": "cerebras",
-    "cohere": "cohere",
-    "deepseek": "deepseek",
-    "fireworks": "fireworks-ai",
-    "google": "google",
-    "groq": "groq",
-    "minimax": "minimax",
-    "mistral": "mistral",
-    "moonshotai": "moonshotai",
-    "novita": "novita-ai",
-    "openai": "openai",
-    "openrouter": "openrouter",
-    "ovhcloud": "ovhcloud",
-    "perplexity": "perplexity",
-    "together": "togetherai",
-    "x_ai": "xai",
-    "zai": "zai",
-    "zhipuai": "zhipuai",
-}
+# genai-prices provider file stem -> our provider slug (the price feed's map, by file stem: `x_ai.yml` is `x-ai`);
+# huggingface_<router> files are Hugging Face's router.
+GENAI_PROVIDERS = {name.replace("-", "_"): slug for name, slug in genai_feed.PROVIDERS.items()}
 # Path segments after LiteLLM's provider prefix that name a deployment, not a model (`bedrock/us-east-1/...`).
 _DEPLOYMENT_SEGMENT = re.compile(r"^(?:[a-z]{2}(?:-gov)?-[a-z]+-\d|converse|invoke|eu|us|global|\d+-month-commitment)")
 _PRICE_SEGMENT = re.compile(r"^(?:\d+-x-\d+|low|medium|high|hd|standard|max-x-max)$")

@@ -45,7 +45,7 @@ MODEL_COLUMNS = (
 OFFER_COLUMNS = (
     *("model_id", "provider__slug", "provider_model_id", "billing", *PRICE_COLUMNS, "price_tiers", "regional_uplift"),
     *("context_window", "max_output", "quantization", "served_by", "variant", "delivery_modes", "status"),
-    *("retirement_date", "in_registry", "needs_review", "prices_checked"),
+    *("retirement_date", "in_registry", "needs_review", "prices_checked", "provenance"),
 )
 PROVIDER_COLUMNS = ("slug", "name", "kind", "website", "docs_url", "api_base_url", "openai_compatible")
 
@@ -56,6 +56,13 @@ def _number(value: Decimal | str | int | float | None) -> float | None:
 
 def _iso(value) -> str | None:
     return None if value is None else value.isoformat()
+
+
+def disputed_fields(provenance: dict | None) -> list[str]:
+    """The price fields of an offer some source states another value for (the shown one is not settled)."""
+    return sorted(
+        name for name, entry in (provenance or {}).items() if isinstance(entry, dict) and entry.get("disputed")
+    )
 
 
 @dataclass
@@ -112,6 +119,7 @@ def offer_body(offer: dict) -> dict:
         "price_tiers": tiers,
         "regional_uplift": _number(offer["regional_uplift"]),
         "prices_checked": _iso(offer["prices_checked"]),
+        "disputed": disputed_fields(offer["provenance"]),
         "context_window": offer["context_window"],
         "max_output": offer["max_output"],
         "quantization": offer["quantization"],
@@ -202,8 +210,8 @@ MODEL_CSV_FIELDS = [
 MODEL_CSV_PRICES = [f"min_{column}" for column in PRICE_COLUMNS]
 OFFER_CSV_FIELDS = [
     *("model", "provider", "provider_model_id", "billing", *PRICE_COLUMNS, "price_tiers", "regional_uplift"),
-    *("prices_checked", "context_window", "max_output", "quantization", "served_by", "variant", "delivery_modes"),
-    *("status", "retirement_date", "in_registry", "needs_review"),
+    *("prices_checked", "disputed", "context_window", "max_output", "quantization", "served_by", "variant"),
+    *("delivery_modes", "status", "retirement_date", "in_registry", "needs_review"),
 ]
 
 
@@ -228,6 +236,7 @@ def offers_csv(rows: CatalogueRows) -> bytes:
         for offer in rows.offers[model["pk"]]:
             tiers = json.dumps(offer["price_tiers"], separators=(",", ":")) if offer["price_tiers"] else ""
             values = {**offer, "model": model["slug"], "provider": offer["provider__slug"], "price_tiers": tiers}
+            values["disputed"] = " ".join(disputed_fields(offer["provenance"]))
             lines.append([values[field] for field in OFFER_CSV_FIELDS])
     return _csv(OFFER_CSV_FIELDS, lines)
 

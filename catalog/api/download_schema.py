@@ -58,6 +58,11 @@ OFFER = {
         },
         "regional_uplift": _nullable("number", description="Percent added on the provider's regional endpoints."),
         "prices_checked": _nullable("string", format="date-time", description="When a source last confirmed them."),
+        "disputed": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Price fields some source states another value for: the shown value is not settled.",
+        },
         "context_window": _nullable("integer"),
         "max_output": _nullable("integer"),
         "quantization": STRING,
@@ -69,7 +74,10 @@ OFFER = {
         "in_registry": {"type": "boolean"},
         "needs_review": {"type": "boolean", "description": "Created by ingestion from an id nothing matched."},
     },
-    "required": ["provider", "provider_model_id", "billing", "pricing", "price_tiers", "prices_checked", "status"],
+    "required": [
+        *("provider", "provider_model_id", "billing", "pricing", "price_tiers", "prices_checked", "disputed"),
+        "status",
+    ],
 }
 
 MODEL = {

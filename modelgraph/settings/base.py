@@ -179,8 +179,6 @@ API_CACHE_CATALOGUE_SECONDS = env_int("API_CACHE_CATALOGUE_SECONDS", 300)
 API_CACHE_TELEMETRY_SECONDS = env_int("API_CACHE_TELEMETRY_SECONDS", 60)
 # A cached answer is kept this much longer as its last good copy, served (marked stale) only while the database is down.
 API_CACHE_STALE_SECONDS = env_int("API_CACHE_STALE_SECONDS", 6 * 3600)
-# /api/resolve accepts a fuzzy (trigram) match at or above this similarity; below it answers 404 with near matches.
-RESOLVE_FUZZY_THRESHOLD = float(env_str("RESOLVE_FUZZY_THRESHOLD", "0.5"))
 
 # CORS (django-cors-headers): any origin may GET the public read-only API, never with credentials; the admin API
 # (/api/v1/admin/, /api/routing/), the gateway (/v1/), the admin and the pages send no CORS headers at all.

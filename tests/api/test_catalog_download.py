@@ -79,6 +79,20 @@ class TestShape:
         assert shown["billing"] == "per_request"
         assert shown["prices_checked"].startswith("2026-01-02T03:04:05")
 
+    def test_a_disputed_price_says_so(self, catalogue, api, django_capture_on_commit_callbacks):
+        assert offer_entry(catalog(api), "gpt-4o", "gpt-4o")["disputed"] == []
+        with django_capture_on_commit_callbacks(execute=True):
+            offer = Mapping.objects.get(provider_model_id="gpt-4o")
+            offer.provenance = {
+                "price_input": {"source": "registry", "value": "2.5", "disputed": True, "values": {"litellm": "5"}},
+                "price_output": {"source": "registry", "value": "10", "disputed": False},
+            }
+            offer.save()
+        assert offer_entry(catalog(api), "gpt-4o", "gpt-4o")["disputed"] == ["price_input"]
+        rows = csv_rows(api, OFFERS_CSV)
+        row = dict(zip(rows[0], next(r for r in rows[1:] if r[2] == "gpt-4o"), strict=True))
+        assert row["disputed"] == "price_input"
+
     def test_models_awaiting_review_are_left_out_with_their_offers(self, catalogue, api):
         hidden = baker.make(Model, slug="unreviewed-model", name="Unreviewed", needs_review=True)
         make_offers(hidden, 2)

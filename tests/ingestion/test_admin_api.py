@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from catalog.models import Model
 from ingestion.models import FieldPin, IngestionRun, RunStatus
 from modelgraph.models import ApiKey
 from registry.loading import registry_load
+from tests.ingestion.curation_helpers import client_with
 
 pytest_plugins = ["tests.replay.fixtures"]
 pytestmark = pytest.mark.django_db
@@ -21,13 +21,6 @@ def raw_key() -> str:
     raw = ApiKey.generate()
     ApiKey.objects.create(name="ops", prefix=raw[:10], key_hash=ApiKey.hash(raw))
     return raw
-
-
-def client_with(key: str | None) -> APIClient:
-    client = APIClient()
-    if key:
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
-    return client
 
 
 class TestAuthentication:

@@ -19,12 +19,9 @@ def small():
 def test_concurrency_is_bounded_and_every_response_arrives(small):
     paths = [endpoints_path(m) for m in small.models]
     with CatalogueServer(small, latency=0.05) as server, Crawler(server.url, concurrency=8) as crawler:
-        started = time.monotonic()
         results = list(crawler.fetch_many(paths))
-        elapsed = time.monotonic() - started
     assert sorted(r.path for r in results) == sorted(paths) and all(r.ok for r in results)
-    assert server.max_in_flight <= 8
-    assert elapsed < len(paths) * 0.05 / 2  # really concurrent
+    assert 2 <= server.max_in_flight <= 8  # really concurrent, never above the bound
 
 
 def test_a_slow_consumer_holds_back_the_producer(small):

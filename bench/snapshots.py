@@ -1,7 +1,7 @@
 """Benchmark: 24 hourly syncs of a ~2,000-model OpenRouter catalogue served with 50 ms latency per request.
 
 Usage: .venv/bin/python bench/snapshots.py [--smoke] [--hours 24 --replicas 6 --extra-endpoints 1 --latency 0.05
-       --modern]
+       --modern] [--real]
 Uses BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/modelgraph_bench_snapshots), dropped and
 re-created.
 
@@ -15,6 +15,13 @@ percentiles, the 2026 shape), ~1% of models repriced, 2 models removed, removed 
 Prints: sync wall time (first and hourly), peak RSS growth of the sync over the idle process, the archive's storage
 after all hours next to one zstd blob per hour of the same bodies (levels 3 and 19), the index's size, and the
 time of an entity history query and of a two-batch diff.
+
+`--real` (issue 17's acceptance): no replication, no latency, the 2026 endpoint shape. First the real series of
+/work/shared/realdata/openrouter (or the tests/fixtures samples when it is absent; it says so), each stored through
+the archive next to `zstd --patch-from`, `zstd --long -19` over all bodies and per-batch `zstd -19` (the zstd CLI,
+bench/snapshot_series.py); then the replay's hourly syncs of the real catalogue, with the same three baselines,
+the volatile figures' bytes per endpoint-hour, the index against the archive, the bytes decompressed to read one
+endpoint body, and to export each hour against the first. Every figure is printed with its target, PASS or MISS.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from tests.snapshots.replay import Catalogue, CatalogueServer  # noqa: E402
 
 HOUR0 = dt.datetime(2026, 1, 1, 0, 0, tzinfo=dt.UTC)
 ARCHIVE_TABLES = ["snapshots_blob", "snapshots_batch"]
-INDEX_TABLES = ["snapshots_entity", "snapshots_entityversion", "snapshots_event", "snapshots_volatilemetric"]
+INDEX_TABLES = ["snapshots_entity", "snapshots_entityversion", "snapshots_event"]
 
 
 # --- the replay, in a child process -----------------------------------------------------------------------------------
@@ -107,19 +114,25 @@ def relation_bytes(tables: list[str]) -> int:
         return int(cursor.fetchone()[0] or 0)
 
 
-def single_blob_sizes(batch, served: dict) -> tuple[int, int, int]:
-    """(raw bytes, zstd -3, zstd -19) of the batch's bodies as one blob; each body is checked byte for byte."""
+def single_blob_sizes(batch, served: dict, keep: list | None = None) -> tuple[int, int, int]:
+    """(raw bytes, zstd -3, zstd -19) of the batch's bodies as one blob; each body is checked byte for byte.
+
+    `keep` collects the batch's bodies as (path, kind, body), for the `--real` baselines."""
     import hashlib
 
     import zstandard as zstd
 
-    from snapshots.storage import entry_body, manifest_read
+    from snapshots.storage import BatchReader
 
-    bodies, contents = [], {}
-    for entry in manifest_read(batch):
-        body = entry_body(entry, contents)
+    bodies, reader = [], BatchReader(batch)
+    for entry in reader.entries():
+        body = reader.body(entry)
+        if body is None:
+            continue
         assert hashlib.sha256(body).hexdigest() == served[entry.path], entry.path
         bodies.append(body)
+        if keep is not None:
+            keep.append((entry.path, entry.kind, body))
     blob = b"".join(bodies)
     fast, small = zstd.ZstdCompressor(level=3), zstd.ZstdCompressor(level=19)
     return len(blob), len(fast.compress(blob)), len(small.compress(blob))
@@ -185,8 +198,11 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--modern", action="store_true", help="2026 endpoint shape: 11 volatile figures each")
     parser.add_argument("--queries-only", action="store_true", help="only time the queries, on the last run's data")
+    parser.add_argument("--real", action="store_true", help="issue 17: real series and real catalogue vs zstd")
     smoke_defaults(parser, hours=2, replicas=1, latency=0.0, concurrency=8)
     options = vars(parser.parse_args())
+    if options["real"]:
+        options.update(replicas=1, extra_endpoints=0, latency=0.0, modern=True)
     if options["queries_only"]:
         from common import setup_django
 
@@ -211,12 +227,22 @@ def main() -> None:
     from snapshots.models import Batch, Blob
     from snapshots.services import snapshot_sync
 
+    if options["real"]:
+        from snapshot_series import print_series, real_series
+
+        series, source = real_series()
+        print(f"real series from {source}:")
+        print_series(series, smoke=options["smoke"])
+        recreate_database()
+        Batch.objects.exists()
+
     shape = "2026 (11 volatile figures)" if options["modern"] else "2025 (uptime_last_30m)"
     print(
         f"catalogue: {replay['models']} models, {replay['endpoints']} endpoints, endpoint shape {shape}, "
         f"{options['latency'] * 1000:.0f} ms per request, concurrency {options['concurrency']}"
     )
     walls, growths, raw, single3, single19 = [], [], [], [], []
+    hourly: list[list] = []  # each hour's bodies, for the --real baselines
     Batch.objects.exists()  # connect before measuring the idle process
     for hour in range(options["hours"]):
         if hour:
@@ -232,7 +258,10 @@ def main() -> None:
         growths.append((rss_kib("VmHWM") - idle) / 1024)
         assert batch.complete, batch.validation
         parent.send(("served", None))
-        sizes = single_blob_sizes(batch, parent.recv())
+        kept: list | None = [] if options["real"] else None
+        sizes = single_blob_sizes(batch, parent.recv(), kept)
+        if kept is not None:
+            hourly.append(kept)
         raw.append(sizes[0])
         single3.append(sizes[1])
         single19.append(sizes[2])
@@ -268,7 +297,11 @@ def main() -> None:
         f"  {hours} single-blob snapshots, zstd -19            {sum(single19) / 1e6:8.2f} MB  "
         f"-> {sum(single19) / archive:.1f}x larger than our tables, {sum(single19) / payload:.1f}x our payload"
     )
-    print(f"  entity index (entities, versions, events, metrics) {index / 1e6:8.2f} MB (queryable; not in a blob)")
+    print(f"  entity index (entities, versions, events)       {index / 1e6:8.2f} MB (queryable; not in a blob)")
+    if options["real"]:
+        from snapshot_series import print_hourly
+
+        print_hourly(hourly, payload=payload, archive=archive, index=index, smoke=options["smoke"])
     measure_queries()
     server.join(timeout=5)
 

@@ -7,5 +7,7 @@ class CatalogConfig(AppConfig):
 
     def ready(self) -> None:
         from catalog import invalidation
+        from catalog.api import precompute
 
         invalidation.connect()
+        precompute.connect()  # after invalidation: the hottest answers are rendered once the versions are bumped

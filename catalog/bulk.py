@@ -9,7 +9,8 @@ from __future__ import annotations
 import itertools
 
 from django.db import connection
-from django.db.models import JSONField
+from django.db.models import JSONField, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
@@ -19,6 +20,34 @@ _counter = itertools.count()
 
 def _quote(name: str) -> str:
     return connection.ops.quote_name(name)
+
+
+def ids_in(ids, field: str = "pk") -> Q:
+    """`field IN ids` as one array parameter on PostgreSQL (10,000 placeholders cost more to send than to run)."""
+    ids = list(ids)
+    if connection.vendor == "postgresql" and len(ids) > 100:
+        return Q(**{f"{field}__in": RawSQL("SELECT unnest(%s::bigint[])", (ids,))})
+    return Q(**{f"{field}__in": ids})
+
+
+def insert(model_class, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Insert new rows (tuples of attnames in `columns` order): COPY on PostgreSQL, bulk_create elsewhere."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        objects = [model_class(**dict(zip(columns, row, strict=True))) for row in rows]
+        model_class.objects.bulk_create(objects, batch_size=BATCH_SIZE)
+        return
+    json_at = [i for i, c in enumerate(columns) if isinstance(model_class._meta.get_field(c), JSONField)]
+    table = _quote(model_class._meta.db_table)
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {table} ({', '.join(map(_quote, columns))}) FROM STDIN") as copy:
+            for row in rows:
+                if json_at:
+                    row = list(row)
+                    for i in json_at:
+                        row[i] = Jsonb(row[i])
+                copy.write_row(row)
 
 
 def upsert(model_class, natural_key: tuple[str, ...], columns: tuple[str, ...], rows: list[dict]) -> dict:
@@ -86,6 +115,13 @@ def copy_to_history(model_class, pks: list[int], history_type: str, reason: str,
     history_table = _quote(history.model._meta.db_table)
     now = timezone.now()
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # one array parameter, however many rows
+            cursor.execute(
+                f"INSERT INTO {history_table} ({column_list}, history_date, history_change_reason, history_type, "
+                f"history_user_id) SELECT {column_list}, %s, %s, %s, %s FROM {table} WHERE id = ANY(%s)",
+                [now, reason[:100], history_type, user_id, list(pks)],
+            )
+            return
         for start in range(0, len(pks), BATCH_SIZE):
             batch = pks[start : start + BATCH_SIZE]
             cursor.execute(

@@ -97,7 +97,10 @@ def model_price_periods(model_pk: int) -> list[PriceRecord]:
     return list(
         PriceRecord.objects.filter(mapping__model_id=model_pk)
         .select_related("mapping__provider")
-        .only("valid_from", "valid_to", "source", "billing", "prices", "mapping__provider_model_id")
-        .only(*(f"mapping__provider__{c}" for c in ("slug", "name")), "mapping__provider_model_id")
+        # One only(): a second call replaces the first, and every record then loads its prices and source one by one.
+        .only(
+            *("valid_from", "valid_to", "source", "billing", "prices", "mapping__provider_model_id"),
+            *(f"mapping__provider__{c}" for c in ("slug", "name")),
+        )
         .order_by("mapping__provider__slug", "mapping__provider_model_id", "valid_from")
     )

@@ -1,22 +1,18 @@
 """Every name the catalogue knows, in memory: slugs, model names, aliases and the providers' own model ids.
 
-Built once per catalogue version (a cheap fingerprint query: row counts, newest ids and change times) and shared by
-the process, so fuzzy and parsed resolution decide in Python over the same rows on SQLite and PostgreSQL.
+Built from the catalogue's rows by catalog/resolution_index.py, which holds it per process by catalogue version, so
+fuzzy and parsed resolution decide in Python over the same rows on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db import connection
-
-from catalog import cache_tags
 from catalog.identity.tokens import Identity, identity
-from catalog.models import Alias, Mapping, Model
+from catalog.models import Model
 from catalog.spellings import fuzzy_key, normalise_name
-from modelgraph.api import cache as api_cache
 
 # What a resolution reads of a model (and what the API's summaries show).
 MODEL_FIELDS = ("slug", "name", "status", "creator", "family", "successor", "needs_review", "parameters_total")
@@ -68,38 +64,26 @@ def tokens_of(ident: Identity) -> set[str]:
     return {*ident.words, *ident.strong, *(f"v:{v}" for v in ident.versions), *(f"s:{s}" for s in ident.sizes)}
 
 
-def _fingerprint() -> tuple:
-    """Changes whenever a model or alias is added, removed or saved, or an offer added; and with the API cache's
-    catalogue version (bumped by every committed catalogue write) when the cache answers."""
-    parts = []
-    for table in (Model._meta.db_table, Alias._meta.db_table):
-        quoted = connection.ops.quote_name(table)
-        parts += [f"(SELECT COUNT(*) FROM {quoted})", f"(SELECT MAX(id) FROM {quoted})"]
-        parts.append(f"(SELECT MAX(updated_at) FROM {quoted})")
-    parts.append(f"(SELECT MAX(id) FROM {connection.ops.quote_name(Mapping._meta.db_table)})")  # a wide table
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts))
-        row = cursor.fetchone()
-    version = api_cache.versions([cache_tags.CATALOGUE]) if api_cache.enabled() else None
-    return (connection.alias, connection.settings_dict.get("NAME"), version, *(str(value) for value in row))
-
-
-def _build() -> NameIndex:
+def name_index_from_rows(
+    models: dict[int, Model],
+    alias_rows: Iterable[tuple[str, int, str | None]],
+    offer_rows: Iterable[tuple[str, int, str]],
+) -> NameIndex:
+    """The index of these models, their aliases (alias, model id, provider slug or None) and offers (provider's
+    model id, model id, provider slug): catalog/resolution_index.py reads the rows and holds the index."""
     index = NameIndex()
-    index.models = {m.pk: m for m in Model.objects.only(*MODEL_FIELDS)}
+    index.models = models
     entries: list[Entry] = []
     for model in index.models.values():
         entries.append(Entry(model.slug, fuzzy_key(model.slug), model.pk, SLUG))
         entries.append(Entry(model.name, fuzzy_key(model.name), model.pk, NAME))
         index.by_name.setdefault(model.name.lower(), model.pk)
-    for alias, model_id, provider in Alias.objects.values_list("alias", "model_id", "provider__slug"):
+    for alias, model_id, provider in alias_rows:
         entries.append(Entry(alias, fuzzy_key(alias), model_id, ALIAS, provider or ""))
         if provider:
             index.at_provider.setdefault((provider, alias.lower()), set()).add(model_id)
     providers = set()
-    for provider_id, model_id, provider in Mapping.objects.values_list(
-        "provider_model_id", "model_id", "provider__slug"
-    ):
+    for provider_id, model_id, provider in offer_rows:
         providers.add(provider)
         lowered = provider_id.lower()
         index.at_provider.setdefault((provider, lowered), set()).add(model_id)
@@ -127,21 +111,4 @@ def _build() -> NameIndex:
             index.by_key.setdefault(key, set()).add(entry.model_id)
     index.by_token = dict(by_token)
     index.model_stamps = {pk: frozenset(values) for pk, values in stamps.items()}
-    return index
-
-
-_lock = threading.Lock()
-_cached: tuple[tuple, NameIndex] | None = None
-
-
-def name_index() -> NameIndex:
-    """The index for the catalogue as it is now: one fingerprint query, a rebuild (four queries) when it changed."""
-    global _cached
-    fingerprint = _fingerprint()
-    cached = _cached
-    if cached is not None and cached[0] == fingerprint:
-        return cached[1]
-    with _lock:
-        index = _build()
-        _cached = (fingerprint, index)
     return index

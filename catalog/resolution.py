@@ -1,7 +1,8 @@
 """Alias resolution: any name a model goes by → the canonical model, how it matched and how sure we are.
 
-Exact slugs and aliases (case-insensitive) and normalised spellings answer from indexed queries. Anything weaker is
-decided in Python over the in-memory name index (catalog/name_index.py), identically on SQLite and PostgreSQL:
+Every stage answers from the in-process resolution index (catalog/resolution_index.py, held per catalogue version):
+exact slugs and aliases (case-insensitive) and normalised spellings are dictionary look-ups, and anything weaker is
+decided in Python over its name index (catalog/name_index.py), identically on SQLite and PostgreSQL:
 platform spellings (LiteLLM `provider/…`, Bedrock, Vertex, Groq, Fireworks, Hugging Face) are parsed and looked up,
 and a near name is an answer only when it agrees on every distinguishing token (catalog/name_agreement.py).
 """
@@ -27,7 +28,8 @@ from catalog.name_agreement import (
     stamp_named,
     stamps_agree,
 )
-from catalog.name_index import MODEL_FIELDS, NameIndex, name_index, tokens_of
+from catalog.name_index import MODEL_FIELDS, NameIndex, tokens_of
+from catalog.resolution_index import AliasName, resolution_index
 from catalog.spellings import NORMALISED_CONFIDENCE, fuzzy_key, name_variants, normalise_name, platform_forms
 
 EXACT_SLUG, EXACT_ALIAS, NORMALISED, FUZZY = "exact_slug", "exact_alias", "normalised", "fuzzy"
@@ -116,12 +118,12 @@ def _other_snapshot(query: Identity, model: Model) -> bool:
     return bool(mine and theirs) and not any(stamps_agree(a, b) for a in mine for b in theirs)
 
 
-def model_resolve_name(name: str) -> Resolution:
+def model_resolve_name(name: str, *, catalogue_version: int | None = None) -> Resolution:
     """Resolve `name` in stages: exact slug/alias, case-insensitive, normalised spellings (slugs and aliases, then
     model names), parsed platform spellings, then a near name that agrees on every distinguishing token.
 
-    Indexed look-ups answer exact and normalised names (one query for a slug, two for an alias); the later stages
-    read one fingerprint query more (and rebuild the name index when the catalogue changed).
+    Every stage reads the in-process resolution index: no query while the catalogue is unchanged (its version is
+    `catalogue_version`, the API cache's `catalogue` token, when the caller has read it; see resolution_index()).
     """
     name = name.strip()
     if not name:
@@ -130,16 +132,18 @@ def model_resolve_name(name: str) -> Resolution:
     variants = name_variants(name)
     spellings = {lowered, *(value for value, _ in variants)}
     query_identity = identity(name)
+    resolver = resolution_index(catalogue_version)
+    index = resolver.names
 
     def found(model, match, confidence, matched) -> Resolution:
         return Resolution(query=name, model=model, match=match, confidence=confidence, matched=matched)
 
-    by_slug = {model.slug: model for model in _models_by_slug({name, *spellings})}
-    if name in by_slug:  # the common case answers from one query
+    by_slug = resolver.models_by_slug({name, *spellings})
+    if name in by_slug:  # the common case
         return found(by_slug[name], EXACT_SLUG, 1.0, name)
-    aliases = sorted(_exact_aliases(spellings), key=lambda a: a.alias)
+    aliases = resolver.aliases_lowered(spellings)
     by_alias = {alias.alias: alias for alias in aliases}
-    by_alias_lower: dict[str, Alias] = {}
+    by_alias_lower: dict[str, AliasName] = {}
     for alias in aliases:
         by_alias_lower.setdefault(alias.alias.lower(), alias)
 
@@ -151,8 +155,7 @@ def model_resolve_name(name: str) -> Resolution:
         alias = by_alias_lower[lowered]
         return found(alias.model, EXACT_ALIAS, 1.0, alias.alias)
     providers, forms = platform_forms(name)
-    index = name_index() if providers else None
-    if index is not None:  # a provider's own id first: `groq/llama3-70b-8192` is what groq calls it
+    if providers:  # a provider's own id first: `groq/llama3-70b-8192` is what groq calls it
         at_provider = _at_provider(index, providers, forms)
         if at_provider:
             return found(index.models[at_provider[0]], NORMALISED, NORMALISED_CONFIDENCE, at_provider[1])
@@ -161,12 +164,10 @@ def model_resolve_name(name: str) -> Resolution:
         if hit is None or _other_snapshot(query_identity, hit):
             continue
         if confidence < NORMALISED_CONFIDENCE or not query_identity.stamps:  # a dropped suffix, an undated name
-            index = index or name_index()
             if not _normalised_is_sure(index, query_identity, hit.pk, lossy=confidence < NORMALISED_CONFIDENCE):
                 continue
         matched = value if value in by_slug else by_alias_lower[value].alias
         return found(hit, NORMALISED, confidence, matched)
-    index = index or name_index()
     for value, confidence in [(lowered, NORMALISED_CONFIDENCE), *variants]:
         model_id = index.by_name.get(value)
         if model_id is None or _other_snapshot(query_identity, index.models[model_id]):
@@ -360,7 +361,7 @@ def _match(index: NameIndex, near: _Near, fits: str = "") -> ModelMatch:
 def near_matches(name: str, limit: int = 5, *, aliases: bool = True) -> list[ModelMatch]:
     """The models whose names look most like `name`, best first: those that agree with it on every distinguishing
     token first, then the others at half their similarity, each saying why it is not `name`."""
-    index = name_index()
+    index = resolution_index().names
     _, forms = platform_forms(name)
     nears = _near(index, name, forms)
     return [_match(index, n) for n in nears if n.similarity >= SUGGESTION_MIN_SIMILARITY][:limit]

@@ -27,6 +27,7 @@ from ingestion.provenance import model_refresh_shown_values
 from ingestion.resolution import RESOLVED_FIELDS
 from ingestion.sources import SOURCES, make_client
 from ingestion.sources.base import SourceError, SourceErrorKind
+from modelgraph import metrics
 from modelgraph.outbound import RetryPolicy
 from modelgraph.secrets import key_reference_error, key_resolve
 
@@ -229,6 +230,8 @@ def _finish(run: IngestionRun, status: str, *, message: str = "", counts=None, d
     run.aliases_added = counts.get("aliases_added", 0)
     run.details = {k: v for k, v in (details or {}).items() if v is not None}
     run.save()
+    seconds = (run.finished_at - run.started_at).total_seconds() if run.started_at else None
+    metrics.ingestion_run_observed(run.source, status, seconds)
     return run
 
 

@@ -15,6 +15,8 @@ class ApiScope(models.TextChoices):
     INGESTION_RUN = "ingestion:run", "Queue ingestion runs"
     CURATION_WRITE = "curation:write", "Curate the catalogue (aliases, pins, lifecycle, merges)"
     REVIEW_READ = "review:read", "Read the curators' work queue"
+    GATEWAY_KEYS = "gateway:keys", "Issue, change and revoke gateway keys (their scopes, limits and usage)"
+    METRICS_READ = "metrics:read", "Read the Prometheus metrics (/metrics)"
 
 
 def default_api_scopes() -> list[str]:

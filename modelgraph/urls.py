@@ -4,11 +4,13 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from modelgraph.api.health import HealthView
+from modelgraph.api.metrics import metrics_view
 from modelgraph.api.schema import DocsView, SchemaView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     re_path(r"^api/health/?$", HealthView.as_view(), name="api-health"),
+    re_path(r"^metrics/?$", metrics_view, name="metrics"),  # Prometheus; a `metrics:read` key (modelgraph/metrics.py)
     re_path(r"^api/schema/?$", SchemaView.as_view(), name="api-schema"),
     re_path(r"^api/docs/?$", DocsView.as_view(), name="api-docs"),
     path("api/v1/admin/", include("ingestion.api.urls")),

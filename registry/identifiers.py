@@ -21,6 +21,8 @@ _ASCII_CONFUSABLES = str.maketrans({"i": "l", "1": "l", "|": "l", "0": "o", "m":
 
 def id_skeleton(value: str) -> str:
     """What an id looks like: equal skeletons read the same (NFKC, casefold, ASCII confusables)."""
+    if value.isascii():  # ASCII is its own NFKC form and casefolds as it lowercases (the schemas allow only ASCII)
+        return value.lower().translate(_ASCII_CONFUSABLES)
     return unicodedata.normalize("NFKC", value).casefold().translate(_ASCII_CONFUSABLES)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from catalog.identity import ERROR, Finding, ModelFacts, OfferFacts, catalogue_findings
@@ -72,9 +73,42 @@ def registry_findings(report: ValidationReport, *, today: dt.date | None = None)
 
 def check_identity(report: ValidationReport, *, today: dt.date | None = None) -> None:
     """Errors join the report's problems (the load fails); warnings go to report.warnings, each at FILE:LINE."""
+    report_findings(report, registry_findings(report, today=today))
+
+
+class IdentityCheckInBackground:
+    """`check_identity` with the findings computed on a thread, started now and reported by `finish`.
+
+    A registry load starts it once the other checks pass and writes meanwhile: the rules are pure Python over the
+    parsed documents, so they run while the load waits on the database. `finish` reports exactly what
+    `check_identity` would have (the load then fails, and rolls back, if it added an error).
+    """
+
+    def __init__(self, report: ValidationReport, *, today: dt.date | None = None):
+        self.report = report
+        self._clean = True
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="registry-identity")
+        self._future: Future[list[Finding]] | None = self._executor.submit(registry_findings, report, today=today)
+
+    def finish(self) -> bool:
+        """Add the findings to the report (the first call only); True when they hold no error."""
+        if self._future is not None:
+            future, self._future = self._future, None
+            try:
+                findings = future.result()
+            finally:
+                self._executor.shutdown()
+            before = len(self.report.problems)
+            report_findings(self.report, findings)
+            self._clean = len(self.report.problems) == before
+        return self._clean
+
+
+def report_findings(report: ValidationReport, findings: list[Finding]) -> None:
+    """Each finding at its FILE:LINE: errors as problems, warnings as warnings."""
     model_files = {f.data["slug"]: f for f in report.of_kind("model")}
     mapping_files = {(f.path.parent.name, f.data["model"]): f for f in report.of_kind("mapping")}
-    for finding in registry_findings(report, today=today):
+    for finding in findings:
         if finding.severity == ERROR and finding.field in _ALREADY_CHECKED:
             continue
         file, line = _location(finding, model_files, mapping_files)

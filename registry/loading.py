@@ -17,6 +17,8 @@ from ingestion.alias_pins import pinned_alias_names
 from ingestion.prices.registry_load import offers_open_price_records
 from ingestion.resolution import DATE_FIELDS, RESOLVED_FIELDS, resolve_fields
 from ingestion.selectors import model_observation_candidates, model_pins
+from registry.gcpause import gc_paused
+from registry.identity_check import IdentityCheckInBackground
 from registry.key_bindings import check_base_url_changes
 from registry.offer_rows import day_start, offer_price_row, offer_price_values, offer_rows_resolve
 from registry.refusals import DATABASE_ERRORS, RowRefused, database_error_text, upsert_naming_refused_row
@@ -270,10 +272,24 @@ def _resolve(rows: dict, references: dict[str, dict]) -> dict:
 
 def registry_load(*, path: Path | str | None = None, progress=None, reason: str = CHANGE_REASON) -> LoadResult:
     """Validate the registry, then upsert all of it in one transaction: all or nothing, only changed rows written."""
-    report = validate_registry(path or settings.REGISTRY_DIR, progress=progress)
-    if report.ok:
-        check_base_url_changes(report)
+    with gc_paused():
+        return _load(path, progress, reason)
+
+
+def _load(path: Path | str | None, progress, reason: str) -> LoadResult:
+    report = validate_registry(path or settings.REGISTRY_DIR, progress=progress, identity_rules=False)
+    # The identity rules (pure Python over the parsed files) run on a thread while the load waits on the database.
+    # The load fails exactly as before when they find an error: before writing if anything else failed, else by
+    # rolling its writes back; base URL changes are reported only when every check (identity too) passed.
+    identity = IdentityCheckInBackground(report)
     if not report.ok:
+        _identity_clean(identity, report)
+        raise RegistryInvalid(report)
+    check_base_url_changes(report)
+    if not report.ok:
+        base_url_problems, report.problems = report.problems, []
+        if _identity_clean(identity, report):
+            report.problems = base_url_problems
         raise RegistryInvalid(report)
     try:
         with transaction.atomic():
@@ -283,14 +299,24 @@ def registry_load(*, path: Path | str | None = None, progress=None, reason: str 
                 with connection.cursor() as cursor:
                     cursor.execute("SET LOCAL synchronous_commit TO OFF")
             result = _write(desired_rows(report), reason)
+            if not _identity_clean(identity, report):
+                raise RegistryInvalid(report)  # rolls the writes back
             result.warnings = report.warnings
             return result
     except RowRefused as refused:  # the transaction is rolled back: nothing was written
-        report.add(*_row_location(report, refused.model_class, refused.row), refused.message)
+        if _identity_clean(identity, report):  # else the identity errors fail the load, as they did before writing
+            report.add(*_row_location(report, refused.model_class, refused.row), refused.message)
         raise RegistryInvalid(report) from None
     except DATABASE_ERRORS as error:
-        report.add(str(report.root), None, f"the database refused the load: {database_error_text(error)}")
+        if _identity_clean(identity, report):
+            report.add(str(report.root), None, f"the database refused the load: {database_error_text(error)}")
         raise RegistryInvalid(report) from None
+
+
+def _identity_clean(identity: IdentityCheckInBackground, report: ValidationReport) -> bool:
+    clean = identity.finish()
+    report.sort()
+    return clean
 
 
 def _row_location(report: ValidationReport, model_class, row: dict | None) -> tuple[RegistryFile | str, int | None]:

@@ -3,21 +3,36 @@ request log with its statistics. Changes reach the gateway processes within ROUT
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.utils import timezone
 
 from modelgraph.admin import HashedKeyAdmin
 from routing import selectors, services
 from routing.access import gateway_key_issue, gateway_keys_revoke
+from routing.batch_models import FINISHED, GatewayBatch
+from routing.batches import batch_cancel
+from routing.key_usage import gateway_keys_with_usage
 from routing.models import (
     Capability,
     GatewayKey,
+    GatewayKeyUsage,
     Pool,
+    ProviderConnector,
     RequestLog,
     RouteState,
     RouteStateValue,
     RoutingEvent,
 )
+
+
+class FromConfigMixin:
+    @admin.display(description="From configuration", boolean=True, ordering="from_config")
+    def configured(self, obj) -> bool:
+        """Declared in the routing configuration file: the next `manage.py routing_load` undoes an edit made here."""
+        return obj.from_config
 
 
 class PoolInline(admin.TabularInline):
@@ -28,16 +43,19 @@ class PoolInline(admin.TabularInline):
 
 
 @admin.register(Capability)
-class CapabilityAdmin(admin.ModelAdmin):
-    list_display = ("tree_name", "slug", "endpoint", "enabled", "pool_count", "is_default")
-    list_filter = ("enabled", "endpoint", "is_default")
+class CapabilityAdmin(FromConfigMixin, admin.ModelAdmin):
+    list_display = ("tree_name", "slug", "endpoint", "enabled", "pool_count", "is_default", "configured")
+    list_filter = ("enabled", "endpoint", "is_default", "from_config")
     search_fields = ("slug", "name", "description")
     autocomplete_fields = ("parent",)
     prepopulated_fields = {"slug": ("name",)}
-    readonly_fields = ("is_default", "created_at", "updated_at")
+    readonly_fields = ("is_default", "configured", "created_at", "updated_at")
     inlines = (PoolInline,)
     fieldsets = (
-        (None, {"fields": ("name", "slug", "parent", "description", "endpoint", "enabled", "is_default")}),
+        (
+            None,
+            {"fields": ("name", "slug", "parent", "description", "endpoint", "enabled", "is_default", "configured")},
+        ),
         (
             "Members: catalogue models that meet every requirement here and in each ancestor",
             {
@@ -72,15 +90,16 @@ class CapabilityAdmin(admin.ModelAdmin):
 
 
 @admin.register(Pool)
-class PoolAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "capability", "priority", "strategy", "retry_scope", "enabled")
-    list_filter = ("enabled", "strategy", "retry_scope", "capability")
+class PoolAdmin(FromConfigMixin, admin.ModelAdmin):
+    list_display = ("name", "slug", "capability", "priority", "strategy", "retry_scope", "enabled", "configured")
+    list_filter = ("enabled", "strategy", "retry_scope", "from_config", "capability")
+    readonly_fields = ("configured",)
     list_select_related = ("capability",)
     search_fields = ("name", "slug", "capability__slug")
     autocomplete_fields = ("capability", "members", "include_providers", "exclude_providers")
     prepopulated_fields = {"slug": ("name",)}
     fieldsets = (
-        (None, {"fields": ("name", "slug", "capability", "priority", "enabled")}),
+        (None, {"fields": ("name", "slug", "capability", "priority", "enabled", "configured")}),
         ("Members", {"fields": ("members", "include_providers", "exclude_providers")}),
         ("Selection", {"fields": ("strategy", "priority_list")}),
         (
@@ -239,7 +258,7 @@ class RequestLogAdmin(admin.ModelAdmin):
     )
     list_filter = ("outcome", "stream", "pool", "status")
     list_select_related = ("pool", "mapping__model", "provider")
-    search_fields = ("requested", "error", "mapping__model__slug", "provider__slug")
+    search_fields = ("requested", "error", "mapping__model__slug", "provider__slug", "=request_id")
     date_hierarchy = "at"
     readonly_fields = [f.name for f in RequestLog._meta.fields]
 
@@ -264,14 +283,116 @@ class RequestLogAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra_context={**(extra_context or {}), **extra})
 
 
+class GatewayKeyUsageInline(admin.TabularInline):
+    """The last 31 days of a key's usage, newest first (read-only: written by the gateway)."""
+
+    model = GatewayKeyUsage
+    fields = ("day", "requests", "refused", "prompt_tokens", "completion_tokens", "spend_usd")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "usage (last 31 days, UTC)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(day__gte=timezone.now().date() - timedelta(days=31))
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(GatewayKey)
 class GatewayKeyAdmin(HashedKeyAdmin):
-    """Bearer keys for /v1/; issuing or revoking one reaches the gateway's accepted digests at once."""
+    """Bearer keys for /v1/ with their scopes, limits and usage (never the key: it is shown once when issued);
+    issuing, changing or revoking one reaches every gateway process within ROUTING_GATEWAY_KEYS_TTL seconds."""
 
     noun = "gateway key"
+    list_display = (
+        *("name", "prefix", "limits", "requests_today", "tokens_today", "spend_total"),
+        *("created_at", "created_by", "revoked_at"),
+    )
+    list_select_related = ("created_by",)
+    autocomplete_fields = ("allowed_capabilities", "allowed_models")
+    readonly_fields = (*HashedKeyAdmin.readonly_fields, "spend_total")
+    fields = None
+    fieldsets = (
+        (None, {"fields": ("name", "prefix", "created_at", "created_by", "revoked_at")}),
+        ("Scopes: none named, every capability and model", {"fields": ("allowed_capabilities", "allowed_models")}),
+        (
+            "Limits: empty, none",
+            {"fields": ("requests_per_minute", "tokens_per_day", "budget_usd", "spend_total")},
+        ),
+    )
+    inlines = (GatewayKeyUsageInline,)
+
+    def get_queryset(self, request):
+        return gateway_keys_with_usage()
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else ()  # a key being issued has no usage yet
 
     def issue(self, key, user) -> str:
         return gateway_key_issue(key=key, user=user)
 
     def revoke_keys(self, queryset) -> int:
         return gateway_keys_revoke(keys=queryset)
+
+    @admin.display(description="Limits")
+    def limits(self, obj) -> str:
+        parts = []
+        if obj.requests_per_minute is not None:
+            parts.append(f"{obj.requests_per_minute}/min")
+        if obj.tokens_per_day is not None:
+            parts.append(f"{obj.tokens_per_day:,} tokens/day")
+        if obj.budget_usd is not None:
+            parts.append(f"${obj.budget_usd.normalize():f}")
+        return ", ".join(parts) or "—"
+
+    @admin.display(description="Requests today", ordering="requests_today")
+    def requests_today(self, obj) -> int:
+        return obj.requests_today
+
+    @admin.display(description="Tokens today", ordering="tokens_today")
+    def tokens_today(self, obj) -> int:
+        return obj.tokens_today
+
+    @admin.display(description="Spent (USD)", ordering="spend_total")
+    def spend_total(self, obj) -> str:
+        return f"{getattr(obj, 'spend_total', 0):.6f}"
+
+
+@admin.register(ProviderConnector)
+class ProviderConnectorAdmin(admin.ModelAdmin):
+    """Which API a provider speaks (routing.connectors); without a row: its host's native API, else OpenAI's."""
+
+    list_display = ("provider", "api", "base_url", "updated_at")
+    list_filter = ("api",)
+    list_select_related = ("provider",)
+    search_fields = ("provider__slug", "provider__name")
+    autocomplete_fields = ("provider",)
+    readonly_fields = ("updated_at",)
+
+
+@admin.register(GatewayBatch)
+class GatewayBatchAdmin(admin.ModelAdmin):
+    """Batches sent to /v1/batches (read-only: clients create them; a worker runs them)."""
+
+    list_display = ("id", "status", "endpoint", "total", "completed", "failed", "created_at", "completed_at")
+    list_filter = ("status", "endpoint")
+    search_fields = ("id", "input_file__id", "input_file__filename")
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in GatewayBatch._meta.fields]
+    actions = ("cancel",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Cancel (a running batch stops before its next request)")
+    def cancel(self, request, queryset):
+        cancelled = 0
+        for batch_id in queryset.exclude(status__in=FINISHED).values_list("pk", flat=True):
+            batch_cancel(batch_id, any_key=True)
+            cancelled += 1
+        self.message_user(request, f"{cancelled} batch(es) cancelled or cancelling.", messages.SUCCESS)

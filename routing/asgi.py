@@ -20,15 +20,19 @@ import os
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "modelgraph.settings.base")
 
 from modelgraph.asgi import application as django_application
+from modelgraph.request_id import REQUEST_ID, request_id_for
 from routing import errors, gateway, surface
 from routing.router import get_router
 
 logger = logging.getLogger(__name__)
 JSON = "application/json"
+BATCH_API_PREFIXES = ("/v1/files", "/v1/batches")
 
 
 async def application(scope, receive, send):
-    if scope["type"] == "http" and (scope["path"] == "/v1" or scope["path"].startswith("/v1/")):
+    if scope["type"] == "http" and scope["path"].startswith(BATCH_API_PREFIXES):
+        await django_application(scope, receive, send)  # the Batch API is Django's (routing/batch_views.py)
+    elif scope["type"] == "http" and (scope["path"] == "/v1" or scope["path"].startswith("/v1/")):
         await _gateway(scope, receive, send)
     elif scope["type"] == "lifespan":
         await _lifespan(receive, send)
@@ -50,6 +54,7 @@ async def _lifespan(receive, send) -> None:
 
 async def _gateway(scope, receive, send) -> None:
     headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+    REQUEST_ID.set(request_id_for(headers.get("x-request-id")))  # this request's task: its own context
     method, path = scope["method"], scope["path"]
     client = (scope.get("client") or (None,))[0]
     try:
@@ -62,6 +67,14 @@ async def _gateway(scope, receive, send) -> None:
             answer = await surface.chat(body)
             if isinstance(answer, gateway.StreamAnswer):
                 return await _send_stream(answer, receive, send)
+            return await _send(send, method, 200, answer.body, answer.content_type, answer.headers)
+        if path in surface.EMBEDDINGS_PATHS:
+            surface.allow(method, "POST")
+            await surface.authorize(headers, client)
+            body = await _read_body(receive, headers.get("content-length"))
+            if body is None:
+                return
+            answer = await surface.embed(body)
             return await _send(send, method, 200, answer.body, answer.content_type, answer.headers)
         if path in surface.MODELS_PATHS or path.startswith("/v1/models/"):
             surface.allow(method, "GET", "HEAD")
@@ -95,7 +108,7 @@ async def _read_body(receive, declared: str | None) -> bytes | None:
 
 
 def _raw_headers(content_type: str, headers: dict, length: int | None = None) -> list:
-    raw = [(b"content-type", content_type.encode())]
+    raw = [(b"content-type", content_type.encode()), (b"x-request-id", REQUEST_ID.get().encode())]
     if length is not None:
         raw.append((b"content-length", str(length).encode()))
     raw.extend((name.lower().encode("latin-1"), str(value).encode("latin-1")) for name, value in headers.items())

@@ -1,4 +1,4 @@
-"""One routable offer (a mapping at an OpenAI-compatible provider) as a plain value: no ORM on the hot path."""
+"""One routable offer (a mapping at a provider the gateway can speak to) as a plain value: no ORM on the hot path."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from catalog.pricing import blended_price
 SYNC, STREAMING, BATCH = "sync", "streaming", "batch"
 # A mapping that states no delivery modes is served the OpenAI way: synchronous and streaming, not batch.
 UNSTATED_MODES = (SYNC, STREAMING)
+# The upstream API an offer's provider speaks (routing.connectors): OpenAI's is passed through untranslated.
+OPENAI_API = "openai"
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +26,7 @@ class RouteCandidate:
     price_input: float | None = None
     price_output: float | None = None
     delivery_modes: tuple[str, ...] = ()
+    api: str = OPENAI_API
 
     @property
     def label(self) -> str:

@@ -38,6 +38,15 @@ DEFAULTS = {
     "ROUTING_RETRYABLE_STATUSES": [408, 409, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524, 529],
     "ROUTING_PROBE_TIMEOUT": 10.0,
     "ROUTING_COOLDOWN_MAX": 3600.0,  # a failed probe doubles the cooldown up to this
+    # Batch API (/v1/files, /v1/batches; routing/batches.py): requests a worker runs at once per batch, the largest
+    # input file and the most requests in one.
+    "ROUTING_BATCH_CONCURRENCY": 8,
+    "ROUTING_BATCH_MAX_FILE_BYTES": 50 * 1024 * 1024,
+    "ROUTING_BATCH_MAX_REQUESTS": 50_000,
+    # Gateway key limits (routing/key_limits.py): seconds a process counts on its own after Redis failed, and the
+    # Retry-After of a key over its budget (waiting does not help; a curator may raise it).
+    "ROUTING_KEY_COUNTERS_RETRY": 30.0,
+    "ROUTING_KEY_BUDGET_RETRY_AFTER": 3600,
     # Model requests (`"model": "deepseek-v3"`) and capabilities without a pool use these pool settings.
     "ROUTING_DEFAULT_POOL": {},
 }

@@ -16,11 +16,14 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
+from modelgraph import metrics
+from modelgraph.request_id import current_request_id
 from modelgraph.secrets import redact
-from routing import errors, retry, upstream
-from routing.candidates import STREAMING, SYNC, RouteCandidate
+from routing import connectors, embeddings, errors, key_limits, retry, upstream
+from routing.candidates import OPENAI_API, STREAMING, SYNC, RouteCandidate
 from routing.chat_request import ChatRequest, chat_request_parse
 from routing.conf import setting
+from routing.connectors.openai_compat import chat_payload
 from routing.models import Endpoint, Outcome
 from routing.pipeline import NoRoute, Plan
 from routing.router import CAPABILITY, Router, Target, UnknownTarget
@@ -28,14 +31,9 @@ from routing.router import CAPABILITY, Router, Target, UnknownTarget
 logger = logging.getLogger(__name__)
 # Retry-After of a 503 when no member will come back by itself (all on standby, or none serves the model yet).
 UNKNOWN_RETRY_AFTER = 30
-__all__ = ["Answer", "ChatRequest", "StreamAnswer", "chat_request_parse", "complete", "stream"]
-
-
-def _payload(request: ChatRequest, candidate: RouteCandidate) -> bytes:
-    body = {**request.payload, "model": candidate.provider_model_id}
-    if request.stream and setting("ROUTING_STREAM_USAGE"):
-        body["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
-    return json.dumps(body, separators=(",", ":")).encode()
+__all__ = ["Answer", "ChatRequest", "StreamAnswer", "chat_request_parse", "complete", "embed", "stream"]
+# The path that serves each capability endpoint (a capability of another endpoint is refused there).
+ENDPOINT_PATHS = {Endpoint.CHAT: "/v1/chat/completions", Endpoint.EMBEDDINGS: "/v1/embeddings"}
 
 
 @dataclass
@@ -55,6 +53,9 @@ class Exchange:
     ttft_ms: float | None = None
     usage: dict | None = None
     error: str = ""
+    request_id: str = field(default_factory=current_request_id)
+    key: key_limits.KeyGrant | None = field(default_factory=key_limits.current_grant.get)
+    refused: bool = False  # by the key's scopes or limits
 
     def elapsed_ms(self) -> float:
         return round((self.router.monotonic() - self.started) * 1000, 3)
@@ -98,10 +99,21 @@ class Exchange:
             "error": self.error,
             "price_input": c.price_input if c else None,
             "price_output": c.price_output if c else None,
+            "request_id": self.request_id,
         }
 
+    def observed(self, latency_ms: float) -> None:
+        """This request in the gateway's metrics (modelgraph/metrics.py); every model request shares pool "model"
+        (a pool label per model would grow without bound)."""
+        spec, c = self.plan.spec if self.plan else None, self.candidate
+        pool = "none" if spec is None else ("model" if spec.capability_id is None and spec.id is None else spec.slug)
+        ttft = None if self.ttft_ms is None else self.ttft_ms / 1000
+        metrics.gateway_request_observed(
+            pool, c.provider_slug if c else "none", self.outcome, self.request.stream, latency_ms / 1000, ttft
+        )
 
-async def _begin(router: Router, request: ChatRequest, exchange: Exchange) -> Plan:
+
+async def _begin(router: Router, request: ChatRequest, exchange: Exchange, endpoint: str = Endpoint.CHAT) -> Plan:
     try:
         exchange.target = target = await router.resolve(request.model)
     except UnknownTarget:
@@ -112,13 +124,19 @@ async def _begin(router: Router, request: ChatRequest, exchange: Exchange) -> Pl
             type=errors.NOT_FOUND,
             code="model_not_found",
         ) from None
-    if target.capability is not None and target.capability.endpoint != Endpoint.CHAT:
+    if target.capability is not None and target.capability.endpoint != endpoint:
         raise errors.GatewayError(
             400,
-            f"{target.capability.slug!r} is not served by /v1/chat/completions.",
+            f"{target.capability.slug!r} is not served by {ENDPOINT_PATHS[endpoint]}; use "
+            f"{ENDPOINT_PATHS.get(target.capability.endpoint, 'another endpoint')}.",
             param="model",
             code="unsupported_capability",
         )
+    try:
+        key_limits.enforce(exchange.key, target, await router.get_table())
+    except key_limits.KeyRefused:
+        exchange.refused = True
+        raise
     try:
         exchange.plan = await router.plan(target, STREAMING if request.stream else SYNC)
     except NoRoute as exc:
@@ -149,6 +167,7 @@ async def _attempts(router: Router, exchange: Exchange, send: Callable[[RouteCan
         except upstream.AttemptFailed as exc:
             failure = exc.failure
             exchange.attempted(candidate, failure, began)
+            metrics.gateway_upstream_failed(candidate.provider_slug, failure.kind)
             exchange.candidate = candidate
             await router.rotation.record(candidate, failure, plan.spec.rotation)
             if failure.kind == retry.CLIENT:
@@ -194,12 +213,19 @@ def _exhausted(exchange: Exchange, failures: list[retry.Failure]) -> errors.Gate
 
 
 async def _finish(router: Router, exchange: Exchange) -> None:
-    await router.log.submit(exchange.record())
+    key_limits.settle(exchange.key, exchange.candidate, exchange.usage, refused=exchange.refused)
+    record = exchange.record()
+    exchange.observed(record["latency_ms"])
+    await router.log.submit(record)
 
 
-async def _send_sync(request: ChatRequest, candidate: RouteCandidate, remaining: float):
+async def _send_sync(request: ChatRequest, candidate: RouteCandidate, remaining: float) -> tuple[bytes, str, dict]:
+    """(answer, content type, answer as a dict): relayed as it came from an OpenAI-compatible upstream, translated
+    from a native API's by its connector."""
     timeout = min(setting("ROUTING_REQUEST_TIMEOUT"), remaining)
-    response = await upstream.send_chat(candidate, _payload(request, candidate), timeout)
+    if candidate.api != OPENAI_API:
+        return await connectors.send_chat(candidate, request, timeout)
+    response = await upstream.send_chat(candidate, chat_payload(request, candidate), timeout)
     try:
         body = json.loads(response.content)
     except ValueError:
@@ -207,7 +233,7 @@ async def _send_sync(request: ChatRequest, candidate: RouteCandidate, remaining:
     if not isinstance(body, dict) or body.get("error") or "choices" not in body:
         detail = redact(response.content[:120].decode("utf-8", "replace"))
         raise upstream.AttemptFailed(retry.Failure(retry.SERVER, f"malformed answer: {detail!r}", status=200))
-    return response, body
+    return response.content, upstream.header(response, "content-type", "application/json"), body
 
 
 @dataclass
@@ -219,11 +245,30 @@ class Answer:
 
 async def complete(router: Router, request: ChatRequest) -> Answer:
     """A non-streaming completion, or GatewayError."""
+    return await _answer(router, request, Endpoint.CHAT, _send_sync)
+
+
+async def embed(router: Router, request: embeddings.EmbeddingsRequest) -> Answer:
+    """Embeddings (/v1/embeddings) through the same plan, retries and rotation as a completion, or GatewayError."""
+    return await _answer(router, request, Endpoint.EMBEDDINGS, embeddings.send, embeddings.serves)
+
+
+async def _answer(router: Router, request: ChatRequest, endpoint: str, send, serves=None) -> Answer:
     exchange = Exchange(router, request, router.monotonic())
     try:
-        plan = await _begin(router, request, exchange)
-        candidate, (response, body) = await _attempts(
-            router, exchange, lambda c, remaining: _send_sync(request, c, remaining)
+        plan = await _begin(router, request, exchange, endpoint)
+        if serves is not None:
+            plan.candidates = [c for c in plan.candidates if serves(c)]
+            if not plan.candidates:
+                raise errors.GatewayError(
+                    503,
+                    f"No live provider for {request.model!r} serves {ENDPOINT_PATHS[endpoint]}.",
+                    type=errors.UNAVAILABLE,
+                    code="no_available_provider",
+                    headers=_retry_after(None),
+                )
+        candidate, (content, content_type, body) = await _attempts(
+            router, exchange, lambda c, remaining: send(request, c, remaining)
         )
     except errors.GatewayError as exc:
         exchange.failed(exc, _outcome_of(exc))
@@ -233,8 +278,7 @@ async def complete(router: Router, request: ChatRequest) -> Answer:
     exchange.usage = body.get("usage") if isinstance(body.get("usage"), dict) else None
     await router.rotation.record(candidate, None, plan.spec.rotation)
     await _finish(router, exchange)
-    content_type = upstream.header(response, "content-type", "application/json")
-    return Answer(response.content, content_type, exchange.headers())
+    return Answer(content, content_type, exchange.headers())
 
 
 def _outcome_of(error: errors.GatewayError) -> str:
@@ -257,7 +301,9 @@ async def stream(router: Router, request: ChatRequest) -> StreamAnswer:
 
     async def attempt(candidate: RouteCandidate, remaining: float):
         timeout = min(setting("ROUTING_FIRST_TOKEN_TIMEOUT"), remaining)
-        return await upstream.open_stream(candidate, _payload(request, candidate), timeout)
+        if candidate.api != OPENAI_API:
+            return await connectors.open_stream(candidate, request, timeout)
+        return await upstream.open_stream(candidate, chat_payload(request, candidate), timeout)
 
     try:
         await _begin(router, request, exchange)
@@ -340,6 +386,7 @@ async def _settle(router, exchange, candidate, failure, finished) -> None:
             await router.rotation.record(candidate, failure, exchange.plan.spec.rotation)
             if failure is not None:
                 router.strategies.failed(exchange.plan.route_set.key, candidate)
+                metrics.gateway_upstream_failed(candidate.provider_slug, failure.kind)
         await _finish(router, exchange)
     except Exception:  # cleanup of a stream must never raise into the server
         logger.exception("routing: could not settle a stream")

@@ -1,4 +1,5 @@
-"""Request log rows off the hot path: a background thread writes them in batches (or inline, for tests)."""
+"""Request log rows (and gateway key usage) off the hot path: a background thread writes them in batches (or inline,
+for tests)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.db import connections
 
 from routing import services
 from routing.conf import setting
+from routing.key_usage import key_usage_flush, usage_tally
 from routing.orm import db
 
 logger = logging.getLogger(__name__)
@@ -68,6 +70,14 @@ class RequestLogWriter:
             finally:
                 with self.lock:
                     self.writing -= 1
+        if usage_tally.pending():  # after the rows of the same requests; one upsert per key and day
+            with self.lock:
+                self.writing += 1
+            try:
+                key_usage_flush()
+            finally:
+                with self.lock:
+                    self.writing -= 1
 
     def _write(self, batch: list[dict]) -> None:
         try:
@@ -80,11 +90,11 @@ class RequestLogWriter:
         """Write every record put so far now (tests, benchmarks, shutdown); False if that took too long."""
         deadline = time.monotonic() + timeout
         self.wake.set()
-        while (self.records or self.writing) and time.monotonic() < deadline:
+        while (self.records or self.writing or usage_tally.pending()) and time.monotonic() < deadline:
             if self.thread is None or not self.thread.is_alive():
                 return not self.records
             time.sleep(0.01)
-        return not self.records and not self.writing
+        return not self.records and not self.writing and not usage_tally.pending()
 
     def stop(self, timeout: float = 10.0) -> None:
         if self.thread is None:
@@ -105,5 +115,6 @@ class RequestLogSink:
                 await db(services.request_log_write_many, records=[record])
             except Exception:
                 logger.exception("routing: could not write a request log row")
+            await db(key_usage_flush)
         else:
             self.writer.put(record)

@@ -18,7 +18,15 @@ from modelgraph.hashed_keys import HashedKey
 
 class Endpoint(models.TextChoices):
     CHAT = "chat", "Chat completions (/v1/chat/completions)"
-    EMBEDDINGS = "embeddings", "Embeddings (not served by this gateway yet)"
+    EMBEDDINGS = "embeddings", "Embeddings (/v1/embeddings)"
+
+
+class ApiFamily(models.TextChoices):
+    """The upstream API a provider speaks; the gateway translates requests and answers to and from it."""
+
+    OPENAI = "openai", "OpenAI-compatible (chat completions)"
+    ANTHROPIC = "anthropic", "Anthropic Messages"
+    GEMINI = "gemini", "Google Gemini (generateContent)"
 
 
 def _check_tags(value: list, allowed: list[str], field: str) -> None:
@@ -50,6 +58,12 @@ class Capability(models.Model):
     )
     enabled = models.BooleanField(default=True)
     is_default = models.BooleanField(default=False, editable=False, help_text="Part of the default tree.")
+    from_config = models.BooleanField(
+        "from configuration",
+        default=False,
+        editable=False,
+        help_text="Declared in the routing configuration (`manage.py routing_load`).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -143,6 +157,12 @@ class Pool(models.Model):
         default=30.0, help_text="A longer Retry-After takes that offer out of this request instead of waiting."
     )
     retry_scope = models.CharField(max_length=20, choices=RetryScope.choices, default=RetryScope.ANY)
+    from_config = models.BooleanField(
+        "from configuration",
+        default=False,
+        editable=False,
+        help_text="Declared in the routing configuration (`manage.py routing_load`).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -263,6 +283,9 @@ class RequestLog(models.Model):
     completion_tokens = models.PositiveIntegerField(null=True, blank=True)
     cost = models.DecimalField(max_digits=16, decimal_places=8, null=True, blank=True, help_text="USD.")
     error = models.CharField(max_length=500, blank=True)
+    request_id = models.CharField(
+        max_length=100, blank=True, help_text="The X-Request-Id it came with, or the one it was given."
+    )
 
     class Meta:
         ordering = ["-at", "-pk"]
@@ -271,6 +294,7 @@ class RequestLog(models.Model):
             models.Index(fields=["pool", "at"], name="requestlog_pool_at_idx"),
             models.Index(fields=["mapping", "at"], name="requestlog_mapping_at_idx"),
             models.Index(fields=["outcome", "at"], name="requestlog_outcome_at_idx"),
+            models.Index(fields=["request_id"], name="requestlog_request_id_idx"),
         ]
 
     def __str__(self) -> str:
@@ -278,7 +302,10 @@ class RequestLog(models.Model):
 
 
 class GatewayKey(HashedKey):
-    """A bearer key for /v1/; only its SHA-256 is stored, the key is shown once when issued."""
+    """A bearer key for /v1/; only its SHA-256 is stored, the key is shown once when issued.
+
+    Its scopes and limits (routing.key_limits): the capabilities and models it may ask for (none named: all), requests
+    per minute, tokens per UTC day and a spend budget in USD (empty: no limit)."""
 
     PREFIX = "mg_gw_"
     SHOWN = 6
@@ -288,6 +315,96 @@ class GatewayKey(HashedKey):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    allowed_capabilities = models.ManyToManyField(
+        Capability,
+        blank=True,
+        related_name="+",
+        help_text="Capabilities it may name, and the models they route to; none here and no model: everything.",
+    )
+    allowed_models = models.ManyToManyField(
+        CatalogueModel,
+        blank=True,
+        related_name="gateway_keys",  # a merge of two models moves it (ingestion/curation_api/merge.py)
+        help_text="Models it may name (at any provider).",
+    )
+    requests_per_minute = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)], help_text="Over any 60 seconds; empty: no limit."
+    )
+    tokens_per_day = models.PositiveBigIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Prompt and completion tokens per UTC day; empty: no limit.",
+    )
+    budget_usd = models.DecimalField(
+        max_digits=14,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Total spend allowed, at the catalogue's prices of the offers that answered; empty: no limit.",
+    )
 
     class Meta(HashedKey.Meta):
         verbose_name = "gateway key"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(requests_per_minute__isnull=True) | Q(requests_per_minute__gte=1),
+                name="gatewaykey_rpm_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(tokens_per_day__isnull=True) | Q(tokens_per_day__gte=1), name="gatewaykey_tpd_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(budget_usd__isnull=True) | Q(budget_usd__gte=0), name="gatewaykey_budget_not_negative"
+            ),
+        ]
+
+
+class GatewayKeyUsage(models.Model):
+    """What one gateway key used on one UTC day; written in batches off the hot path (routing.key_usage)."""
+
+    key = models.ForeignKey(GatewayKey, on_delete=models.CASCADE, related_name="usage")
+    day = models.DateField()
+    requests = models.PositiveIntegerField(default=0, help_text="Every request made with the key, refused ones too.")
+    refused = models.PositiveIntegerField(default=0, help_text="Refused by the key's scopes or limits (403, 429).")
+    prompt_tokens = models.PositiveBigIntegerField(default=0)
+    completion_tokens = models.PositiveBigIntegerField(default=0)
+    spend_usd = models.DecimalField(max_digits=18, decimal_places=9, default=0)
+
+    class Meta:
+        ordering = ["-day", "key_id"]
+        verbose_name_plural = "gateway key usage"
+        constraints = [models.UniqueConstraint(fields=["key", "day"], name="gatewaykeyusage_key_day_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.key_id} on {self.day}"
+
+
+class ProviderConnector(models.Model):
+    """Which upstream API a provider speaks, when it is not plain OpenAI-compatible (the catalogue only says
+    `openai_compatible`). Without a row, a provider whose API base URL is Anthropic's or Google's own speaks that
+    API (routing.connectors), any other OpenAI-compatible provider OpenAI's."""
+
+    provider = models.OneToOneField(Provider, on_delete=models.CASCADE, related_name="connector")
+    api = models.CharField(max_length=20, choices=ApiFamily.choices, default=ApiFamily.OPENAI)
+    base_url = models.URLField(
+        max_length=500,
+        blank=True,
+        help_text="Overrides the provider's API base URL; empty: the provider's, else the API's public one.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["provider__slug"]
+        constraints = [
+            models.CheckConstraint(condition=Q(api__in=ApiFamily.values), name="providerconnector_api_valid")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider.slug}: {self.get_api_display()}"
+
+
+# Declared in their own modules, registered with the app here.
+from routing.batch_models import BatchStatus, FilePurpose, GatewayBatch, GatewayFile  # noqa: E402, F401
+from routing.config.records import ConfigurationLoad  # noqa: E402, F401

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 
 from asgiref.sync import sync_to_async
 
+from modelgraph import metrics
 from routing import retry, services
 from routing.candidates import RouteCandidate
 from routing.conf import setting
@@ -189,6 +190,7 @@ class Rotation:
             return
         self.entries[key] = Entry(RouteStateValue.DEACTIVATED, until, reason)
         self.consecutive.pop(key, None)
+        metrics.gateway_rotation_event(key[0], "deactivated")
         if key[0] == OFFER:
             self.windows.pop(key[1], None)
         subject = {"mapping_id": key[1]} if key[0] == OFFER else {"provider_id": key[1]}
@@ -234,6 +236,9 @@ class Rotation:
             self.probing.discard(key)
         if state is None:  # changed elsewhere meanwhile (recovered, or put on standby): re-read before routing
             self.next_check = self.next_full = 0.0
+        else:
+            recovered = state.state == RouteStateValue.ACTIVE
+            metrics.gateway_rotation_event(key[0], "recovered" if recovered else "probe_failed")
         if state is None or state.state == RouteStateValue.ACTIVE:
             self.entries.pop(key, None)
             self.consecutive.pop(key, None)

@@ -19,7 +19,7 @@ from asgiref.sync import sync_to_async
 from django.core.cache import cache
 
 from catalog.resolution import model_lookup_exact
-from routing import upstream
+from routing import connectors
 from routing.conf import setting
 from routing.logwriter import RequestLogSink
 from routing.orm import db
@@ -214,7 +214,7 @@ class Router:
         except Exception:
             pass  # no cache: probe anyway; at worst two processes probe the same offer
         try:
-            ok, error = await upstream.probe(candidate, provider_wide=key[0] != OFFER)
+            ok, error = await connectors.probe(candidate, provider_wide=key[0] != OFFER)
             await self.rotation.apply_probe(key, ok, error)
         except Exception:
             self.rotation.probing.discard(key)

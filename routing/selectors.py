@@ -12,6 +12,7 @@ from catalog.models import Lifecycle, Mapping, Model
 from catalog.ranking import offer_scores
 from modelgraph.secrets import key_resolve
 from routing.candidates import RouteCandidate
+from routing.connectors import NATIVE_HOSTS, api_family, base_url_of
 from routing.models import Capability, Outcome, Pool, RequestLog, RouteState, RouteStateValue, RoutingEvent
 from routing.policies import PoolSpec
 from routing.table import CapabilityNode, ModelInfo, RoutingTable
@@ -24,10 +25,14 @@ def _price(value) -> float | None:
 
 
 def routable_mappings() -> QuerySet[Mapping]:
-    """Offers the gateway can send to: still listed, not retired, at an OpenAI-compatible provider with a URL."""
+    """Offers the gateway can send to: still listed, not retired, at a provider whose API it speaks
+    (routing.connectors: OpenAI-compatible with a URL, a connector row, or a native API's own host)."""
+    speaks = Q(provider__openai_compatible=True, provider__connector__isnull=True) & ~Q(provider__api_base_url="")
+    speaks |= Q(provider__connector__isnull=False)
+    for host in NATIVE_HOSTS:
+        speaks |= Q(provider__api_base_url__icontains=f"//{host}")
     return (
-        Mapping.objects.filter(in_registry=True, provider__openai_compatible=True)
-        .exclude(provider__api_base_url="")
+        Mapping.objects.filter(speaks, in_registry=True)
         .exclude(status=Lifecycle.RETIRED)
         .exclude(model__status=Lifecycle.RETIRED)
     )
@@ -55,11 +60,20 @@ def routable_candidates() -> list[RouteCandidate]:
         "price_input",
         "price_output",
         "delivery_modes",
+        "provider__openai_compatible",
+        "provider__connector__api",
+        "provider__connector__base_url",
     )
     candidates = []
-    for pk, provider_id, model_id, model_slug, provider_slug, pmid, base_url, key_ref, p_in, p_out, modes in rows:
+    for row in rows:
+        pk, provider_id, model_id, model_slug, provider_slug, pmid, base_url, key_ref, p_in, p_out, modes = row[:11]
+        openai_compatible, stated_api, stated_url = row[11:]
         if key_ref and key_resolve(key_ref) is None:
             continue  # a key is referenced but absent here (or refused by the key rule): never route there
+        api = api_family(stated=stated_api, base_url=base_url, openai_compatible=openai_compatible)
+        url = base_url_of(api, stated=stated_url or "", provider=base_url) if api else ""
+        if api is None or not url:
+            continue  # no API the gateway speaks, or nowhere to send it
         candidates.append(
             RouteCandidate(
                 mapping_id=pk,
@@ -68,11 +82,12 @@ def routable_candidates() -> list[RouteCandidate]:
                 model_slug=model_slug,
                 provider_slug=provider_slug,
                 provider_model_id=pmid,
-                base_url=base_url.rstrip("/"),
+                base_url=url,
                 key_ref=key_ref,
                 price_input=_price(p_in),
                 price_output=_price(p_out),
                 delivery_modes=tuple(modes) if isinstance(modes, list) else (),
+                api=api,
             )
         )
     return candidates

@@ -6,7 +6,7 @@ translate HTTP.
 
 from __future__ import annotations
 
-from routing import access, errors, gateway
+from routing import access, embeddings, errors, gateway
 from routing.chat_request import has_control_characters
 from routing.conf import setting
 from routing.router import CAPABILITY, UnknownTarget, get_router
@@ -14,6 +14,7 @@ from routing.table import RoutingTable
 
 CHAT_PATHS = frozenset({"/v1/chat/completions", "/v1/chat/completions/"})
 MODELS_PATHS = frozenset({"/v1/models", "/v1/models/"})
+EMBEDDINGS_PATHS = frozenset({"/v1/embeddings", "/v1/embeddings/"})
 
 
 def allow(method: str, *methods: str) -> None:
@@ -50,6 +51,10 @@ async def chat(body: bytes) -> gateway.Answer | gateway.StreamAnswer:
     if request.stream:
         return await gateway.stream(router, request)
     return await gateway.complete(router, request)
+
+
+async def embed(body: bytes) -> gateway.Answer:
+    return await gateway.embed(get_router(), embeddings.embeddings_request_parse(body))
 
 
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # proxies must not buffer the stream

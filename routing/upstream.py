@@ -14,6 +14,8 @@ import json
 import ssl
 import weakref
 from collections import deque
+from collections.abc import Callable
+from typing import Any
 
 import httpcore
 
@@ -191,15 +193,25 @@ def failure_from_exception(exc: BaseException, stage: str = "") -> retry.Failure
     return retry.Failure(kind, redact(f"{type(exc).__name__}{where}: {exc}")[:200])
 
 
-async def send_chat(candidate: RouteCandidate, payload: bytes, timeout: float) -> httpcore.Response:
-    """A non-streaming completion, read whole within `timeout`; anything but a 200 raises AttemptFailed."""
+async def send_chat(
+    candidate: RouteCandidate,
+    payload: bytes,
+    timeout: float,
+    *,
+    url: str | None = None,
+    headers: list[tuple[bytes, bytes]] | None = None,
+    method: str = "POST",
+) -> httpcore.Response:
+    """A non-streaming completion, read whole within `timeout`; anything but a 200 raises AttemptFailed.
+
+    `url` and `headers` default to the OpenAI chat endpoint; connectors (routing.connectors) state their own."""
     pool = lease(candidate.base_url)
     try:
         async with asyncio.timeout(timeout):
             response = await pool.request(
-                "POST",
-                f"{candidate.base_url}/chat/completions",
-                headers=request_headers(candidate, False),
+                method,
+                url or f"{candidate.base_url}/chat/completions",
+                headers=headers or request_headers(candidate, False),
                 content=payload,
                 extensions=_extensions(),
             )
@@ -299,19 +311,32 @@ class EventStream:
             self.on_close = None
 
 
-async def open_stream(candidate: RouteCandidate, payload: bytes, timeout: float) -> tuple[EventStream, bytes]:
+async def open_stream(
+    candidate: RouteCandidate,
+    payload: bytes,
+    timeout: float,
+    *,
+    url: str | None = None,
+    headers: list[tuple[bytes, bytes]] | None = None,
+    wrap: Callable[[EventStream], Any] | None = None,
+) -> tuple[EventStream, bytes]:
     """Start a streaming completion and wait for its first data event (within `timeout`).
 
-    Everything up to here can still be retried elsewhere: nothing has been sent downstream.
+    Everything up to here can still be retried elsewhere: nothing has been sent downstream. A connector states its
+    `url` and `headers`, and `wrap`s the events in its translation to OpenAI chunks.
     """
     pool = lease(candidate.base_url)
     headers = [
-        *request_headers(candidate, True),
+        *(headers or request_headers(candidate, True)),
         (b"Host", _host(candidate.base_url)),
         (b"Content-Length", str(len(payload)).encode()),
     ]
     request = httpcore.Request(
-        "POST", f"{candidate.base_url}/chat/completions", content=payload, headers=headers, extensions=_extensions()
+        "POST",
+        url or f"{candidate.base_url}/chat/completions",
+        content=payload,
+        headers=headers,
+        extensions=_extensions(),
     )
     response: httpcore.Response | None = None
     handed_over = False
@@ -321,6 +346,8 @@ async def open_stream(candidate: RouteCandidate, payload: bytes, timeout: float)
             if response.status != 200:
                 raise AttemptFailed(failure_from_response(response, await response.aread()))
             events = EventStream(response, on_close=functools.partial(release, candidate.base_url, pool))
+            if wrap is not None:
+                events = wrap(events)
             first = await _first_output(events)
             handed_over = True  # from here the stream gives the pool back when it is closed
             return events, first

@@ -58,6 +58,17 @@ async def chat_completions(request):
 
 
 @_guarded
+async def embeddings(request):
+    surface.allow(request.method, "POST")
+    await surface.authorize(request.headers, request.META.get("REMOTE_ADDR"))
+    answer = await surface.embed(_read_body(request))
+    response = HttpResponse(answer.body, content_type=answer.content_type)
+    for name, value in answer.headers.items():
+        response[name] = value
+    return response
+
+
+@_guarded
 async def models_list(request):
     surface.allow(request.method, "GET", "HEAD")
     await surface.authorize(request.headers, request.META.get("REMOTE_ADDR"))

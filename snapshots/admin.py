@@ -45,7 +45,8 @@ class BatchAdmin(ReadOnlyAdmin):
     list_display = ("hour", "status", "complete", "responses", "event_count", "new_bytes", "seconds", "finished_at")
     list_filter = ("status", "complete")
     date_hierarchy = "hour"
-    fields = ("hour", "status", "complete", "started_at", "finished_at", "stats_pretty", "validation_pretty")
+    fields = ("hour", "status", "complete", "started_at", "finished_at", "attempts", "lease_owner", "lease_until")
+    fields += ("stats_pretty", "validation_pretty")
     readonly_fields = fields
     actions = ("sync_now",)
     # A button above the list syncs now without selecting a batch first (a fresh install has none).

@@ -14,7 +14,17 @@ DEFAULTS = {
     "SNAPSHOTS_ZSTD_LEVEL": 19,  # small bodies (endpoints, providers, manifests)
     "SNAPSHOTS_ZSTD_LEVEL_LARGE": 12,  # list bodies and packs of megabytes (match tables capped: ~16 MB)
     "SNAPSHOTS_METRICS_RETENTION_DAYS": 30,
-    "SNAPSHOTS_STALE_SECONDS": 3 * 3600,  # a batch "running" for longer than this crashed
+    # A sync's lease on its batch lasts this long unless its heartbeat (every third of it) renews it: a sync that
+    # died is taken over this many seconds later at most.
+    "SNAPSHOTS_LEASE_SECONDS": 60.0,
+    # A list that loses more than this share of the entities listed before is fetched again; unless the second
+    # answer lists the same entities, the batch is incomplete (nothing disappears on one bad answer).
+    "SNAPSHOTS_SHRINK_SHARE": 0.10,
+    # The sources beyond the core lists (coverage.py); none of them decides whether a batch is complete.
+    "SNAPSHOTS_EXTRAS": ("endpoint_stats", "uptime_hourly", "all_providers", "app_stats"),
+    "SNAPSHOTS_UPTIME_EVERY_HOURS": 6,  # uptime-hourly per endpoint UUID in the batches whose hour % this == 0
+    "SNAPSHOTS_ANALYTICS_HOUR": 0,  # the UTC hour whose batch fetches the day's app usage per model variant
+    "SNAPSHOTS_APP_STATS_LIMIT": 20,  # apps per model variant, as openrouter.ai asks
 }
 
 

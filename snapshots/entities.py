@@ -19,7 +19,13 @@ V1_MODELS = "v1_models"
 FRONTEND_MODELS = "frontend_models"
 PROVIDERS = "providers"
 ENDPOINTS = "endpoints"
-LIST_PATHS = {V1_MODELS: "/api/v1/models", FRONTEND_MODELS: "/api/frontend/models", PROVIDERS: "/api/v1/providers"}
+# `output_modalities=all`: without it the list holds text-output models only (414 of 549 on 2026-08-19: no image,
+# embeddings, speech, transcription, video or rerank models).
+LIST_PATHS = {
+    V1_MODELS: "/api/v1/models?output_modalities=all",
+    FRONTEND_MODELS: "/api/frontend/models",
+    PROVIDERS: "/api/v1/providers",
+}
 CHUNK = 256 * 1024
 _WHITESPACE = " \t\r\n,"
 
@@ -143,6 +149,8 @@ class FrontendScan:
     entries: int = 0
     orphans: dict = field(default_factory=dict)
     unlisted_with_endpoints: list = field(default_factory=list)
+    # (permaslug, variant, model variant slug) of every entry with an endpoint: what the frontend stats are asked by
+    variants: list = field(default_factory=list)
 
     def orphan_observations(self) -> Iterator[EntityObservation]:
         for slug, fields in self.orphans.items():
@@ -160,6 +168,8 @@ def frontend_scan(body: bytes, listed_ids: Collection[str]) -> FrontendScan:
         if endpoint:
             with_endpoint.add(item["slug"])
             variant = endpoint.get("model_variant_slug") or item["slug"]
+            permaslug = item.get("permaslug") or item["slug"]
+            scan.variants.append((permaslug, endpoint.get("variant") or "standard", variant))
             if listed_ids and variant not in listed_ids:
                 scan.unlisted_with_endpoints.append(variant)
         else:

@@ -1,11 +1,11 @@
-"""Which events a change between two versions of an entity's stable fields makes: price, limits, anything else."""
+"""Which events a change between two versions of an entity's stable fields makes: price, limits, status, region…"""
 
 from __future__ import annotations
 
 from snapshots.models import EventKind
 
 # Nested objects compared key by key, so an event names the exact field (`pricing.prompt`).
-NESTED = ("pricing", "top_provider", "architecture")
+NESTED = ("pricing", "top_provider", "architecture", "data_policy")
 LIMIT_FIELDS = {
     "context_length",
     "max_completion_tokens",
@@ -15,7 +15,12 @@ LIMIT_FIELDS = {
     "per_request_limits",
     "top_provider.context_length",
     "top_provider.max_completion_tokens",
+    "limit_rpm",  # endpoint details (coverage.py): rate limits
+    "limit_rpd",
+    "limit_rpm_cf",
 }
+STATUS_FIELDS = {"is_disabled", "is_deranked", "is_hidden"}
+REGION_FIELDS = {"provider_region"}
 MISSING = None
 
 
@@ -31,10 +36,14 @@ def _flatten(fields: dict) -> dict:
 
 
 def field_kind(name: str) -> str:
-    if name.startswith("pricing."):
+    if name.startswith("pricing.") or name == "variable_pricings":
         return EventKind.PRICE_CHANGED
     if name in LIMIT_FIELDS:
         return EventKind.LIMITS_CHANGED
+    if name in STATUS_FIELDS:
+        return EventKind.STATUS_CHANGED
+    if name in REGION_FIELDS:
+        return EventKind.REGION_CHANGED
     return EventKind.CHANGED
 
 

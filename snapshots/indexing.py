@@ -1,4 +1,8 @@
-"""The entity index of one batch: versions with validity intervals, volatile metrics and events, written in bulk.
+"""The entity index of one batch: versions with validity intervals and events, written in bulk.
+
+Volatile figures are not indexed row by row: they live in the batch's column block (columns.py). An entity row is
+written only when the entity appears or its state changes (and, in an incomplete batch, to record that it was
+seen): an unchanged hour writes no row at all (see `Entity.seen_until`).
 
 The state of every known entity (id, current version hash) is held in memory for the batch (a few hundred bytes
 each); observations are buffered and flushed every FLUSH_EVERY, each flush in one transaction, so a crash loses
@@ -14,10 +18,9 @@ from django.db import transaction
 
 from snapshots.entities import EntityObservation
 from snapshots.events import field_changes
-from snapshots.models import Batch, Entity, EntityKind, EntityState, EntityVersion, Event, EventKind, VolatileMetric
+from snapshots.models import Batch, Entity, EntityKind, EntityState, EntityVersion, Event, EventKind
 
 FLUSH_EVERY = 250
-METRIC_FIELDS = ("status", "uptime_last_5m", "uptime_last_30m", "uptime_last_1d")
 
 
 @dataclass
@@ -31,24 +34,6 @@ class _Known:
     version_first_batch_id: int | None
     seen: bool
     last_seen_id: int | None = None
-
-
-def _number(value):
-    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def metric_for(entity: Entity, batch: Batch, volatile: dict) -> VolatileMetric:
-    latency = volatile.get("latency_last_30m") if isinstance(volatile.get("latency_last_30m"), dict) else {}
-    throughput = volatile.get("throughput_last_30m") if isinstance(volatile.get("throughput_last_30m"), dict) else {}
-    extras = {k: v for k, v in volatile.items() if k not in METRIC_FIELDS}  # percentiles, counts: as received
-    return VolatileMetric(
-        entity=entity,
-        batch=batch,
-        values=extras,
-        latency_p50=_number(latency.get("p50")),
-        throughput_p50=_number(throughput.get("p50")),
-        **{name: _number(volatile.get(name)) for name in METRIC_FIELDS},
-    )
 
 
 class EntityIndexer:
@@ -66,8 +51,13 @@ class EntityIndexer:
             "current__source",
             "current__first_batch_id",
             "last_seen_id",
+            "last_seen__hour",
         )
-        for pk, kind, key, state, version_id, digest, source, first_id, last_seen_id in rows.iterator(2000):
+        newest = Batch.objects.complete().exclude(pk=batch.pk).order_by("-hour").values_list("id", "hour").first()
+        self.seen_ids: list[int] = []  # entities seen by this batch (written only if it ends incomplete)
+        for pk, kind, key, state, version_id, digest, source, first_id, last_seen_id, hour in rows.iterator(2000):
+            if state != EntityState.ABSENT and newest is not None and newest[1] > hour:
+                last_seen_id = newest[0]  # listed: seen by every complete batch since its row was written
             self.known[(kind, key)] = _Known(
                 None, pk, state, version_id, digest or "", source or "", first_id, False, last_seen_id
             )
@@ -77,9 +67,7 @@ class EntityIndexer:
         self.new_entities: list[Entity] = []
         self.new_versions: list[tuple[EntityVersion, _Known]] = []
         self.events: list[Event] = []
-        self.metrics: list[VolatileMetric] = []
         self.closed_versions: dict[int, list[int]] = {}  # last batch id -> versions it closes
-        self.seen_entities: list[int] = []
         self.state_changes: dict[str, list[int]] = {}
         self.replaced_versions: list[EntityVersion] = []
         self.pending = 0
@@ -112,8 +100,6 @@ class EntityIndexer:
                 self._event(entity, EventKind.ORPHANED)
         else:
             self._observe_known(known, obs, state)
-        if obs.volatile is not None:
-            self.metrics.append(metric_for(self._entity_ref(self.known[(obs.kind, obs.key)]), self.batch, obs.volatile))
         self.pending += 1
         if self.pending >= FLUSH_EVERY:
             self.flush()
@@ -140,7 +126,7 @@ class EntityIndexer:
         known.state, known.seen, known.content_hash, known.source = state, True, obs.content_hash, obs.source
         known.last_seen_id = self.batch.id
         if known.entity_id:
-            self.seen_entities.append(known.entity_id)
+            self.seen_ids.append(known.entity_id)
 
     def _changed(self, known: _Known, entity: Entity, obs: EntityObservation) -> None:
         old_fields = EntityVersion.objects.filter(pk=known.version_id).values_list("fields", flat=True).first() or {}
@@ -185,23 +171,14 @@ class EntityIndexer:
             known.entity_id, known.entity = entity.pk, None
         for last_batch_id, ids in self.closed_versions.items():
             EntityVersion.objects.filter(pk__in=ids, last_batch__isnull=True).update(last_batch_id=last_batch_id)
-        if self.seen_entities:
-            Entity.objects.filter(pk__in=self.seen_entities).update(last_seen=self.batch)
-        for state, ids in self.state_changes.items():
-            Entity.objects.filter(pk__in=ids).update(state=state)
+        for state, ids in self.state_changes.items():  # a state change is a sighting: last_seen moves with it
+            Entity.objects.filter(pk__in=ids).update(state=state, last_seen=self.batch)
         if self.events:
             Event.objects.bulk_create(
                 self.events,
                 update_conflicts=True,
                 unique_fields=["batch", "entity", "kind", "field"],
                 update_fields=["before", "after"],
-            )
-        if self.metrics:
-            VolatileMetric.objects.bulk_create(
-                self.metrics,
-                update_conflicts=True,
-                unique_fields=["entity", "batch"],
-                update_fields=["values", "status", *METRIC_FIELDS[1:], "latency_p50", "throughput_p50"],
             )
         self._reset()
 
@@ -210,13 +187,24 @@ class EntityIndexer:
         """After a complete batch: every entity not seen in it has disappeared."""
         self.flush()
         gone = [k for k in self.known.values() if not k.seen and k.state != EntityState.ABSENT]
+        last_seen: dict[int | None, list[int]] = {}
         for known in gone:
             known.state = EntityState.ABSENT
             self._event(Entity(pk=known.entity_id), EventKind.DISAPPEARED)
             if known.version_id and known.last_seen_id:
                 self._close(known)
-        Entity.objects.filter(pk__in=[k.entity_id for k in gone]).update(state=EntityState.ABSENT)
+            last_seen.setdefault(known.last_seen_id, []).append(known.entity_id)
+        for batch_id, ids in last_seen.items():  # absent: last_seen is what says when it was seen last
+            changes = {"state": EntityState.ABSENT} | ({"last_seen_id": batch_id} if batch_id else {})
+            Entity.objects.filter(pk__in=ids).update(**changes)
         self.flush()
+
+    @transaction.atomic
+    def mark_seen(self) -> None:
+        """After an incomplete batch: the entities it saw record it (those it missed keep their last sighting)."""
+        self.flush()
+        for start in range(0, len(self.seen_ids), 5000):
+            Entity.objects.filter(pk__in=self.seen_ids[start : start + 5000]).update(last_seen=self.batch)
 
     def counts(self) -> dict:
         by_kind = Counter(kind for (kind, _), k in self.known.items() if k.seen)

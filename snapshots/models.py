@@ -9,17 +9,23 @@ from snapshots.querysets import BatchQuerySet, EntityVersionQuerySet, EventQuery
 
 
 class Blob(models.Model):
-    """One distinct body (or body template, see storage.py), zstd-compressed, stored once whatever its source.
+    """One distinct piece of stored content (a record, a segment, a manifest, a column block), stored once.
 
     A blob with a `reference` is a delta: compressed with the reference's content as a prefix dictionary. `depth`
-    counts the references down to a keyframe (a blob without one): 1 at most for bodies and packs, a day's worth for
-    manifests (see storage.py), so reading never walks a long chain.
+    counts the references down to a keyframe (a blob without one), so reading never walks a long chain. A record
+    inside a `segment` has no data of its own: it is `size` bytes at `offset` of the segment's content
+    (see records.py and frames.py).
     """
 
     class Role(models.TextChoices):
-        BODY = "body", "A whole response body (template)"
-        PACK = "pack", "The new endpoint templates of a batch"
+        BODY = "body", "A whole response body (template), storage v1"
+        PACK = "pack", "The new endpoint templates of a batch, storage v1"
         MANIFEST = "manifest", "A batch's manifest"
+        RECORD = "record", "A keyframe record inside a segment"
+        DELTA = "delta", "A record as a small frame against its previous version"
+        SEGMENT = "segment", "Keyframe records of a batch, one small zstd stream"
+        COLUMNS = "columns", "A batch's volatile figures as columns"
+        GROUP = "group", "Changed list items, one frame against their previous versions"
 
     sha256 = models.BinaryField(max_length=32, unique=True)
     size = models.PositiveIntegerField(help_text="Bytes before compression.")
@@ -29,6 +35,10 @@ class Blob(models.Model):
     )
     role = models.CharField(max_length=8, choices=Role.choices, default=Role.BODY)
     depth = models.PositiveSmallIntegerField(default=0)
+    segment = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    offset = models.PositiveIntegerField(null=True, blank=True, help_text="Where a record is in its segment.")
 
     class Meta:
         constraints = [models.CheckConstraint(condition=~Q(reference=models.F("id")), name="blob_not_self_reference")]
@@ -59,6 +69,14 @@ class Batch(models.Model):
     stats = models.JSONField(default=dict, blank=True)
     # The batch's responses: one JSON line per request (path, status, blob, volatile values); see storage.py.
     manifest = models.ForeignKey(Blob, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Set when the batch has volatile figures (uptimes, latencies, statuses): its page index, whose pages each hold
+    # a column block of the figures of their bodies (see storage.py and columns.py).
+    volatile = models.ForeignKey(Blob, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # The sync working on the batch holds a lease, renewed by its heartbeat (see lease.py); a lease that ran out
+    # belongs to a sync that died, and the next sync of the hour takes the batch over.
+    lease_owner = models.CharField(max_length=120, blank=True, help_text="host:pid:token of the sync holding it.")
+    lease_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=1, help_text="Syncs that have worked on this batch.")
 
     objects = BatchQuerySet.as_manager()
 
@@ -81,6 +99,10 @@ class EntityKind(models.TextChoices):
     MODEL = "model", "Model"
     ENDPOINT = "endpoint", "Endpoint"
     PROVIDER = "provider", "Provider"
+    # From the frontend API (see coverage.py): an endpoint by its UUID with its flags, limits, region and data
+    # policy; a provider with its capabilities.
+    ENDPOINT_DETAIL = "endpoint_detail", "Endpoint detail (by UUID)"
+    PROVIDER_DETAIL = "provider_detail", "Provider capabilities"
 
 
 class EntityState(models.TextChoices):
@@ -90,14 +112,19 @@ class EntityState(models.TextChoices):
 
 
 class Entity(models.Model):
-    """A model (`openai/gpt-4o`, `x/y:free`), an endpoint (`<model id>@<tag>`) or a provider (`deepinfra`)."""
+    """A model (`openai/gpt-4o`, `x/y:free`), an endpoint (`<model id>@<tag>`) or a provider (`deepinfra`).
 
-    kind = models.CharField(max_length=10, choices=EntityKind.choices)
+    From the frontend API also an endpoint detail (by UUID) and a provider's capabilities (by slug), see coverage.py.
+    """
+
+    kind = models.CharField(max_length=20, choices=EntityKind.choices)
     key = models.CharField(max_length=400)
     model_key = models.CharField(max_length=300, blank=True, help_text="The model an endpoint serves.")
     provider_key = models.CharField(max_length=100, blank=True, help_text="The provider slug of an endpoint.")
     state = models.CharField(max_length=10, choices=EntityState.choices, default=EntityState.LISTED)
     first_seen = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="+")
+    # Written when the state changes and by incomplete batches only: a listed entity was also seen by every
+    # complete batch since (which would have marked it absent otherwise), see `seen_until`.
     last_seen = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="+")
     current = models.ForeignKey(
         "EntityVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
@@ -115,12 +142,25 @@ class Entity(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} {self.key}"
 
+    @property
+    def seen_until(self) -> Batch:
+        """The last batch that saw the entity: `last_seen`, or the newest complete batch while it is listed.
+
+        Selectors set `_newest_complete` on the entities they return, so this costs no query there."""
+        if self.state == EntityState.ABSENT:
+            return self.last_seen
+        if not hasattr(self, "_newest_complete"):
+            self._newest_complete = Batch.objects.newest_complete()
+        newest = self._newest_complete
+        return newest if newest is not None and newest.hour > self.last_seen.hour else self.last_seen
+
 
 class EntityVersion(models.Model):
     """One distinct content of an entity's stable fields, valid from `first_batch` to `last_batch` inclusive.
 
     The current version of an entity is open (`last_batch` is null): it lasts as long as the entity is seen
-    (`Entity.last_seen`), so an unchanged hour rewrites no version row. A change or a disappearance closes it.
+    (`Entity.seen_until`), so an unchanged hour rewrites no version or entity row. A change or a disappearance
+    closes it.
     """
 
     entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="versions")
@@ -144,28 +184,7 @@ class EntityVersion(models.Model):
     @property
     def last_seen(self) -> Batch:
         """The last batch this version was seen in (select_related `entity__last_seen` to avoid a query)."""
-        return self.last_batch if self.last_batch_id is not None else self.entity.last_seen
-
-
-class VolatileMetric(models.Model):
-    """An endpoint's fast-moving figures in one batch, kept apart so they never create new versions."""
-
-    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="metrics")
-    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="metrics")
-    status = models.SmallIntegerField(null=True, blank=True)
-    uptime_last_5m = models.FloatField(null=True, blank=True)
-    uptime_last_30m = models.FloatField(null=True, blank=True)
-    uptime_last_1d = models.FloatField(null=True, blank=True)
-    latency_p50 = models.FloatField(null=True, blank=True)
-    throughput_p50 = models.FloatField(null=True, blank=True)
-    values = models.JSONField(default=dict, blank=True, help_text="Every volatile field as received.")
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["entity", "batch"], name="metric_entity_batch_unique")]
-        indexes = [models.Index(fields=["batch"], name="metric_batch_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.entity_id}@{self.batch_id}"
+        return self.last_batch if self.last_batch_id is not None else self.entity.seen_until
 
 
 class EventKind(models.TextChoices):
@@ -175,6 +194,8 @@ class EventKind(models.TextChoices):
     ORPHANED = "orphaned", "Orphaned"
     PRICE_CHANGED = "price_changed", "Price changed"
     LIMITS_CHANGED = "limits_changed", "Context/limits changed"
+    STATUS_CHANGED = "status_changed", "Status flag changed (disabled, deranked, hidden)"
+    REGION_CHANGED = "region_changed", "Region changed"
     CHANGED = "changed", "Other field changed"
 
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from snapshots.models import Batch, EntityKind, EntityVersion, VolatileMetric
+from snapshots.figures import batch_figures
+from snapshots.models import Batch, EntityKind, EntityVersion
 
 PROVENANCE = "openrouter"
 PER_MILLION = Decimal(1_000_000)
@@ -86,5 +87,5 @@ def openrouter_offers(batch: Batch | None = None) -> list[dict]:
         .select_related("entity")
         .order_by("entity__key")
     )
-    statuses = dict(VolatileMetric.objects.filter(batch=batch).values_list("entity_id", "status"))
+    statuses = {pk: figures.status for pk, figures in batch_figures(batch).items()}  # from the column block
     return [offer_from(version, statuses.get(version.entity_id), batch) for version in versions]

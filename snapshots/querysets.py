@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, Q
 
 
 def batch_reports(path: str) -> tuple[str, str]:
@@ -33,9 +33,17 @@ class EntityVersionQuerySet(models.QuerySet):
 
 
 def alive_at(hour) -> Q:
-    """Versions first seen at or before `hour` and last seen at or after it (an open version: its entity's)."""
+    """Versions first seen at or before `hour` and last seen at or after it (an open version: its entity's).
+
+    A listed entity's row is not rewritten each hour: it was seen by every complete batch since its `last_seen`
+    (see `Entity.seen_until`), so its open version is alive at any hour up to the newest complete batch."""
+    from snapshots.models import Batch
+
+    complete_since = Exists(Batch.objects.filter(complete=True, hour__gte=hour))
+    still_listed = ~Q(entity__state="absent") & Q(complete_since)
     return Q(first_batch__hour__lte=hour) & (
-        Q(last_batch__hour__gte=hour) | Q(last_batch__isnull=True, entity__last_seen__hour__gte=hour)
+        Q(last_batch__hour__gte=hour)
+        | (Q(last_batch__isnull=True) & (Q(entity__last_seen__hour__gte=hour) | still_listed))
     )
 
 

@@ -1,18 +1,21 @@
 """Reads of the archive: batches, a batch's changes, an entity's history, the diff of two batches, price histories.
 
-All of them are index queries over versions and events; none decompresses a stored body.
+All of them are index queries over versions and events, plus the column blocks for volatile figures
+(figures.py); none decompresses a stored body.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Q, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce, Greatest
 from django.utils.dateparse import parse_datetime
 
+from snapshots.entities import endpoints_path
 from snapshots.events import field_changes
-from snapshots.models import Batch, Entity, EntityKind, EntityVersion, Event, EventKind, VolatileMetric
+from snapshots.figures import figures_series
+from snapshots.models import Batch, Entity, EntityKind, EntityState, EntityVersion, Event, EventKind
 from snapshots.querysets import alive_at
 
 METRICS_LIMIT = 24 * 14  # hourly figures shown in an endpoint's history
@@ -44,21 +47,32 @@ def event_list() -> QuerySet[Event]:
     return Event.objects.for_api()
 
 
+def with_newest_complete(entities, newest: Batch | None = None):
+    """Tell each entity the newest complete batch, which `Entity.seen_until` needs: one query for all of them."""
+    newest = newest or Batch.objects.defer("validation", "stats").newest_complete()
+    for entity in entities:
+        entity._newest_complete = newest
+    return entities
+
+
 def entity_get(kind: str, key: str) -> Entity | None:
-    return Entity.objects.filter(kind=kind, key=key).select_related("first_seen", "last_seen").first()
+    entity = Entity.objects.filter(kind=kind, key=key).select_related("first_seen", "last_seen").first()
+    return with_newest_complete([entity])[0] if entity is not None else None
 
 
 def entity_history(entity: Entity) -> dict:
-    """Every version with its validity interval, every event, and (endpoints) recent volatile metrics."""
+    """Every version with its validity interval, every event, and (endpoints) recent volatile figures."""
+    versions = list(EntityVersion.objects.filter(entity=entity).for_history())
+    with_newest_complete([version.entity for version in versions], getattr(entity, "_newest_complete", None))
     history = {
         "entity": entity,
-        "versions": list(EntityVersion.objects.filter(entity=entity).for_history()),
+        "versions": versions,
         "events": list(Event.objects.filter(entity=entity).select_related("batch").order_by("batch__hour", "kind")),
         "metrics": [],
     }
     if entity.kind == EntityKind.ENDPOINT:
-        metrics = VolatileMetric.objects.filter(entity=entity).select_related("batch").order_by("-batch__hour")
-        history["metrics"] = list(reversed(metrics[:METRICS_LIMIT]))
+        path = endpoints_path(entity.model_key) if entity.model_key else None
+        history["metrics"] = figures_series([entity.pk], METRICS_LIMIT, path)[entity.pk]
     return history
 
 
@@ -78,10 +92,20 @@ def snapshot_diff(before: Batch, after: Batch) -> dict:
     candidates = set(EntityVersion.objects.filter(first_batch_id__in=between).values_list("entity_id", flat=True))
     candidates |= set(EntityVersion.objects.filter(last_batch_id__in=ending).values_list("entity_id", flat=True))
     candidates |= set(Entity.objects.filter(last_seen_id__in=ending).values_list("id", flat=True))  # open, unseen
+    newest = Batch.objects.complete().order_by("-hour").values_list("hour", flat=True).first()
+    if newest is None or newest < hi:  # `after` is newer than every complete batch: who it missed kept last_seen
+        listed = Entity.objects.exclude(state=EntityState.ABSENT).filter(last_seen__hour__lt=hi)
+        candidates |= set(listed.values_list("id", flat=True))
+    seen_until: F | Case = F("entity__last_seen__hour")
+    if newest is not None:
+        seen_until = Case(
+            When(entity__state=EntityState.ABSENT, then=F("entity__last_seen__hour")),
+            default=Greatest(F("entity__last_seen__hour"), Value(newest)),
+        )
     rows = (
         EntityVersion.objects.filter(entity_id__in=candidates)
         .filter(alive_at(lo) | alive_at(hi))
-        .annotate(last_hour=Coalesce("last_batch__hour", "entity__last_seen__hour"))
+        .annotate(last_hour=Coalesce("last_batch__hour", seen_until))
         .values_list(
             "pk", "entity_id", "entity__kind", "entity__key", "content_hash", "source", "first_batch__hour", "last_hour"
         )
@@ -140,9 +164,11 @@ def model_price_history(model_id: str) -> dict | None:
     if model is None:
         return None
     endpoints = []
-    for endpoint in Entity.objects.filter(kind=EntityKind.ENDPOINT, model_key=model_id).order_by("key"):
+    entities = list(Entity.objects.filter(kind=EntityKind.ENDPOINT, model_key=model_id).order_by("key"))
+    series = figures_series([endpoint.pk for endpoint in entities], METRICS_LIMIT, endpoints_path(model_id))
+    for endpoint in entities:
         versions = list(EntityVersion.objects.filter(entity=endpoint).for_history())
-        metrics = VolatileMetric.objects.filter(entity=endpoint).select_related("batch").order_by("-batch__hour")
+        with_newest_complete([version.entity for version in versions], getattr(model, "_newest_complete", None))
         endpoints.append(
             {
                 "entity": endpoint,
@@ -156,12 +182,14 @@ def model_price_history(model_id: str) -> dict | None:
                     }
                     for v in versions
                 ],
-                "metrics": list(reversed(metrics[:METRICS_LIMIT])),
+                "metrics": series[endpoint.pk],
             }
         )
+    model_versions = list(EntityVersion.objects.filter(entity=model).for_history())
+    with_newest_complete([version.entity for version in model_versions], getattr(model, "_newest_complete", None))
     return {
         "model": model,
-        "versions": list(EntityVersion.objects.filter(entity=model).for_history()),
+        "versions": model_versions,
         "events": list(
             Event.objects.filter(Q(entity=model) | Q(entity__kind=EntityKind.ENDPOINT, entity__model_key=model_id))
             .select_related("batch", "entity")

@@ -9,20 +9,22 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from django.db import transaction
 from django.utils import timezone
 
 from catalog import cache_tags
+from modelgraph import metrics
 from modelgraph.api import cache as api_cache
 from snapshots.archive import Archive
 from snapshots.conf import setting
-from snapshots.crawl import Crawler
+from snapshots.coverage import coverage_sync
+from snapshots.crawl import Crawler, Fetched
 from snapshots.entities import (
     ENDPOINTS,
     FRONTEND_MODELS,
     LIST_PATHS,
     PROVIDERS,
     V1_MODELS,
+    FrontendScan,
     endpoint_observations,
     endpoints_path,
     frontend_scan,
@@ -31,46 +33,17 @@ from snapshots.entities import (
     provider_observations,
 )
 from snapshots.indexing import EntityIndexer
-from snapshots.models import Batch, VolatileMetric
-from snapshots.storage import entry_body, manifest_read
+from snapshots.lease import Lease, LeaseLost, batches_fail_abandoned
+from snapshots.models import Batch, Entity, EntityKind, EntityState
+from snapshots.storage import BatchReader
 from snapshots.validation import BatchValidator
 
 CACHE_TAG = cache_tags.SNAPSHOTS
 Progress = Callable[[int, int], None]
 
 
-class SyncInProgress(RuntimeError):
-    """Another sync of the same hour is running."""
-
-
 def hour_of(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
-
-
-def _fail_stale_batches(now: dt.datetime) -> None:
-    """A batch still "running" long after it started belongs to a sync that crashed."""
-    stale = now - dt.timedelta(seconds=setting("SNAPSHOTS_STALE_SECONDS"))
-    Batch.objects.filter(status=Batch.Status.RUNNING, started_at__lt=stale).update(
-        status=Batch.Status.FAILED, finished_at=now
-    )
-
-
-def _claim_batch(hour: dt.datetime, now: dt.datetime, force: bool) -> Batch | None:
-    """The batch of `hour`, marked running for this sync; None when that hour is already complete."""
-    batch, created = Batch.objects.get_or_create(hour=hour, defaults={"started_at": now})
-    if created:
-        return batch
-    if batch.complete and not force:
-        return None
-    claimed = (
-        Batch.objects.filter(pk=batch.pk)
-        .exclude(status=Batch.Status.RUNNING)
-        .update(status=Batch.Status.RUNNING, complete=False, started_at=now, finished_at=None)
-    )
-    if not claimed:
-        raise SyncInProgress(f"a sync of {hour:%Y-%m-%d %H:00} is already running")
-    batch.refresh_from_db()
-    return batch
 
 
 def snapshot_sync(
@@ -85,43 +58,50 @@ def snapshot_sync(
 
     Every response is archived losslessly and split into entities as it arrives; when every source was fetched
     fully the batch is complete and only then do entities it did not see count as disappeared.
+
+    The sync holds a lease on the batch (see lease.py): a second sync of the hour is refused (SyncInProgress) while
+    the first is alive, and takes the batch over — restarting its crawl — once the first died. `force` syncs a
+    complete hour again.
     """
     now = now or timezone.now()
-    _fail_stale_batches(now)
+    batches_fail_abandoned()
     hour = hour_of(now)
-    batch = _claim_batch(hour, now, force)
-    if batch is None:
+    lease = Lease.claim(hour, started_at=now, force=force)
+    if lease is None:
         return Batch.objects.get(hour=hour)
+    batch = Batch.objects.get(pk=lease.batch_id)
+    started = time.monotonic()
     try:
-        _sync_into(batch, base_url=base_url, concurrency=concurrency, progress=progress)
+        with lease:
+            _sync_into(batch, base_url=base_url, concurrency=concurrency, progress=progress, lease=lease)
+    except LeaseLost:
+        raise  # the batch is another sync's now: nothing of it to write
     except BaseException:
-        Batch.objects.filter(pk=batch.pk).update(status=Batch.Status.FAILED, finished_at=timezone.now())
+        Batch.objects.filter(lease.held()).update(
+            status=Batch.Status.FAILED, finished_at=timezone.now(), lease_owner="", lease_until=None
+        )
+        metrics.snapshot_sync_observed(Batch.Status.FAILED, time.monotonic() - started)
         raise
     finally:
         api_cache.bump([CACHE_TAG])
     batch.refresh_from_db()
+    metrics.snapshot_sync_observed(batch.status, time.monotonic() - started)
     return batch
 
 
-def _sync_into(batch: Batch, *, base_url: str | None, concurrency: int | None, progress: Progress | None) -> None:
+def _sync_into(
+    batch: Batch, *, base_url: str | None, concurrency: int | None, progress: Progress | None, lease: Lease
+) -> None:
     started = time.monotonic()
     previous = Batch.objects.filter(hour__lt=batch.hour, manifest__isnull=False).order_by("-hour").first()
     archive, indexer, validator = Archive(previous), EntityIndexer(batch), BatchValidator()
     with Crawler(base_url, concurrency=concurrency) as crawler:
         listed = _sync_list(crawler, archive, indexer, validator, V1_MODELS, model_observations)
+        if not validator.sources[V1_MODELS]["ok"]:  # no trustworthy list: the endpoints of the last one are fetched
+            listed = _previous_list(batch, validator, listed)
         validator.listed(set(listed))
-        fetched = crawler.fetch(LIST_PATHS[FRONTEND_MODELS])
-        archive.add(FRONTEND_MODELS, fetched)
-        items, error = None, ""
-        if fetched.ok:
-            try:
-                scan = frontend_scan(fetched.body or b"", listed)
-                items = scan.entries
-            except (ValueError, KeyError, TypeError) as exc:
-                error = f"unreadable: {exc}"[:300]
-        validator.source(FRONTEND_MODELS, fetched, items=items, parse_error=error)
-        del fetched
-        if items is not None:
+        scan = _sync_frontend(crawler, archive, validator, listed)
+        if scan is not None:
             validator.frontend(scan)
             if validator.sources[V1_MODELS]["ok"]:  # orphans are only known against a complete model list
                 for observation in scan.orphan_observations():
@@ -142,11 +122,19 @@ def _sync_into(batch: Batch, *, base_url: str | None, concurrency: int | None, p
             validator.endpoint(fetched, model_id=model_id, endpoints=len(observations), parse_error=error)
             if progress:
                 progress(done, total)
+            lease.check()
+        # Endpoint details, uptime series, provider capabilities, app usage: never essential (see coverage.py).
+        coverage_sync(
+            crawler, archive, indexer, validator, hour=batch.hour, variants=scan.variants if scan is not None else None
+        )
         requests = crawler.requests
     indexer.flush()
     report = validator.report()
+    lease.check(renew=True)  # disappearances are only written by the batch's holder
     if report["complete"]:
         indexer.close_missing()
+    else:
+        indexer.mark_seen()  # a complete batch writes no entity row it saw unchanged (see Entity.seen_until)
     manifest = archive.finish()
     status = Batch.Status.COMPLETE if report["complete"] else Batch.Status.INCOMPLETE
     stats = {
@@ -156,41 +144,129 @@ def _sync_into(batch: Batch, *, base_url: str | None, concurrency: int | None, p
         "events": dict(indexer.event_counts),
         "seconds": round(time.monotonic() - started, 3),
     }
-    Batch.objects.filter(pk=batch.pk).update(
+    lease.release(
         status=status,
         complete=report["complete"],
         validation=report,
         stats=stats,
         manifest=manifest,
+        volatile=archive.volatile_blob,
         finished_at=timezone.now(),
     )
 
 
-def _sync_list(crawler, archive, indexer, validator, kind: str, observe) -> dict[str, None]:
+# The entity kind each list names: what its shrink guard counts.
+LIST_ENTITY_KINDS = {V1_MODELS: EntityKind.MODEL, PROVIDERS: EntityKind.PROVIDER}
+
+
+def _fetch_list(crawler, indexer, kind: str, observe) -> tuple[Fetched, dict[str, None] | None, str]:
+    """One answer of a list, its entities indexed: (the response, its keys in order or None, why unreadable)."""
     fetched = crawler.fetch(LIST_PATHS[kind])
-    archive.add(kind, fetched)
+    if not fetched.ok:
+        return fetched, None, ""
     keys: dict[str, None] = {}  # in the list's order: endpoints are then fetched newest model first, like the API
-    items, error = None, ""
-    if fetched.ok:
-        try:
-            for observation in observe(fetched.body):
-                indexer.observe(observation)
-                keys[observation.key] = None
-            items = len(keys)
-        except (ValueError, KeyError, TypeError) as exc:
-            error = f"unreadable: {exc}"[:300]
-    total = list_total_count(fetched.body) if fetched.ok else None
-    validator.source(kind, fetched, items=items, total_count=total, parse_error=error)
-    return keys if items is not None else {}
+    try:
+        for observation in observe(fetched.body):
+            indexer.observe(observation)
+            keys[observation.key] = None
+    except (ValueError, KeyError, TypeError) as exc:
+        return fetched, None, f"unreadable: {exc}"[:300]
+    return fetched, keys, ""
+
+
+def _sync_list(crawler, archive, indexer, validator, kind: str, observe) -> dict[str, None]:
+    """Fetch a list and index its entities; returns its keys in the list's order ({} when it could not be read).
+
+    Shrink guard: an answer that loses more than SNAPSHOTS_SHRINK_SHARE of the entities listed before is fetched
+    once more, and only a second answer listing the same entities confirms it. Unconfirmed, the source is not ok
+    (so the batch is incomplete and nothing disappears on one bad answer) and the keys of both answers are
+    returned. The last readable answer is archived; the first one is summed up in the validation report.
+    """
+    listed = Entity.objects.filter(kind=LIST_ENTITY_KINDS[kind], state=EntityState.LISTED)
+    before = set(listed.values_list("key", flat=True))
+    answers = [_fetch_list(crawler, indexer, kind, observe)]
+    first, first_keys, _ = answers[0]
+    lost = len(before - first_keys.keys()) if first_keys is not None else 0
+    shrink = None
+    if lost > setting("SNAPSHOTS_SHRINK_SHARE") * len(before):
+        answers.append(_fetch_list(crawler, indexer, kind, observe))
+        second_keys = answers[1][1]
+        shrink = {
+            "listed_before": len(before),
+            "lost": lost,
+            "first": {"items": len(first_keys or ()), "sha256": hashlib.sha256(first.body or b"").hexdigest()},
+            "second": None if second_keys is None else len(second_keys),
+            "confirmed": second_keys is not None and second_keys.keys() == (first_keys or {}).keys(),
+        }
+    fetched, keys, error = answers[-1] if answers[-1][1] is not None else answers[0]
+    archive.add(kind, fetched)
+    total = list_total_count(fetched.body) if fetched.ok and fetched.body is not None else None
+    items = None if keys is None else len(keys)
+    validator.source(kind, fetched, items=items, total_count=total, parse_error=error, shrink=shrink)
+    merged: dict[str, None] = {}
+    for _, answer_keys, _ in answers:
+        merged.update(answer_keys or {})
+    return merged
+
+
+def _scan_frontend(crawler, listed: dict[str, None]) -> tuple[Fetched, FrontendScan | None, str]:
+    fetched = crawler.fetch(LIST_PATHS[FRONTEND_MODELS])
+    if not fetched.ok:
+        return fetched, None, ""
+    try:
+        return fetched, frontend_scan(fetched.body or b"", listed), ""
+    except (ValueError, KeyError, TypeError) as exc:
+        return fetched, None, f"unreadable: {exc}"[:300]
+
+
+def _sync_frontend(crawler, archive, validator, listed: dict[str, None]) -> FrontendScan | None:
+    """The frontend model list scanned against `listed` (None when unreadable), under the same shrink guard as the
+    other lists. The only entities it names that can disappear are orphans, so the guard counts those: orphaned
+    models the index holds that the answer neither shows as orphans nor are `listed` now."""
+    orphaned = Entity.objects.filter(kind=EntityKind.MODEL, state=EntityState.ORPHANED)
+    before = set(orphaned.values_list("key", flat=True)) - listed.keys()
+    fetched, scan, error = _scan_frontend(crawler, listed)
+    lost = len(before - scan.orphans.keys()) if scan is not None else 0
+    shrink = None
+    if lost > setting("SNAPSHOTS_SHRINK_SHARE") * len(before):
+        first = {"items": scan.entries if scan else 0, "sha256": hashlib.sha256(fetched.body or b"").hexdigest()}
+        orphans = scan.orphans.keys() if scan else set()
+        again, again_scan, again_error = _scan_frontend(crawler, listed)
+        shrink = {
+            "listed_before": len(before),
+            "lost": lost,
+            "first": first,
+            "second": None if again_scan is None else again_scan.entries,
+            "confirmed": again_scan is not None and again_scan.orphans.keys() == orphans,
+        }
+        if again_scan is not None:
+            fetched, scan, error = again, again_scan, again_error
+    archive.add(FRONTEND_MODELS, fetched)
+    items = None if scan is None else scan.entries
+    validator.source(FRONTEND_MODELS, fetched, items=items, parse_error=error, shrink=shrink)
+    return scan
+
+
+def _previous_list(batch: Batch, validator, answered: dict[str, None]) -> dict[str, None]:
+    """The models whose endpoints are fetched when the model list failed or is suspect: whatever it did list, then
+    every model the index holds as listed (the last list read, plus any listed since the last complete batch)."""
+    keys = dict(answered)
+    listed = Entity.objects.filter(kind=EntityKind.MODEL, state=EntityState.LISTED)
+    for key in listed.values_list("key", flat=True).iterator(2000):
+        keys.setdefault(key, None)
+    last_read = Batch.objects.filter(hour__lt=batch.hour, **{f"validation__sources__{V1_MODELS}__ok": True})
+    hour = last_read.order_by("-hour").values_list("hour", flat=True).first()
+    validator.fallback(V1_MODELS, hour=hour.isoformat() if hour else None, items=len(keys) - len(answered))
+    return keys
 
 
 def snapshot_export(*, batch: Batch, out_dir: Path) -> dict:
     """Write every raw response of `batch` back out, byte for byte, with an index of their sha256."""
     out_dir.mkdir(parents=True, exist_ok=True)
     index: list[dict] = []
-    contents: dict = {}
-    for entry in manifest_read(batch):
-        body = entry_body(entry, contents)
+    reader = BatchReader(batch)  # decompresses each segment once: the cost of any hour stays near the first's
+    for entry in reader.entries():
+        body = reader.body(entry)
         record = {"path": entry.path, "kind": entry.kind, "status": entry.status, "error": entry.error}
         if body is not None:
             target = out_dir / (entry.path.strip("/").replace(":", "%3A") + ".json")
@@ -204,10 +280,8 @@ def snapshot_export(*, batch: Batch, out_dir: Path) -> dict:
     return summary
 
 
-@transaction.atomic
 def snapshot_prune_metrics(*, days: int, now: dt.datetime | None = None) -> int:
-    """Delete volatile metrics of batches older than `days` days; raw bodies and versions are kept."""
-    cutoff = (now or timezone.now()) - dt.timedelta(days=days)
-    deleted, _ = VolatileMetric.objects.filter(batch__hour__lt=cutoff).delete()
+    """Nothing to prune any more: volatile figures live in each batch's column block (a few bytes per endpoint-hour,
+    see columns.py), so their full history is kept. Kept for callers and schedules of storage v1; deletes nothing."""
     api_cache.bump([CACHE_TAG])
-    return deleted
+    return 0

@@ -5,5 +5,7 @@ from django.urls import path
 from snapshots import views
 
 urlpatterns = [
-    path("models/<str:author>/<str:slug>", views.model_history, name="snapshots-model-history"),
+    path("", views.archive_index, name="snapshots-index"),
+    # OpenRouter model ids: `author/slug`, with a variant (`author/slug:free`) or none (`openrouter/auto`).
+    path("models/<path:model_id>", views.model_history, name="snapshots-model-history"),
 ]

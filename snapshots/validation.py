@@ -5,6 +5,9 @@ list holds as many models as it announces (when it announces a `total_count`), a
 were fetched and parsed. Relationship checks (every endpoint's model is listed, every model the frontend shows
 with an endpoint is listed) describe OpenRouter's own consistency: they are reported, with the offending ids, but
 do not make a fully fetched batch incomplete.
+
+A list is not fetched fully either when it lost more entities than the shrink guard allows and a second answer did
+not confirm it (`shrink`), and a failed model list's report says which earlier list stood in for it (`fallback`).
 """
 
 from __future__ import annotations
@@ -24,17 +27,36 @@ class BatchValidator:
         self._listed: set[str] = set()
 
     def source(
-        self, kind: str, fetched: Fetched, *, items: int | None, total_count: int | None = None, parse_error: str = ""
+        self,
+        kind: str,
+        fetched: Fetched,
+        *,
+        items: int | None,
+        total_count: int | None = None,
+        parse_error: str = "",
+        shrink: dict | None = None,
     ) -> None:
         ok = fetched.ok and not parse_error and (total_count is None or total_count == items)
+        error = parse_error or fetched.error
+        if shrink is not None and not shrink["confirmed"]:
+            ok = False
+            lost = f"lost {shrink['lost']} of {shrink['listed_before']} listed"
+            error = error or f"{lost}; a second fetch did not confirm the list"
         self.sources[kind] = {
             "ok": ok,
             "status": fetched.status,
             "attempts": fetched.attempts,
             "items": items,
             "expected": total_count,
-            "error": parse_error or fetched.error,
+            "error": error,
         }
+        if shrink is not None:
+            self.sources[kind]["shrink"] = shrink
+
+    def fallback(self, kind: str, *, hour: str | None, items: int) -> None:
+        """`kind` failed: the entities of the list last read at `hour` (`items` more than it answered) stood in."""
+        self.sources[kind]["fallback"] = hour
+        self.sources[kind]["fallback_items"] = items
 
     def listed(self, model_ids: set[str]) -> None:
         self._listed = model_ids

@@ -144,3 +144,27 @@ class DailyLatency(LatencyRollup):
 
     def __str__(self) -> str:
         return f"{self.mapping_id} {self.day:%Y-%m-%d}"
+
+
+class OfferSummary(OutcomeCounts):
+    """The ranking window's figures of one offer (or, mapping empty, of a provider's API), kept current as probes
+    land and as the window moves (`telemetry.offer_summaries`): ranking and compare read one row per offer."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="+")
+    mapping = models.OneToOneField(Mapping, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    window_start = models.DateTimeField(help_text="The first hour of the window these figures cover.")
+    latency_samples = models.PositiveIntegerField(default=0, help_text="Latency probes timed.")
+    median_ttft_ms = models.FloatField(null=True, blank=True)
+    median_total_ms = models.FloatField(null=True, blank=True)
+    last_probed_at = models.DateTimeField(null=True, blank=True)
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider"], condition=Q(mapping__isnull=True), name="offer_summary_provider_api_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider_id}/{self.mapping_id or '-'} since {self.window_start:%Y-%m-%d %H:00}"

@@ -20,6 +20,15 @@ SCHEDULES = [
         "minutes": 15,
         "repeats": -1,
     },
+    # The ranking window moves every hour: summaries of the hour that left it are recomputed within a minute (until
+    # then they are read from the roll-ups, slower). Two cheap queries when every summary is current.
+    {
+        "name": "telemetry-refresh-summaries",
+        "func": "telemetry.tasks.refresh_summaries",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 1,
+        "repeats": -1,
+    },
     {"name": "telemetry-purge", "func": "telemetry.tasks.purge", "schedule_type": Schedule.DAILY, "repeats": -1},
 ]
 

@@ -17,19 +17,24 @@ from modelgraph.secrets import provider_api_key
 from telemetry.classification import ErrorClass, Outcome
 from telemetry.conf import setting
 from telemetry.models import DailyLatency, HealthCheck, HourlyHealth, HourlyLatency
+from telemetry.offer_summaries import ranking_window_start, window_figures, window_figures_from_rollups
 from telemetry.percentiles import Histogram, histogram_merge, histogram_percentiles
 from telemetry.ranking import OfferFigures, Ranked, rank
 from telemetry.rollups import floor_hour
 from telemetry.uptime import (
     COUNT_FIELDS,
     offer_uptimes,
-    provider_api_uptimes,
     provider_uptime_label,
     uptime_counts,
     uptime_figures,
 )
 from telemetry.windows import SUMMED, latency_sums, merged_histograms
 
+# What a ranking reads of an offer: loading the catalogue's every column for it cost as much as scoring it.
+RANKED_COLUMNS = (
+    *("provider", "provider__slug", "provider__name", "model", "provider_model_id"),
+    *("price_input", "price_output", "billing", "in_registry", "status"),
+)
 WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 QUANTILES = (0.5, 0.9, 0.99)
 # The latest provider check is "current" for two health intervals; older than that the status is unknown.
@@ -67,8 +72,7 @@ def _counts(row: RowMapping[str, Any]) -> dict[str, int]:
 
 def ranking_window() -> tuple[str, datetime]:
     """The window offers are ranked over (and their uptime shown in): its key, e.g. "7d", and its first hour."""
-    days = setting("TELEMETRY_RANKING_DAYS")
-    return f"{days}d", floor_hour(timezone.now() - timedelta(days=days))
+    return f"{setting('TELEMETRY_RANKING_DAYS')}d", ranking_window_start()
 
 
 def _percentiles(histogram: Histogram | None) -> dict[str, float | None]:
@@ -191,34 +195,36 @@ def provider_latency(provider: Provider, *, window: str = "7d") -> dict:
     }
 
 
-def ranking_candidates(mappings: list[Mapping], since: datetime, window: str = "") -> list[OfferFigures]:
+def ranking_candidates(
+    mappings: list[Mapping], since: datetime, window: str = "", *, from_summaries: bool = True
+) -> list[OfferFigures]:
     """The raw figures of each offer: uptime counts (its own health checks only), latency sample counts and
-    medians, prices; its provider's API uptime rides along in `extra`, labelled, never as the offer's."""
-    ids = [m.pk for m in mappings]
-    health = offer_uptimes(since, mapping_id__in=ids)
-    providers = provider_api_uptimes({m.provider_id for m in mappings}, since)
-    now = timezone.now()
-    latency = {key[0]: row for key, row in latency_sums(since, now, by=("mapping_id",), mapping_id__in=ids).items()}
-    histograms = merged_histograms(since, now, mapping_ids=ids)
-    ttft, total = histograms["ttft_histogram"], histograms["total_histogram"]
+    medians, prices; its provider's API uptime rides along in `extra`, labelled, never as the offer's.
+
+    Read from the per-offer summaries (`telemetry.offer_summaries`, one row per offer); `from_summaries=False`
+    aggregates the hourly roll-ups instead, the read the summaries are made by (tests and the bench compare both)."""
+    if from_summaries:
+        figures = window_figures(mappings, since)
+    else:
+        figures = window_figures_from_rollups([m.pk for m in mappings], {m.provider_id for m in mappings}, since)
+    providers = {pk: uptime_figures(uptime_counts(row)) for pk, row in figures.providers.items()}
     candidates = []
     for mapping in mappings:
-        own = health.get(mapping.pk)
-        lat = latency.get(mapping.pk, {})
+        own = figures.offers[mapping.pk]
         price_input, price_output = compared_prices(mapping)
         candidate = OfferFigures(
             key=mapping.pk,
-            successes=own["successes"] if own else 0,
-            failures=own["failures"] if own else 0,
-            latency_samples=lat.get("ttft_count", 0),
-            median_ttft_ms=histogram_percentiles(ttft.get(mapping.pk, {}), [0.5])[0.5],
-            median_total_ms=histogram_percentiles(total.get(mapping.pk, {}), [0.5])[0.5],
+            successes=own["successes"],
+            failures=own["failures"],
+            latency_samples=own["latency_samples"],
+            median_ttft_ms=own["median_ttft_ms"],
+            median_total_ms=own["median_total_ms"],
             # A free tier's or plan's $0 is not a price per use: it earns no price component (catalog.pricing).
             price_input=float(price_input) if price_input is not None else None,
             price_output=float(price_output) if price_output is not None else None,
             extra={
                 "mapping": mapping,
-                "uptime": own["uptime"] if own else None,
+                "uptime": uptime_figures(uptime_counts(own))["uptime"],
                 "provider_uptime": provider_uptime_label(providers.get(mapping.provider_id), window),
                 "window": window,
             },
@@ -231,14 +237,16 @@ def _rounded(value):
     return round(value, 4) if isinstance(value, float) else value
 
 
-def offers_scored(mappings: list[Mapping]) -> tuple[dict[int, Ranked], dict[int, dict[str, float]]]:
+def offers_scored(
+    mappings: list[Mapping], *, from_summaries: bool = True
+) -> tuple[dict[int, Ranked], dict[int, dict[str, float]]]:
     """Score offers, each model's among its own (one batch of queries for all): entries by mapping id, and the
     effective weights by model id."""
     if not mappings:
         return {}, {}
     window, since = ranking_window()
     by_model: dict[int, list[OfferFigures]] = {}
-    for candidate in ranking_candidates(mappings, since, window):
+    for candidate in ranking_candidates(mappings, since, window, from_summaries=from_summaries):
         by_model.setdefault(candidate.extra["mapping"].model_id, []).append(candidate)
     entries, weights = {}, {}
     for model_id, candidates in by_model.items():
@@ -274,12 +282,12 @@ def offer_telemetry(mappings: list[Mapping]) -> dict[int, dict]:
     return {pk: _summary(entry) for pk, entry in entries.items()}
 
 
-def provider_rank_for_model(model: Model) -> dict:
+def provider_rank_for_model(model: Model, *, from_summaries: bool = True) -> dict:
     """The model's offers best first (`catalog.ranking`'s order and marks), each with its score, components (raw and
-    normalised) and sample counts."""
+    normalised) and sample counts. `from_summaries=False` reads the hourly roll-ups instead (tests, the bench)."""
     window, since = ranking_window()
-    mappings = list(ranked_mappings(model))
-    scored, weights_by_model = offers_scored(mappings)
+    mappings = list(ranked_mappings(model).only(*RANKED_COLUMNS))
+    scored, weights_by_model = offers_scored(mappings, from_summaries=from_summaries)
     weights = weights_by_model.get(model.pk, {})
     entries = []
     for row in offers_rank(mappings, {pk: _summary(entry) for pk, entry in scored.items()}):

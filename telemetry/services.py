@@ -13,11 +13,13 @@ from django.utils import timezone
 
 from catalog import cache_tags
 from catalog.models import Lifecycle, Mapping
+from modelgraph import metrics
 from modelgraph.api import cache as api_cache
 from modelgraph.secrets import provider_api_key
 from telemetry.classification import Outcome
 from telemetry.conf import ProbeConfig, setting
 from telemetry.models import DailyLatency, HealthCheck, HourlyHealth, HourlyLatency, LatencySample
+from telemetry.offer_summaries import last_probed_between, offer_summaries_refresh
 from telemetry.probes import HEALTH, LATENCY, ProbeResult, ProbeTarget, probe_run
 from telemetry.rollups import (
     floor_day,
@@ -119,6 +121,19 @@ def telemetry_record_results(*, results: Iterable[ProbeResult]) -> set[datetime]
     latency_hours = {floor_hour(row.checked_at) for row in latency}
     telemetry_rollup(kind=HEALTH, hours=health_hours, provider_ids={row.provider_id for row in health})
     telemetry_rollup(kind=LATENCY, hours=latency_hours, provider_ids={row.provider_id for row in latency})
+    # The batch's offers and provider APIs get their window summaries recomputed: one upsert each, not one per probe.
+    last_probed: dict[int, datetime] = {}
+    provider_last_probed: dict[int, datetime] = {}
+    landed: list[HealthCheck | LatencySample] = [*health, *latency]
+    for row in landed:
+        into, key = (last_probed, row.mapping_id) if row.mapping_id else (provider_last_probed, row.provider_id)
+        into[key] = max(row.checked_at, into.get(key, row.checked_at))
+    offer_summaries_refresh(
+        mapping_ids=last_probed.keys(),
+        provider_ids=provider_last_probed.keys(),
+        last_probed=last_probed,
+        provider_last_probed=provider_last_probed,
+    )
     # Cached telemetry answers (1 minute) show the new round as soon as it is committed.
     transaction.on_commit(lambda: api_cache.bump([cache_tags.TELEMETRY]))
     return health_hours | latency_hours
@@ -139,12 +154,16 @@ def telemetry_rollup(*, kind: str, hours: Iterable[datetime], provider_ids: Coll
 
 
 def telemetry_rollup_range(*, start: datetime, end: datetime) -> int:
-    """Rebuild both roll-ups for every hour in [start, end): after a bulk import or a change of bucket layout."""
+    """Rebuild both roll-ups for every hour in [start, end), then every offer's window summary: after a bulk import
+    or a change of bucket layout."""
     hours, hour = [], floor_hour(start)
     while hour < end:
         hours.append(hour)
         hour += timedelta(hours=1)
-    return telemetry_rollup(kind=HEALTH, hours=hours) + telemetry_rollup(kind=LATENCY, hours=hours)
+    rows = telemetry_rollup(kind=HEALTH, hours=hours) + telemetry_rollup(kind=LATENCY, hours=hours)
+    last_probed, provider_last_probed = last_probed_between(start, end)
+    offer_summaries_refresh(last_probed=last_probed, provider_last_probed=provider_last_probed)
+    return rows
 
 
 @transaction.atomic
@@ -176,4 +195,5 @@ def telemetry_probe_round(
     summary.results = probe_run(targets, config, on_result)
     summary.seconds = (timezone.now() - started).total_seconds()
     telemetry_record_results(results=summary.results)
+    metrics.probe_round_observed(kind, summary.outcomes, summary.seconds)
     return summary

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from telemetry.offer_summaries import offer_summaries_refresh_stale
 from telemetry.probes import HEALTH, LATENCY
 from telemetry.services import telemetry_probe_round, telemetry_purge
 
@@ -16,3 +17,7 @@ def probe_latency(provider_slug: str | None = None) -> dict:
 
 def purge() -> dict:
     return telemetry_purge()
+
+
+def refresh_summaries() -> int:
+    return offer_summaries_refresh_stale()

@@ -17,6 +17,7 @@ from catalog.search import MAX_TERM_LENGTH
 from catalog.selectors import provider_get
 from modelgraph.api.errors import is_api_path
 from modelgraph.api.errors import not_found as api_not_found
+from snapshots.page_data import model_history_links, offer_history_links
 from telemetry.selectors import provider_health, provider_latency
 from web import panels, selectors, series, status
 from web.cache import CATALOGUE, TELEMETRY, cached_page
@@ -114,9 +115,12 @@ def model_detail(request: HttpRequest, identifier: str) -> HttpResponse:
     model = lookup.model
     sort = request.GET.get("sort", "")
     offers = selectors.model_offers(model, sort=sort)
+    history_links = model_history_links(model.pk)  # OpenRouter's offers of it: the archive's pages
     context = {
         "model": model,
         "offers": offers,
+        "history_links": history_links.offers,
+        "model_history_links": history_links.models,
         "headers": sort_headers(request.GET, OFFER_COLUMNS, current=sort),
         "cheapest": next((o for o in offers if o.cheapest), None),
         "fastest": next((o for o in offers if o.fastest), None),
@@ -158,9 +162,11 @@ def provider_detail(request: HttpRequest, slug: str) -> HttpResponse:
     health = provider_health(provider, window=window.key)
     latency = provider_latency(provider, window=window.key)
     figures = panels.offer_telemetry(health, latency)
+    mappings = selectors.provider_offers(provider)
+    history_links = offer_history_links(provider, mappings)  # OpenRouter's offers: the archive's page of each
     context = {
         "provider": provider,
-        "offers": [{"mapping": m, **figures.get(m.pk, {})} for m in selectors.provider_offers(provider)],
+        "offers": [{"mapping": m, "history": history_links.get(m.pk), **figures.get(m.pk, {})} for m in mappings],
         "health": health,
         "latency": latency,
         "window": window,

@@ -221,7 +221,9 @@ class ResolveViewSet(ReadOnlyViewSet):
     )
     def resolve(self, request, *args, **kwargs):
         name = query_parameters(serializers.ResolveQuerySerializer, request)["name"]
-        resolution = model_resolve_name(name)
+        # the catalogue version this request's cache look-up read: the in-process index answers without a query
+        versions = self._cache_store[1] if self._cache_store else {}
+        resolution = model_resolve_name(name, catalogue_version=versions.get(cache_tags.CATALOGUE))
         context = {"request": request}
         if resolution.model is None:
             suggestions = _candidates(resolution.candidates, context)

@@ -134,9 +134,12 @@ def strip_prefixes(name: str) -> str:
     value = name.strip().lower()
     value = value.rsplit("/", 1)[-1]
     value = value.split("~", 1)[-1]
-    value = _BEDROCK_REVISION.sub("", value)
-    value = _AT_SUFFIX.sub("", value)
-    while _ROUTING_TAG.search(value):
+    # Each pattern needs a character the name may not hold: the test is cheaper than running it.
+    if ":" in value:
+        value = _BEDROCK_REVISION.sub("", value)
+    if "@" in value:
+        value = _AT_SUFFIX.sub("", value)
+    while ":" in value and _ROUTING_TAG.search(value):
         value = _ROUTING_TAG.sub("", value)
     return _VENDOR_PREFIX.sub("", value, count=1) or value
 
@@ -145,23 +148,47 @@ def strip_prefixes(name: str) -> str:
 def identity(name: str) -> Identity:
     """Classify every token of `name`; `Mistral-Small-3.2-24B-Instruct-2506` → size 24b, version 3.2, stamp 2506."""
     value = strip_prefixes(name)
-    value = _ISO_DATE.sub(r"\1\2\3", value)
-    value = _SPLIT_QUANT.sub(r"\1", value)
-    value = _MONTH_YEAR.sub(r"\2\1", value)
-    value = _MONTH_DAY.sub(r"\1\2", value)
-    value = _FIREWORKS_VERSION.sub(".", value)
-    value = _UNDERSCORE_VERSION.sub(".", value)
-    value = _DASHED_VERSION.sub(lambda m: f"{m[1]}.{m[2]}" if m[1] else f"{m[3]}.{m[4]}", value)
+    if "20" in value:
+        value = _ISO_DATE.sub(_joined_groups, value)
+    if "-" in value:
+        value = _SPLIT_QUANT.sub(_joined_groups, value)
+        if "-20" in value:
+            value = _MONTH_YEAR.sub(_year_first, value)
+        value = _MONTH_DAY.sub(_joined_groups, value)
+    if "p" in value:
+        value = _FIREWORKS_VERSION.sub(".", value)
+    if "_" in value:
+        value = _UNDERSCORE_VERSION.sub(".", value)
+    if "-" in value:
+        value = _DASHED_VERSION.sub(_dotted_version, value)
     buckets: dict[str, set[str]] = {k: set() for k in ("words", "sizes", "active", "versions", "stamps", "variants")}
     serving: set[str] = set()
     for raw in _SPLIT.split(value):
-        for token in _pieces(raw.strip(".")):
-            kind, normal = classify(token)
+        for kind, normal in _raw_token_kinds(raw):
             if kind == "serving":
                 serving.add(normal)
             elif kind:
                 buckets[kind].add(normal)
     return Identity(serving=frozenset(serving), **{k: frozenset(v) for k, v in buckets.items()})
+
+
+# Replacements as functions: a template string (r"\1\2") is expanded in Python on every call, match or not.
+def _joined_groups(match: re.Match) -> str:
+    return "".join(match.groups())
+
+
+def _year_first(match: re.Match) -> str:
+    return match[2] + match[1]
+
+
+def _dotted_version(match: re.Match) -> str:
+    return f"{match[1]}.{match[2]}" if match[1] else f"{match[3]}.{match[4]}"
+
+
+@lru_cache(maxsize=65536)
+def _raw_token_kinds(raw: str) -> tuple[tuple[str, str], ...]:
+    """(bucket, normal form) of each piece of one split token: names share most tokens, so each is classified once."""
+    return tuple(classify(token) for token in _pieces(raw.strip(".")))
 
 
 def _pieces(token: str) -> list[str]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from catalog import bulk
 from catalog.models import Mapping, PriceRecord
 from ingestion.models import OfferObservation, OfferPin
 from ingestion.prices.apply import column_value, offers_evidence
@@ -67,7 +68,10 @@ def registry_price_provenance(stated: dict, previous: dict | None, now: dt.datet
         if name not in PRICE_RESOLVED_FIELDS or (isinstance(entry, dict) and entry.get("source") != REGISTRY)
     }
     for name in PRICE_RESOLVED_FIELDS:
-        value = normal_value(name, stated.get(name))
+        value = stated.get(name)
+        if value is None:  # unstated (most fields of most offers): nothing to normalise
+            continue
+        value = normal_value(name, value)
         if value in (None, []):
             continue
         outcome = FieldOutcome(value, REGISTRY, now, [], False, {REGISTRY: value})
@@ -83,10 +87,13 @@ def offers_open_price_records(*, mapping_ids: set[int], now: dt.datetime | None 
         return 0
     now = now or timezone.now()
     columns = ("pk", "billing", "provenance", "prices_checked", *Mapping.PRICE_FIELDS)
-    current = {r.mapping_id: r for r in PriceRecord.objects.filter(mapping_id__in=mapping_ids, valid_to__isnull=True)}
+    current = {
+        r.mapping_id: r
+        for r in PriceRecord.objects.filter(bulk.ids_in(mapping_ids, "mapping_id"), valid_to__isnull=True)
+    }
     closing, opening = [], []
-    for row in Mapping.objects.filter(pk__in=mapping_ids).values(*columns).iterator(chunk_size=2000):
-        prices = {name: normal_value(name, row[name]) for name in Mapping.PRICE_FIELDS}
+    for row in Mapping.objects.filter(bulk.ids_in(mapping_ids)).values(*columns).iterator(chunk_size=2000):
+        prices = {name: normal_value(name, row[name]) for name in Mapping.PRICE_FIELDS if row[name] is not None}
         prices = {name: value for name, value in prices.items() if value is not None}
         record = current.get(row["pk"])
         if record is not None and record.prices == prices and record.billing == row["billing"]:
@@ -102,17 +109,9 @@ def offers_open_price_records(*, mapping_ids: set[int], now: dt.datetime | None 
             closing.append(record)
         # An offer's first period starts on the day the registry says its prices were checked, when it says one.
         first_day = row["prices_checked"] if record is None and entry.get("source") == REGISTRY else None
-        opening.append(
-            PriceRecord(
-                mapping_id=row["pk"],
-                valid_from=min(first_day or now, now),
-                source=entry.get("source") or REGISTRY,
-                billing=row["billing"],
-                prices=prices,
-            )
-        )
+        opening.append((row["pk"], min(first_day or now, now), entry.get("source") or REGISTRY, row["billing"], prices))
     PriceRecord.objects.bulk_update(closing, ["valid_to"], batch_size=500)
-    PriceRecord.objects.bulk_create(opening, batch_size=1000)
+    bulk.insert(PriceRecord, ("mapping_id", "valid_from", "source", "billing", "prices"), opening)
     return len(opening)
 
 

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "modelgraph.request_id.RequestIdMiddleware",  # first: the request id for every log line; /api/ counts (/metrics)
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",  # CORS_URLS_REGEX: the public read-only API only (before any answer)
     "modelgraph.middleware.ApiErrorMiddleware",  # JSON errors under /api/ and /v1/; stale-if-error; 503s
@@ -115,6 +116,17 @@ SECRETS_KEY_ENV_DENY = env_list("SECRETS_KEY_ENV_DENY", [])
 # Other knobs: routing/conf.py.
 ROUTING_GATEWAY_KEYS = env_list("ROUTING_GATEWAY_KEYS", [])
 ROUTING_GATEWAY_OPEN = "loopback" if env_str("ROUTING_GATEWAY_OPEN", "loopback").lower() == "loopback" else False
+# A routing configuration file (capabilities, pools, key references) that `manage.py routing_load` loads at start-up
+# (bin/start); unset: the admin's rows only. Batches run through the router with at most this many requests at once.
+ROUTING_CONFIG = env_str("ROUTING_CONFIG", "")
+ROUTING_BATCH_CONCURRENCY = env_int("ROUTING_BATCH_CONCURRENCY", 8)
+# /metrics (Prometheus): an admin API key with the `metrics:read` scope; "loopback" also answers direct loopback
+# clients without one (development; production: only keys). PROMETHEUS_MULTIPROC_DIR: see modelgraph/metrics.py.
+METRICS_OPEN = "loopback" if env_str("METRICS_OPEN", "loopback").lower() == "loopback" else False
+# Minutes between scheduled probes of cooled-down gateway offers and providers (routing/schedules.py).
+ROUTING_PROBE_SCHEDULE_MINUTES = env_int("ROUTING_PROBE_SCHEDULE_MINUTES", 1)
+if ROUTING_PROBE_SCHEDULE_MINUTES < 1:
+    raise ValueError("ROUTING_PROBE_SCHEDULE_MINUTES must be a whole number of minutes, at least 1")
 
 # Ingestion: a run still "running" after this many seconds is taken as crashed; base URLs overridable per source.
 INGESTION_RUN_TIMEOUT = env_int("INGESTION_RUN_TIMEOUT", 3600)
@@ -244,11 +256,18 @@ Q_CLUSTER = {
     "max_attempts": 1,
 }
 
+# LOG_FORMAT=json: one JSON object a line (time, level, logger, message, request_id; modelgraph/logging_json.py).
+LOG_FORMAT = env_str("LOG_FORMAT", "plain").strip().lower()
+if LOG_FORMAT not in ("plain", "json"):
+    raise ValueError(f"LOG_FORMAT must be 'plain' or 'json', not {LOG_FORMAT[:20]!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "modelgraph.logging_json.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }

@@ -9,7 +9,8 @@ DEBUG = False
 # set DJANGO_SECURE_SSL_REDIRECT=false (it would redirect forever). /api/health stays plain HTTP for load balancers.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
-SECURE_REDIRECT_EXEMPT = [r"^api/health/?$"]
+# /metrics too: Prometheus scrapes each host directly over the private network, never through the public proxy.
+SECURE_REDIRECT_EXEMPT = [r"^api/health/?$", r"^metrics/?$"]
 SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31_536_000)  # a year; 0 turns HSTS off
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", True)
@@ -27,6 +28,7 @@ CONTENT_SECURITY_POLICY = {  # the base policy, and browsers upgrade any stray h
 }
 # The gateway is closed: /v1/ answers only requests carrying a gateway key (401 until one is issued).
 ROUTING_GATEWAY_OPEN = False
+METRICS_OPEN = False  # /metrics answers only keys with the `metrics:read` scope
 
 if not env_str("DJANGO_SECRET_KEY"):
     raise RuntimeError("DJANGO_SECRET_KEY must be set in production")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from snapshots.filtersets import InvalidMoment, batch_ref
-from snapshots.models import Batch, Entity, EntityVersion, Event, VolatileMetric
+from snapshots.models import Batch, Entity, EntityVersion, Event
 
 
 class BatchSerializer(serializers.ModelSerializer):
@@ -27,7 +27,7 @@ class EntityRefSerializer(serializers.ModelSerializer):
 
 class EntitySerializer(EntityRefSerializer):
     first_seen = serializers.DateTimeField(source="first_seen.hour")
-    last_seen = serializers.DateTimeField(source="last_seen.hour")
+    last_seen = serializers.DateTimeField(source="seen_until.hour")
 
     class Meta(EntityRefSerializer.Meta):
         fields = [*EntityRefSerializer.Meta.fields, "first_seen", "last_seen"]
@@ -55,22 +55,17 @@ class VersionSerializer(serializers.ModelSerializer):
         fields = ["content_hash", "source", "first_seen", "last_seen", "fields"]
 
 
-class MetricSerializer(serializers.ModelSerializer):
-    hour = serializers.DateTimeField(source="batch.hour")
-    values = serializers.JSONField()
+class MetricSerializer(serializers.Serializer):
+    """One batch's volatile figures of an endpoint, read from the batch's column block (see figures.py)."""
 
-    class Meta:
-        model = VolatileMetric
-        fields = [
-            "hour",
-            "status",
-            "uptime_last_5m",
-            "uptime_last_30m",
-            "uptime_last_1d",
-            "latency_p50",
-            "throughput_p50",
-            "values",
-        ]
+    hour = serializers.DateTimeField(source="batch.hour")
+    status = serializers.IntegerField(allow_null=True)
+    uptime_last_5m = serializers.FloatField(allow_null=True)
+    uptime_last_30m = serializers.FloatField(allow_null=True)
+    uptime_last_1d = serializers.FloatField(allow_null=True)
+    latency_p50 = serializers.FloatField(allow_null=True)
+    throughput_p50 = serializers.FloatField(allow_null=True)
+    values = serializers.JSONField(source="extras", help_text="Every other volatile field, as received.")
 
 
 class HistoryEventSerializer(serializers.ModelSerializer):

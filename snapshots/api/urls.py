@@ -18,7 +18,7 @@ urlpatterns = [
     re_path(r"^events/?$", EventViewSet.as_view({"get": "list"}), name="api-snapshots-events"),
     re_path(r"^diff/?$", EntityViewSet.as_view({"get": "diff"}), name="api-snapshots-diff"),
     re_path(
-        r"^entities/(?P<kind>[a-z]+)/(?P<key>.+)/history/?$",
+        r"^entities/(?P<kind>[a-z_]+)/(?P<key>.+)/history/?$",
         EntityViewSet.as_view({"get": "history"}),
         name="api-snapshots-history",
     ),

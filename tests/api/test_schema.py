@@ -194,7 +194,7 @@ class TestDocument:
             "description": ANY_TEXT,
         }
         admin = [(p, m, o) for p, m, o in _operations(schema) if p.startswith(("/api/v1/admin/", "/api/routing/"))]
-        assert len(admin) == 15  # ingestion 2, routing 3, curation 9, the work queue 1
+        assert len(admin) == 20  # ingestion 2, routing 3, gateway keys 5, curation 9, the work queue 1
         for path, method, operation in admin:
             assert {"adminKey": []} in operation["security"], (method, path)
             assert {"401", "403", "429"} <= set(operation["responses"]), (method, path)

@@ -1,7 +1,8 @@
 """A real OpenAI-compatible provider on loopback, with faults to order: the code under test talks HTTP to it unchanged.
 
 `POST /v1/chat/completions` (stream → SSE `data:` chunks then `data: [DONE]`; otherwise JSON with `usage`),
-`GET /v1/models`, `GET /v1/models/{id}`. Behaviour is set per test, for every model or for one model id:
+`POST /v1/embeddings` (a 3-wide vector per input), `GET /v1/models`, `GET /v1/models/{id}`. Behaviour is set per
+test, for every model or for one model id:
 
     server.configure(latency=0.3)                        # every model: 300 ms before the response headers
     server.configure("slow-model", first_token_delay=2)  # one model only
@@ -13,6 +14,8 @@
     server.configure(hold_after_first=True)              # send the rest only after `server.release()`
     server.configure(cut_after=2)                        # drop the connection after 2 chunks, no [DONE]
     server.configure(malformed=True) / configure(empty=True)
+
+A request with `tools` is answered by a call of the first tool (`{"city": "Paris"}`), streamed or not.
 
 An asyncio ASGI app; `tests.replay.asgi.AsgiLoopbackServer` serves it on loopback (hundreds of concurrent streams).
 """
@@ -144,6 +147,8 @@ class FakeOpenAI:
             return await self._models(send, path.removeprefix("/v1/models/"), headers)
         if method == "POST" and path == "/v1/chat/completions":
             return await self._chat(payload, headers, receive, send)
+        if method == "POST" and path == "/v1/embeddings":
+            return await self._embeddings(payload, headers, send)
         await _json(send, 404, {"error": {"message": f"no route {method} {path}", "type": "invalid_request_error"}})
 
     async def _error(self, send, b: Behaviour, status: int, headers: dict) -> None:
@@ -174,6 +179,8 @@ class FakeOpenAI:
         status = b.error_status if self._failing(model, b) else b.status
         if status != 200:
             return await self._error(send, b, status, headers)
+        if payload.get("tools") and payload.get("tool_choice") != "none":
+            return await _tool_call(send, model, payload)
         tokens = 0 if b.empty else min(b.tokens, payload.get("max_tokens") or b.tokens)
         if not payload.get("stream"):
             await self._sleep(b.first_token_delay + b.inter_token_delay * max(tokens - 1, 0))
@@ -207,6 +214,23 @@ class FakeOpenAI:
         await _event(send, b"[DONE]", b.line_ending)
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
+    async def _embeddings(self, payload: dict, headers: dict, send) -> None:
+        model = payload.get("model", "")
+        b = self.behaviour(model)
+        await self._sleep(b.latency)
+        status = b.error_status if self._failing(model, b) else b.status
+        if status != 200:
+            return await self._error(send, b, status, headers)
+        inputs = payload.get("input")
+        inputs = [inputs] if isinstance(inputs, str) or (inputs and isinstance(inputs[0], int)) else inputs
+        data = [
+            {"object": "embedding", "index": i, "embedding": [round(len(item) / 10, 3), 0.25, 0.5]}
+            for i, item in enumerate(inputs)
+        ]
+        tokens = sum(len(item) for item in inputs)
+        usage = {"prompt_tokens": tokens, "total_tokens": tokens}
+        await _json(send, 200, {"object": "list", "data": data, "model": model, "usage": usage})
+
     async def _hold(self, receive) -> bool:
         """Wait (polling, a millisecond at a time) until the test thread calls `release()` or the server stops;
         False when the client disconnected meanwhile."""
@@ -227,6 +251,31 @@ class FakeOpenAI:
         await asyncio.wait({disconnect, stop}, return_when=asyncio.FIRST_COMPLETED)
         for task in (disconnect, stop):
             task.cancel()
+
+
+async def _tool_call(send, model: str, payload: dict) -> None:
+    """A request offering tools is answered by a call of the first one, `{"city": "Paris"}` (OpenAI's shapes:
+    `message.tool_calls`, or in a stream the call's name then its arguments in two pieces)."""
+    name = payload["tools"][0].get("function", {}).get("name", "tool")
+    call = {"id": "call_fake1", "type": "function", "function": {"name": name, "arguments": '{"city": "Paris"}'}}
+    if not payload.get("stream"):
+        answer = _completion(model, 0)
+        answer["choices"][0].update(message={"role": "assistant", "content": None, "tool_calls": [call]})
+        answer["choices"][0]["finish_reason"] = "tool_calls"
+        return await _json(send, 200, answer)
+    await send({"type": "http.response.start", "status": 200, "headers": _headers("text/event-stream")})
+    cid, created = "chatcmpl-fake-tools", int(time.time())
+    head = {**call, "index": 0, "function": {"name": name, "arguments": ""}}
+    deltas = [
+        {"role": "assistant", "content": None, "tool_calls": [head]},
+        {"tool_calls": [{"index": 0, "function": {"arguments": '{"city": '}}]},
+        {"tool_calls": [{"index": 0, "function": {"arguments": '"Paris"}'}}]},
+    ]
+    for delta in deltas:
+        await _event(send, json.dumps(_chunk(cid, created, model, delta)).encode())
+    await _event(send, json.dumps(_chunk(cid, created, model, {}, finish="tool_calls")).encode())
+    await _event(send, b"[DONE]")
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def _headers(content_type: str, extra=()) -> list:

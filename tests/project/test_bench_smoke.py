@@ -17,11 +17,13 @@ SCRIPTS = {
     "catalog_download": "cached p50/p95",
     "gateway": "request log:",
     "ingest": "first cycle:",
+    "key_limits": "key limits:",
     "pages": "p50 < 100 ms",
     "prices": "second, unchanged cycle:",
     "registry_load": "targets:",
     "resolution": "targets:",
     "snapshots": "sync wall time:",
+    "snapshot_coverage": "extras archive cost:",
     "telemetry": "targets:",
 }
 
@@ -29,6 +31,7 @@ SCRIPTS = {
 def test_every_bench_script_is_covered():
     # Not benchmarks: shared helpers, and the script that builds the resolution corpus.
     helpers = {"common", "registry_gen", "settings", "urls", "static_body", "price_files", "resolution_corpus"}
+    helpers.add("snapshot_series")  # the real series of bench/snapshots.py --real
     assert {path.stem for path in (ROOT / "bench").glob("*.py")} - helpers == set(SCRIPTS)
 
 

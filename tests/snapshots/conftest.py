@@ -12,6 +12,13 @@ from tests.snapshots.replay import Catalogue, CatalogueServer
 HOUR0 = dt.datetime(2025, 5, 20, 12, 0, tzinfo=dt.UTC)
 
 
+@pytest.fixture(autouse=True)
+def core_sources_only(settings):
+    """Syncs fetch the core sources only: these tests count their requests and bodies. The extras (endpoint
+    details, uptime series, provider capabilities, app usage) are on by default and tested in test_coverage*.py."""
+    settings.SNAPSHOTS_EXTRAS = ()
+
+
 @pytest.fixture
 def catalogue() -> Catalogue:
     """The real catalogue cut to its first 40 models and 10 orphans (the whole one: `Catalogue()`)."""

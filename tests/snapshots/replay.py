@@ -7,6 +7,14 @@ plus whatever the test scripted. Endpoint responses (`/api/v1/models/{id}/endpoi
 shape from each model's own embedded frontend endpoint; their volatile fields (uptime, and with `modern=True`
 the 2026 latency/throughput percentiles) are drawn per hour from a seeded generator.
 
+Beyond the core lists (snapshots/coverage.py), the frontend API is served from real shapes too
+(tests/fixtures/openrouter/frontend/README.md): `/api/frontend/stats/endpoint?permaslug=…&variant=…` answers each
+model variant's real frontend endpoint objects (UUID, flags, limits, region, data policy; `set_endpoint_detail`
+scripts a change) with per-hour `stats`; `/api/frontend/stats/uptime-hourly?id=<uuid>` 73 real hourly figures
+re-dated to the replay's hour; `/api/frontend/all-providers` and `/api/frontend/stats/app` the real bodies; and with
+`all_modalities=True`, `/api/v1/models?output_modalities=all` adds 12 real image, embeddings, speech, transcription,
+video and rerank models that the default `/api/v1/models` omits.
+
 For the benchmark, `replicas=k` synthesizes a larger catalogue by replicating every real entry with suffixed ids
 (`author/slug-r2`, `author/slug-r2:free`, …) and `extra_endpoints=n` adds n endpoints per model cloned from the
 real one at other real providers (`providers_2026-05-22`), with shifted prices.
@@ -15,11 +23,13 @@ real one at other real providers (`providers_2026-05-22`), with shifted prices.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import hashlib
 import json
 import random
 import re
 import threading
+import uuid
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +44,12 @@ FRONTEND_HOURS = (
     REALDATA / "orchid" / "frontend" / "models_full_2025-05-25.json",
 )
 PROVIDERS = REALDATA / "providers_2026-05-22_via-aiscanner.json"
+FRONTEND_EXTRAS = REALDATA / "frontend"
+ALL_PROVIDERS = FRONTEND_EXTRAS / "all-providers.json"
+UPTIME_HOURLY = FRONTEND_EXTRAS / "uptime-hourly_liquid-lfm-7b.json"
+APP_STATS = FRONTEND_EXTRAS / "app_liquid-lfm-7b.json"
+NON_TEXT_MODELS = FRONTEND_EXTRAS / "v1_models_non-text_2026-08-19.json"
+EPOCH = dt.datetime(2025, 5, 20, 12, tzinfo=dt.UTC)  # the replay's hour 0 (tests.snapshots.conftest.HOUR0)
 ENDPOINTS_RE = re.compile(r"^/api/v1/models/(?P<id>.+)/endpoints$")
 
 
@@ -78,6 +94,7 @@ class Catalogue:
     extra_endpoints: int = 0
     limit: int | None = None  # keep only the first `limit` models of the real list (and 10 orphans): fast tests
     modern: bool = False
+    all_modalities: bool = False  # `?output_modalities=all` lists the real non-text models too
     seed: int = 7
     hour: int = 0
     models: dict = field(default_factory=dict)
@@ -85,6 +102,7 @@ class Catalogue:
     endpoints: dict = field(default_factory=dict)
     faults: dict = field(default_factory=dict)
     removed: dict = field(default_factory=dict)
+    detail_changes: dict = field(default_factory=dict)  # "<model variant>@<UUID>" -> {field: value}
 
     def __post_init__(self):
         self._lock = threading.Lock()
@@ -93,6 +111,10 @@ class Catalogue:
         self._providers_raw = PROVIDERS.read_bytes()
         self._provider_list = json.loads(self._providers_raw)["data"]
         self._raw = {}
+        self._non_text = {m["id"]: m for m in json.loads(NON_TEXT_MODELS.read_bytes())["data"]}
+        self._uptimes = [point["uptime"] for point in json.loads(UPTIME_HOURLY.read_bytes())["data"]["history"]]
+        self._apps = json.loads(APP_STATS.read_bytes())
+        self._details: tuple[tuple, dict] = ((), {})
         self._load_frontend(0)
 
     # --- real hours -------------------------------------------------------------------------------------------------
@@ -149,7 +171,8 @@ class Catalogue:
                 clone = {**fe, "slug": slug, "permaslug": _suffixed(fe["permaslug"], k)}
                 if fe.get("endpoint"):
                     variant = _suffixed(fe["endpoint"]["model_variant_slug"], k)
-                    clone["endpoint"] = {**fe["endpoint"], "model_variant_slug": variant}
+                    clone_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{variant}/{fe['endpoint']['id']}"))
+                    clone["endpoint"] = {**fe["endpoint"], "model_variant_slug": variant, "id": clone_id}
                 frontend.append(clone)
         self.models, self.endpoints, self.frontend = models, endpoints, frontend
 
@@ -234,6 +257,20 @@ class Catalogue:
             self.models[model_id] = {**self.models[model_id], name: value}
             self._touch()
 
+    def endpoint_details(self, model_id: str) -> list[dict]:
+        """The frontend endpoint objects (the stats/endpoint shape) of one model variant, by its v1 id."""
+        return [
+            fe["endpoint"] for fe in self.frontend if (fe.get("endpoint") or {}).get("model_variant_slug") == model_id
+        ]
+
+    def set_endpoint_detail(self, model_id: str, name: str, value, index: int = 0) -> str:
+        """Set a field of a model's endpoint detail, e.g. `("is_disabled", True)`; returns `<model id>@<UUID>`."""
+        with self._lock:
+            key = f"{model_id}@{self.endpoint_details(model_id)[index]['id']}"
+            self.detail_changes.setdefault(key, {})[name] = value
+            self._cache.clear()
+            return key
+
     def fail(
         self,
         path: str,
@@ -270,25 +307,36 @@ class Catalogue:
             values["throughput_last_30m"] = {"p50": tps, "p75": tps * 1.2, "p90": tps * 1.4, "p99": tps * 1.9}
         return values
 
-    def body(self, path: str) -> bytes | None:
+    def body(self, path: str, query: dict[str, list[str]] | None = None) -> bytes | None:
+        """The answer to `path` (percent-decoded) with `query` (as parsed from the request), None for a 404."""
+        target = path + ("?" + "&".join(f"{k}={v}" for k, vs in sorted(query.items()) for v in vs) if query else "")
         with self._lock:
-            if path in self._raw:
-                return self._raw[path]
-            if path in self._cache:
-                return self._cache[path]
-            body = self._render(path)
-            if body is not None and not ENDPOINTS_RE.match(path):
-                self._cache[path] = body
+            if target in self._raw:
+                return self._raw[target]
+            if target in self._cache:
+                return self._cache[target]
+            body = self._render(path, query or {})
+            if body is not None and not ENDPOINTS_RE.match(path) and not path.startswith("/api/frontend/stats/"):
+                self._cache[target] = body
             return body
 
-    def _render(self, path: str) -> bytes | None:
+    def _render(self, path: str, query: dict[str, list[str]]) -> bytes | None:
         if path == "/api/v1/models":
-            return _compact({"data": list(self.models.values())})
+            models = list(self.models.values())
+            if self.all_modalities and query.get("output_modalities") == ["all"]:
+                models += self._non_text.values()
+            return _compact({"data": models})
         if path == "/api/frontend/models":
             return _compact({"data": self.frontend})
+        if path.startswith("/api/frontend/"):
+            return self._render_frontend(path, {k: v[0] for k, v in query.items()})
         if path == "/api/v1/providers":
             return self._providers_raw
         match = ENDPOINTS_RE.match(path)
+        if match and self.all_modalities and match["id"] in self._non_text:  # no endpoint data in the real list
+            model = self._non_text[match["id"]]
+            data = {k: model.get(k) for k in ("id", "name", "created", "description", "architecture")}
+            return _compact({"data": {**data, "endpoints": []}})
         if not match or match["id"] not in self.models:
             return None
         model_id = match["id"]
@@ -296,6 +344,55 @@ class Catalogue:
         endpoints = [{**e, **self._volatile(model_id, e)} for e in self.endpoints.get(model_id, [])]
         data = {k: model.get(k) for k in ("id", "name", "created", "description", "architecture")}
         return _compact({"data": {**data, "endpoints": endpoints}})
+
+    def _details_by_variant(self) -> dict:
+        """(permaslug, variant) -> frontend endpoint objects, and UUID -> its object; rebuilt when the list moves."""
+        key = (id(self.frontend), len(self.frontend))
+        if self._details[0] != key:
+            by_variant: dict = {}
+            for fe in self.frontend:
+                if fe.get("endpoint"):
+                    by_variant.setdefault((fe["permaslug"], fe["endpoint"]["variant"]), []).append(fe["endpoint"])
+            by_id = {e["id"]: e for endpoints in by_variant.values() for e in endpoints}
+            self._details = (key, {"variant": by_variant, "id": by_id})
+        return self._details[1]
+
+    def _detail(self, endpoint: dict) -> dict:
+        rng = random.Random(f"{self.seed}:{self.hour}:{endpoint['id']}")
+        changes = self.detail_changes.get(f"{endpoint['model_variant_slug']}@{endpoint['id']}", {})
+        item = {**endpoint, "limit_rpm_cf": endpoint.get("limit_rpm_cf"), **changes}
+        item["stats"] = {
+            "endpoint_id": endpoint["id"],
+            "p50_throughput": round(rng.uniform(10, 200), 3),
+            "p50_latency": rng.randint(200, 4000),
+            "request_count": rng.randint(100, 500_000),
+        }
+        item["status"] = 0
+        return item
+
+    def _render_frontend(self, path: str, query: dict[str, str]) -> bytes | None:
+        if path == "/api/frontend/all-providers":
+            return ALL_PROVIDERS.read_bytes()
+        details = self._details_by_variant()
+        if path == "/api/frontend/stats/endpoint":
+            endpoints = details["variant"].get((query.get("permaslug"), query.get("variant", "standard")))
+            return _compact({"data": [self._detail(e) for e in endpoints]}) if endpoints else None
+        if path == "/api/frontend/stats/uptime-hourly":
+            if query.get("id") not in details["id"]:
+                return None
+            offset = zlib.crc32(query["id"].encode())
+            now = EPOCH + dt.timedelta(hours=self.hour)
+            history = []
+            for back in range(len(self._uptimes)):  # newest first; one hour has one figure whenever it is asked
+                hour = self.hour - back
+                figure = self._uptimes[(offset + hour) % len(self._uptimes)]
+                history.append({"date": f"{now - dt.timedelta(hours=back):%Y-%m-%d %H:00:00}", "uptime": figure})
+            return _compact({"data": {"history": history}})
+        if path == "/api/frontend/stats/app":
+            if (query.get("permaslug"), query.get("variant", "standard")) not in details["variant"]:
+                return None
+            return _compact({"data": self._apps[: int(query.get("limit", 20))]})
+        return None
 
     def endpoint_paths(self) -> list[str]:
         return [f"/api/v1/models/{model_id}/endpoints" for model_id in self.models]
@@ -316,18 +413,22 @@ class CatalogueServer(LoopbackServer):
     def respond(self, handler: Handler, request: RecordedRequest) -> None:
         with self._lock:
             dead = self.die_after is not None and len(self._requests) > self.die_after
-            fault = Fault("reset") if dead else self.catalogue.faults.get(request.path)
+            query = handler.path.partition("?")[2]
+            target = request.path + ("?" + query if query else "")  # as the crawler asked for it
+            fault = (
+                Fault("reset") if dead else self.catalogue.faults.get(target, self.catalogue.faults.get(request.path))
+            )
             if fault is not None and not fault.active:
                 fault = None
             if fault is not None:
                 fault.used += 1
         if fault is not None and fault.kind != "truncated":
             return self.inject(handler, fault, 200, b"", {})
-        body = self.catalogue.body(request.path)
+        body = self.catalogue.body(request.path, request.query)
         if body is None:
             return self.send(handler, 404, b"", {})
         headers = {"Content-Type": "application/json"}
         if fault is not None:
             return self.inject(handler, fault, 200, body, headers)
         self.send(handler, 200, body, headers)
-        self.served[request.path] = hashlib.sha256(body).hexdigest()
+        self.served[target] = hashlib.sha256(body).hexdigest()

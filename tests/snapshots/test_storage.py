@@ -1,4 +1,4 @@
-"""Raw storage: volatile split round trips, content addressing, deltas, dictionaries, manifests."""
+"""Raw storage: volatile split round trips, list splitting, content addressing, deltas, manifests."""
 
 from __future__ import annotations
 
@@ -7,19 +7,19 @@ import json
 import pytest
 
 from snapshots.models import Blob
-from snapshots.storage import (
-    ManifestEntry,
-    PackWriter,
-    blob_read,
-    blob_store,
-    join_volatile,
-    sha256,
-    split_volatile,
-)
+from snapshots.records import ITEM, item_keys, join_list, split_list
+from snapshots.storage import ManifestEntry, blob_read, blob_store, join_volatile, sha256, split_volatile
 from tests.snapshots.replay import REALDATA
 
 KIMI = REALDATA / "endpoints_moonshotai-kimi-k3_2026-08-25_reduced.json"
 QWEN = REALDATA / "orchid" / "v1_endpoints_qwen3-235b-a22b-thinking-2507_2025-07-29.json"
+LISTS = [
+    REALDATA / "orchid" / "v1_models_2025-05-24.json",
+    REALDATA / "orchid" / "frontend" / "models_2025-05-20.json",
+    REALDATA / "daily_series_gptel" / "models-data-array_2026-05-01.json",
+    REALDATA / "models_2026-08-19_via-unified-llm-pricing.json",
+    REALDATA / "providers_2026-05-22_via-aiscanner.json",
+]
 
 
 class TestSplitVolatile:
@@ -57,6 +57,28 @@ class TestSplitVolatile:
         assert tokens == [b"null"] and join_volatile(template, tokens) == body
 
 
+class TestSplitList:
+    @pytest.mark.parametrize("path", LISTS, ids=lambda p: p.name)
+    def test_real_list_bodies_split_into_items_and_back_exactly(self, path):
+        body = path.read_bytes()
+        template, items = split_list(body)
+        assert join_list(template, items) == body
+        assert len(items) == len(json.loads(body)["data"] if body.lstrip()[:1] == b"{" else json.loads(body))
+        assert all(json.loads(item) for item in items) and template.count(ITEM) == len(items)
+        assert len(template) < 2000 + 20 * len(items)  # the template is the list's punctuation only
+
+    def test_item_keys_are_the_ids_and_unique(self):
+        _, items = split_list(LISTS[0].read_bytes())
+        keys = item_keys(items)
+        assert keys[:2] == [json.loads(items[0])["id"], json.loads(items[1])["id"]]
+        assert len(set(keys)) == len(keys)
+        assert item_keys([b'{"id": "a"}', b'{"id": "a"}', b"[1]"]) == ["a", "a+", "#2"]
+
+    @pytest.mark.parametrize("body", [b'{"data": {"id": 1}}', b'{"x": 1}', b"[]", b'{"data": [1, 2', b"[1, \x01]"])
+    def test_what_is_not_a_list_of_items_is_not_split(self, body):
+        assert split_list(body) is None
+
+
 @pytest.mark.django_db
 class TestBlobStore:
     def test_identical_content_is_stored_once(self):
@@ -87,47 +109,18 @@ class TestBlobStore:
             assert blob_read(current) == body + str(price).encode()
             previous = current
 
-    def test_manifests_chain_for_a_day_then_return_to_their_keyframe(self):
-        lines = [f'{{"p":"/api/v1/models/m{i}/endpoints","t":["99.{i}"]}}'.encode() for i in range(300)]
-        previous, depths = None, []
-        for hour in range(30):
-            lines[hour * 7] = f'{{"p":"changed at {hour}"}}'.encode()
-            content = b"\n".join(lines)
-            blob, _ = blob_store(content, previous_id=previous, max_depth=24)
-            assert blob_read(blob) == content
-            depths.append(blob.depth)
-            previous = blob.pk
-        assert depths[:25] == list(range(25)) and depths[25] == 1
-
     def test_a_drifted_source_starts_a_new_keyframe(self):
         base, _ = blob_store(QWEN.read_bytes())
         other, _ = blob_store(KIMI.read_bytes() * 3, previous_id=base.pk)
         assert other.reference_id is None
 
-    def test_a_pack_streams_templates_and_later_packs_are_deltas_of_the_first(self):
-        bodies = [QWEN.read_bytes().replace(b"Chutes", f"Provider{i}".encode()) for i in range(50)]
-        first = PackWriter()
-        offsets = [first.add(body) for body in bodies]
-        keyframe = first.close()
-        assert keyframe.reference_id is None and keyframe.role == "pack" and keyframe.size == sum(map(len, bodies))
-        assert len(keyframe.data) < len(QWEN.read_bytes())  # fifty similar bodies cost about one
-        content = blob_read(keyframe)
-        assert [content[o : o + len(b)] for o, b in zip(offsets, bodies, strict=True)] == bodies
-        later = PackWriter()
-        changed = bodies[7].replace(b'"0.0000001179"', b'"0.0000001180"', 1)
-        assert later.add(changed) == 0
-        delta = later.close()
-        assert delta.reference_id == keyframe.pk and len(delta.data) < 80
-        assert blob_read(delta) == changed
-        assert PackWriter().close() is None  # nothing new: no pack
-
 
 def test_manifest_lines_round_trip():
-    entry = ManifestEntry(
-        "/api/v1/models/a/b:free/endpoints", "endpoints", 200, 12, 3456, 789, "ab" * 16, ["99.5", "null"]
-    )
+    entry = ManifestEntry("/api/v1/models/a/b:free/endpoints", "endpoints", 200, 12, volatile=3)
     assert ManifestEntry.from_line(entry.line()) == entry
-    whole = ManifestEntry("/api/v1/models", "v1_models", 200, 3, digest="cd" * 16)
-    assert ManifestEntry.from_line(whole.line()) == whole
+    listed = ManifestEntry("/api/v1/models", "v1_models", 200, 3, items=[4, 5, 9])
+    assert ManifestEntry.from_line(listed.line()) == listed
     failed = ManifestEntry("/api/v1/models/x/endpoints", "endpoints", 500, error="HTTP 500")
     assert ManifestEntry.from_line(failed.line()) == failed
+    v1 = ManifestEntry("/api/v1/models/y/endpoints", "endpoints", 200, 12, 3456, 789, "ab" * 16, ["99.5", "null"])
+    assert ManifestEntry.from_line(v1.line()) == v1  # storage v1 manifests stay readable

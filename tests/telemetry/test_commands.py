@@ -52,8 +52,9 @@ class TestSchedules:
     def test_sync_creates_each_schedule_once_by_name(self):
         sync_schedules()
         names = sync_schedules()
-        assert Schedule.objects.filter(name__in=names).count() == len(SCHEDULES) == 3
+        assert Schedule.objects.filter(name__in=names).count() == len(SCHEDULES) == 4
         health = Schedule.objects.get(func="telemetry.tasks.probe_health")
         assert (health.schedule_type, health.minutes) == (Schedule.MINUTES, 5)
         assert Schedule.objects.get(func="telemetry.tasks.probe_latency").minutes == 15
         assert Schedule.objects.get(func="telemetry.tasks.purge").schedule_type == Schedule.DAILY
+        assert Schedule.objects.get(func="telemetry.tasks.refresh_summaries").minutes == 1

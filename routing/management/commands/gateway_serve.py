@@ -10,7 +10,9 @@ from __future__ import annotations
 import socket
 
 import uvicorn
+from django.conf import settings
 from django.core.management.base import BaseCommand
+from uvicorn.config import LOGGING_CONFIG
 from uvicorn.supervisors import Multiprocess
 
 
@@ -34,17 +36,24 @@ class Command(BaseCommand):
         parser.add_argument("--app", default="routing.asgi:application", help="ASGI application (import string)")
         parser.add_argument("--backlog", type=int, default=2048)
         parser.add_argument("--log-level", default="warning")
+        # auto: uvloop and httptools (both pinned), the C event loop and HTTP parser; asyncio / h11 to compare.
+        parser.add_argument("--loop", default="auto", choices=["auto", "asyncio", "uvloop"])
+        parser.add_argument("--http", default="auto", choices=["auto", "h11", "httptools"])
 
-    def handle(self, *args, host, port, workers, app, backlog, log_level, **options):
+    def handle(self, *args, host, port, workers, app, backlog, log_level, loop, http, **options):
         sock = bind(host, port, backlog)
         config = uvicorn.Config(
             app,
             workers=workers,
             log_level=log_level,
+            loop=loop,
+            http=http,
             access_log=False,
             backlog=backlog,
             timeout_graceful_shutdown=10,
             lifespan="auto",
+            # LOG_FORMAT=json: uvicorn's own lines go through the project's JSON handler too, not its text format.
+            log_config=None if settings.LOG_FORMAT == "json" else LOGGING_CONFIG,
         )
         self.stdout.write(f"gateway: {app} on http://{host}:{sock.getsockname()[1]} with {workers} worker(s)")
         if workers <= 1:

@@ -1,18 +1,19 @@
-"""Delete volatile metrics older than N days (raw bodies, versions and events are kept)."""
+"""Nothing to prune since storage v2: volatile figures are kept whole in each batch's column block."""
 
 from django.core.management.base import BaseCommand
 
-from snapshots.conf import setting
 from snapshots.services import snapshot_prune_metrics
 
 
 class Command(BaseCommand):
-    help = "Delete volatile endpoint metrics (uptime, latency, throughput) of batches older than --days days."
+    help = "Does nothing: volatile figures live in column blocks (a few bytes per endpoint-hour), kept for ever."
 
     def add_arguments(self, parser):
-        parser.add_argument("--days", type=int, default=None, help="Default: SNAPSHOTS_METRICS_RETENTION_DAYS.")
+        parser.add_argument("--days", type=int, default=None, help="Ignored (kept for old schedules and scripts).")
 
     def handle(self, *args, **options):
-        days = options["days"] if options["days"] is not None else setting("SNAPSHOTS_METRICS_RETENTION_DAYS")
-        deleted = snapshot_prune_metrics(days=days)
-        self.stdout.write(f"{deleted} volatile metric rows older than {days} days deleted")
+        snapshot_prune_metrics(days=options["days"] or 0)
+        self.stdout.write(
+            "nothing to prune: volatile figures are stored as columns in each batch (see snapshots/columns.py), "
+            "so their full history is kept"
+        )

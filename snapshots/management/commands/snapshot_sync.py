@@ -3,7 +3,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from snapshots.services import SyncInProgress, snapshot_sync
+from snapshots.lease import LeaseLost, SyncInProgress
+from snapshots.services import snapshot_sync
 
 
 class Command(BaseCommand):
@@ -12,7 +13,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--base-url", help="OpenRouter base URL (default: settings.SNAPSHOTS_BASE_URL).")
         parser.add_argument("--concurrency", type=int, help="Endpoint requests in flight at once.")
-        parser.add_argument("--force", action="store_true", help="Sync again even if this hour's batch is complete.")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Sync again even if this hour's batch is complete (a live sync of the hour is never taken over).",
+        )
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args, **options):
@@ -31,7 +36,7 @@ class Command(BaseCommand):
                 force=options["force"],
                 progress=None if options["no_progress"] else progress,
             )
-        except SyncInProgress as exc:
+        except (SyncInProgress, LeaseLost) as exc:
             raise CommandError(str(exc)) from exc
         finally:
             if bar is not None:

@@ -1,0 +1,207 @@
+"""Cheap reads of stored blobs: small independent frames, a cache of what was decompressed, a decompression counter.
+
+A record (a body template, a list item, a list's template or keys) is either its own small frame (a delta against
+the previous version of the same record, `reference`, or a standalone frame) or a slice of a *segment*: a frame of
+at most SEGMENT_SIZE bytes holding the keyframes of one batch, compressed as one stream. Reading one record thus
+decompresses one segment at most plus a short chain of small deltas; `BlobReader` keeps recent contents (segments,
+keyframes, manifests) so reading a whole batch decompresses each segment once. `COUNTER` adds up every byte
+decompressed, which is what the bench and the tests hold the read path to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import zstandard as zstd
+
+from snapshots.models import Blob
+
+SEGMENT_SIZE = 128 * 1024  # bytes of keyframes per segment before compression: a read decompresses at most this
+LIST_SEGMENT_SIZE = 4 << 20  # the items of a list are read whole with their list: bigger segments, one stream each
+TABLE_LOG = 20  # match tables of 2^20 entries at most (~8 MB whatever the level): the sync's memory stays flat
+CACHE_BYTES = 8 << 20  # contents kept by one reader (two list segments)
+ROW_FIELDS = ("id", "size", "data", "reference_id", "segment_id", "offset", "role")
+
+
+@dataclass
+class ReadCounter:
+    """Bytes and frames decompressed by this process (reset it around a read to measure that read)."""
+
+    bytes: int = 0
+    frames: int = 0
+
+    def reset(self) -> None:
+        self.bytes = self.frames = 0
+
+
+COUNTER = ReadCounter()
+
+
+def raw_dictionary(prefix: bytes | None) -> zstd.ZstdCompressionDict | None:
+    return zstd.ZstdCompressionDict(prefix, dict_type=zstd.DICT_TYPE_RAWCONTENT) if prefix else None
+
+
+def delta_params(level: int, total: int) -> zstd.ZstdCompressionParameters:
+    """Small record frames: no magic number, checksum or dictionary id (the row says what it is and its hash)."""
+    caps = {"hash_log": TABLE_LOG, "chain_log": TABLE_LOG} if total > 1 << 20 else {}
+    return zstd.ZstdCompressionParameters.from_level(
+        level,
+        window_log=max(17, min(27, total.bit_length())),
+        **caps,
+        format=zstd.FORMAT_ZSTD1_MAGICLESS,
+        write_checksum=0,
+        write_dict_id=0,
+        write_content_size=0,
+    )
+
+
+def delta_compress(content: bytes, prefix: bytes | None, level: int = 19) -> bytes:
+    params = delta_params(level, len(content) + len(prefix or b""))
+    return zstd.ZstdCompressor(compression_params=params, dict_data=raw_dictionary(prefix)).compress(content)
+
+
+def group_data(references: list[int], frame: bytes) -> bytes:
+    """A group frame's data: the ids of the records its dictionary is made of (varints), then the frame."""
+    head = bytearray()
+    for n in [len(references), *references]:
+        while n >= 0x80:
+            head.append((n & 0x7F) | 0x80)
+            n >>= 7
+        head.append(n)
+    return bytes(head) + frame
+
+
+def group_references(data: bytes) -> tuple[list[int], bytes]:
+    numbers: list[int] = []
+    pos = 0
+    while len(numbers) < (numbers[0] + 1 if numbers else 1):
+        shift = value = 0
+        while True:
+            byte = data[pos]
+            pos += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                break
+        numbers.append(value)
+    return numbers[1:], data[pos:]
+
+
+def decompress(data: bytes, size: int, prefix: bytes | None = None, *, magicless: bool = False) -> bytes:
+    """One frame back to its `size` bytes, counted in COUNTER."""
+    fmt = zstd.FORMAT_ZSTD1_MAGICLESS if magicless else zstd.FORMAT_ZSTD1
+    decompressor = zstd.ZstdDecompressor(dict_data=raw_dictionary(prefix), max_window_size=1 << 27, format=fmt)
+    content = decompressor.decompressobj().decompress(data) if size else b""
+    if len(content) != size:
+        raise ValueError(f"a frame gave {len(content)} bytes, {size} expected")
+    COUNTER.bytes += size
+    COUNTER.frames += 1
+    return content
+
+
+class BlobReader:
+    """Reads blobs by id, keeping up to CACHE_BYTES of decompressed contents (least recently used dropped first)."""
+
+    def __init__(self, capacity: int = CACHE_BYTES):
+        self.capacity = capacity
+        self.contents: OrderedDict[int, bytes] = OrderedDict()
+        self.rows: dict[int, dict] = {}
+        self.held = 0
+
+    def prefetch(self, ids: Iterable[int]) -> None:
+        """Load the rows of many records in one query (their frames are decompressed only when read)."""
+        missing = {pk for pk in ids if pk not in self.rows and pk not in self.contents}
+        for start in range(0, len(missing), 2000):
+            chunk = sorted(missing)[start : start + 2000]
+            for row in Blob.objects.filter(pk__in=chunk).values(*ROW_FIELDS):
+                self.rows[row["id"]] = row
+
+    def _row(self, pk: int) -> dict:
+        row = self.rows.get(pk)
+        if row is None:
+            row = self.rows[pk] = Blob.objects.values(*ROW_FIELDS).get(pk=pk)
+        return row
+
+    def read(self, pk: int) -> bytes:
+        content = self.contents.get(pk)
+        if content is not None:
+            self.contents.move_to_end(pk)
+            return content
+        row = self._row(pk)
+        if row["segment_id"] is not None:
+            segment = self.read(row["segment_id"])
+            content = segment[row["offset"] : row["offset"] + row["size"]]
+            self.rows.pop(pk, None)
+            return content  # a slice of a cached segment: not cached twice
+        data = bytes(row["data"])
+        if row["role"] == Blob.Role.GROUP:
+            references, data = group_references(data)
+            self.prefetch(references)
+            prefix: bytes | None = b"".join(self.read(ref) for ref in references)
+        else:
+            prefix = self.read(row["reference_id"]) if row["reference_id"] is not None else None
+        magicless = row["role"] in (Blob.Role.DELTA, Blob.Role.GROUP)
+        content = decompress(data, row["size"], prefix, magicless=magicless)
+        self.rows.pop(pk, None)
+        self._keep(pk, content)
+        return content
+
+    def _keep(self, pk: int, content: bytes) -> None:
+        self.contents[pk] = content
+        self.held += len(content)
+        while self.held > self.capacity and len(self.contents) > 1:
+            _, dropped = self.contents.popitem(last=False)
+            self.held -= len(dropped)
+
+
+class SegmentWriter:
+    """Streams the keyframe records of a batch into segments of at most `limit` bytes, each one zstd stream.
+
+    Only the compressor's state and the compressed bytes are held, never the records themselves."""
+
+    def __init__(self, level: int, limit: int = SEGMENT_SIZE):
+        self.level = level
+        self.limit = limit
+        self.pending: list[Blob] = []  # unsaved record rows of the open segment
+        self.chunks: list[bytes] = []
+        self.hash = hashlib.sha256(b"segment:")
+        self.compressor: zstd.ZstdCompressionObj | None = None
+        self.size = 0
+        self.blobs: list[Blob] = []  # every row written (segments and records)
+
+    def add(self, record: Blob, content: bytes) -> None:
+        if self.size + len(content) > self.limit and self.pending:
+            self.flush()
+        compressor = self.compressor
+        if compressor is None:
+            params = zstd.ZstdCompressionParameters.from_level(
+                self.level,
+                window_log=max(17, self.limit.bit_length()),
+                hash_log=TABLE_LOG,
+                chain_log=TABLE_LOG,
+                write_checksum=1,
+            )
+            compressor = self.compressor = zstd.ZstdCompressor(compression_params=params).compressobj(size=-1)
+        record.offset = self.size
+        self.pending.append(record)
+        self.chunks.append(compressor.compress(content))
+        self.hash.update(content)
+        self.size += len(content)
+
+    def flush(self) -> None:
+        if not self.pending or self.compressor is None:
+            return
+        data = b"".join(self.chunks) + self.compressor.flush()
+        segment, _ = Blob.objects.get_or_create(
+            sha256=self.hash.digest(), defaults={"size": self.size, "data": data, "role": Blob.Role.SEGMENT}
+        )
+        records = self.pending
+        for record in records:
+            record.segment = segment
+        Blob.objects.bulk_create(records)
+        self.blobs += [segment, *records]
+        self.pending, self.chunks, self.size, self.compressor = [], [], 0, None
+        self.hash = hashlib.sha256(b"segment:")

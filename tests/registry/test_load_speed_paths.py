@@ -1,0 +1,182 @@
+"""The fast registry load gives the reference answers: identity rules run beside the writes yet fail a load exactly as
+validation does, statements stay constant in the registry's size, COPY writes what bulk_create wrote, and the
+identity tokens' shortcuts (guards, per-token memo) read names as the full rules do."""
+
+from __future__ import annotations
+
+import gc
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from catalog import bulk
+from catalog.identity.tokens import identity
+from catalog.models import Alias, Family, Mapping, Model, PriceRecord, Provider
+from registry.loading import RegistryInvalid, registry_load
+from registry.validation import validate_registry
+from registry.writer import RegistryDocuments, write_registry
+
+pytestmark = pytest.mark.django_db
+
+# A copy of DeepSeek-R1 under another slug (an identity error) and a model without family or release date (warnings).
+DUPLICATE_MODEL = """\
+slug: deepseek-r1-a37b
+name: DeepSeek-R1 A37B
+creator: deepseek
+family: deepseek-thinking
+release_date: '2025-01-20'
+"""
+BARE_MODEL = """\
+slug: orca-mini-9b
+name: Orca Mini 9B
+creator: meta
+"""
+
+
+def _write(root: Path, relative: str, text: str) -> None:
+    target = root / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+
+
+def _failed_load(root: Path) -> RegistryInvalid:
+    with pytest.raises(RegistryInvalid) as caught:
+        registry_load(path=root)
+    return caught.value
+
+
+class TestIdentityRulesBesideTheWrites:
+    def test_an_identity_error_fails_the_load_with_validations_problems_and_writes_nothing(self, registry_dir):
+        _write(registry_dir, "models/deepseek/deepseek-r1-a37b.yaml", DUPLICATE_MODEL)
+        _write(registry_dir, "models/meta/orca-mini-9b.yaml", BARE_MODEL)
+        reference = validate_registry(registry_dir)
+        assert any("duplicate:" in p.message for p in reference.problems)
+        failed = _failed_load(registry_dir)
+        assert failed.report.problems == reference.problems
+        assert failed.report.warnings == reference.warnings
+        assert not Model.objects.exists() and not Mapping.objects.exists() and not PriceRecord.objects.exists()
+        assert Model.history.count() == 0
+
+    def test_an_identity_error_on_a_reload_rolls_back_what_the_load_wrote(self, registry_dir, catalogue_state):
+        registry_load(path=registry_dir)
+        before, records = catalogue_state(), PriceRecord.objects.count()
+        mapping = registry_dir / "mappings/deepseek/deepseek-r1.yaml"
+        mapping.write_text(mapping.read_text().replace("input: 0.14", "input: 0.15"))  # a write the load would make
+        _write(registry_dir, "models/deepseek/deepseek-r1-a37b.yaml", DUPLICATE_MODEL)
+        failed = _failed_load(registry_dir)
+        assert failed.report.problems == validate_registry(registry_dir).problems
+        assert catalogue_state() == before and PriceRecord.objects.count() == records
+
+    def test_identity_errors_and_other_problems_are_listed_together_in_order(self, registry_dir):
+        _write(registry_dir, "models/deepseek/deepseek-r1-a37b.yaml", DUPLICATE_MODEL)
+        _write(registry_dir, "models/meta/orca-mini-9b.yaml", BARE_MODEL.replace("creator: meta", "creator: nobody"))
+        reference = validate_registry(registry_dir)
+        messages = " ".join(p.message for p in reference.problems)
+        assert "duplicate:" in messages and "unknown provider 'nobody'" in messages
+        assert _failed_load(registry_dir).report.problems == reference.problems
+
+    def test_warnings_of_a_load_are_validations_warnings(self, registry_dir):
+        _write(registry_dir, "models/meta/orca-mini-9b.yaml", BARE_MODEL)
+        result = registry_load(path=registry_dir)
+        assert result.warnings == validate_registry(registry_dir).warnings
+        assert [w.message for w in result.warnings] == [
+            "missing-metadata: model orca-mini-9b: no family",
+            "missing-metadata: model orca-mini-9b: no release_date",
+        ]
+
+    def test_the_collector_is_resumed_after_a_load_and_left_off_when_it_was_off(self, registry_dir):
+        registry_load(path=registry_dir)
+        assert gc.isenabled()
+        gc.disable()
+        try:
+            registry_load(path=registry_dir)
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
+
+
+def _generated(root: Path, models: int) -> Path:
+    """A registry of `models` models, two aliases each and one priced offer each at one of two hosts."""
+    docs = RegistryDocuments()
+    docs.providers = [{"slug": "lab", "name": "Lab", "kind": "lab"}, {"slug": "host", "name": "Host"}]
+    docs.families = [{"slug": "fam", "name": "Family", "creator": "lab"}]
+    for index in range(models):
+        slug = f"model-{index:04d}"
+        docs.models.append(
+            {"slug": slug, "name": f"Model {index}", "creator": "lab", "family": "fam", "release_date": "2025-01-02"}
+        )
+        docs.models[-1]["aliases"] = [f"lab/{slug}-v1", f"lab/{slug}-v2"]
+        host = ("lab", "host")[index % 2]
+        docs.mappings[(host, slug)] = {
+            "model": slug,
+            "offers": [{"provider_model_id": f"lab/{slug}", "pricing": {"input": Decimal(index + 1) / 100}}],
+        }
+    write_registry(root, docs)
+    return root
+
+
+def _statements(root: Path) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        registry_load(path=root)
+    return len(queries)
+
+
+class TestStatementsDoNotGrowWithTheRegistry:
+    def test_a_first_load_and_a_reload_run_as_many_statements_for_6_models_as_for_160(self, tmp_path):
+        small, large = _generated(tmp_path / "small", 6), _generated(tmp_path / "large", 160)
+        first_small, reload_small = _statements(small), _statements(small)
+        for model_class in (Mapping, Alias, Model, Family, Provider):  # the large one starts from empty too
+            model_class.objects.all().delete()
+        first_large, reload_large = _statements(large), _statements(large)
+        assert first_large == first_small
+        assert reload_large == reload_small < first_small
+        assert Mapping.objects.filter(in_registry=True).count() == 160
+
+    def test_copied_price_records_hold_what_each_offer_shows(self, tmp_path):
+        registry_load(path=_generated(tmp_path / "r", 120))
+        records = {r.mapping.provider_model_id: r for r in PriceRecord.objects.select_related("mapping")}
+        assert len(records) == 120
+        record = records["lab/model-0041"]
+        assert (record.prices, record.source, record.billing, record.valid_to) == (
+            {"price_input": "0.42"},
+            "registry",
+            "per_token",
+            None,
+        )
+        assert Mapping.objects.get(provider_model_id="lab/model-0041").price_input == Decimal("0.42")
+
+    def test_ids_in_selects_what_pk_in_selects_for_long_and_short_lists(self, tmp_path):
+        registry_load(path=_generated(tmp_path / "r", 150))
+        ids = sorted(Mapping.objects.values_list("pk", flat=True))
+        for chosen in (ids[::3], ids[:3], []):
+            via_array = sorted(Mapping.objects.filter(bulk.ids_in(chosen)).values_list("pk", flat=True))
+            assert via_array == sorted(Mapping.objects.filter(pk__in=chosen).values_list("pk", flat=True)) == chosen
+
+
+class TestIdentityShortcuts:
+    @pytest.mark.parametrize(
+        ("name", "expected"),
+        [
+            ("us.anthropic.claude-3-5-sonnet-20240620-v1:0", {"versions": {"3.5"}, "stamps": {"20240620"}}),
+            ("command-r-08-2024", {"stamps": {"202408"}, "words": {"command", "r"}}),
+            ("accounts/fireworks/models/llama-v3p1-70b-instruct", {"versions": {"3.1"}, "sizes": {"70b"}}),
+            ("mistral-small-fp-16", {"serving": {"fp16"}, "variants": {"small"}}),
+            ("gemini-2.5-flash-preview-05-20", {"stamps": {"0520"}, "versions": {"2.5"}}),
+            ("Llama-3_3-Nemotron-Super-49B", {"versions": {"3.3"}, "sizes": {"49b"}}),
+            ("qwen/qwen3-coder:free", {"versions": {"3"}, "variants": {"code"}}),
+            ("claude-3-7-sonnet@20250219", {"versions": {"3.7"}, "stamps": {"20250219"}}),
+            ("gemma@default", {"words": {"gemma"}, "stamps": set()}),
+        ],
+    )
+    def test_each_rewrite_still_applies_where_its_characters_appear(self, name, expected):
+        found = identity(name)
+        assert {bucket: set(getattr(found, bucket)) for bucket in expected} == expected
+
+    def test_names_sharing_tokens_keep_their_own_tokens(self):
+        # The per-token memo is shared: `-v2` of one alias must not leak into another name's buckets.
+        assert identity("lab/model-0001-v2").versions == frozenset({"2"})
+        assert identity("lab/model-0001").versions == frozenset()
+        assert identity("lab/model-0001-v2").stamps == frozenset({"0001"})

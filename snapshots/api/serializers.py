@@ -135,6 +135,8 @@ class DiffQuerySerializer(serializers.Serializer):
 
     def get_fields(self):
         return {
-            "from": BatchRefField(help_text="Batch id or ISO hour."),
-            "to": BatchRefField(help_text="Batch id or ISO hour."),
+            # Not trimmed: a value of control characters or spaces is a reference to no batch (404), as the schema's
+            # non-empty string allows, not a missing one.
+            "from": BatchRefField(help_text="Batch id or ISO hour.", trim_whitespace=False),
+            "to": BatchRefField(help_text="Batch id or ISO hour.", trim_whitespace=False),
         }

@@ -121,8 +121,8 @@ def _catalogue_version(known: int | None) -> tuple:
         return _fingerprint()
     if known is None:
         tag_versions = api_cache.versions([cache_tags.CATALOGUE]) if api_cache.enabled() else None
-        if tag_versions is None:
-            return _fingerprint()
+        if tag_versions is None:  # no cache to vouch (disabled or down): another process's write shows within a
+            return ("rows", _recent_fingerprint())  # second; this process's own writes bump `_generation` at once
         known = tag_versions[cache_tags.CATALOGUE]
     if isinstance(caches["default"], LocMemCache):  # no other process bumps this cache
         return ("cache", known, _recent_fingerprint())

@@ -84,13 +84,19 @@ class TestNoQueries:
             assert resolved("openai/gpt-4o-mini") == ("gpt-4o-mini", "exact_alias")
             assert resolved("gpt-4o-mini-2024-07-18") == ("gpt-4o-mini", "exact_alias")
 
-    def test_without_the_cache_one_fingerprint_query_vouches_for_the_version(
-        self, catalogue, settings, django_assert_num_queries
+    def test_without_the_cache_the_rows_are_reread_now_and_then_not_per_call(
+        self, catalogue, settings, monkeypatch, django_assert_num_queries
     ):
         settings.API_CACHE_ENABLED = False
+        monkeypatch.setattr(resolution_index_module, "FINGERPRINT_SECONDS", 3600)
         resolved("gpt-4o")
-        with django_assert_num_queries(1):
+        with django_assert_num_queries(0):
             assert resolved("gpt-4o-mini") == ("gpt-4o-mini", "exact_slug")
+        Alias.objects.bulk_create([Alias(alias="loaded-elsewhere", model=Model.objects.get(slug="gpt-4o"))])
+        assert resolved("loaded-elsewhere") == (None, None)  # another process' write, within the interval
+        monkeypatch.setattr(resolution_index_module, "FINGERPRINT_SECONDS", 0)
+        with django_assert_num_queries(1 + 3):  # the fingerprint, then the rebuild's three queries
+            assert resolved("loaded-elsewhere") == ("gpt-4o", "exact_alias")
 
 
 class TestNeverStale:

@@ -241,17 +241,25 @@ def _fetch(keys: list[str], counter: Counter | None) -> tuple[dict, int | None]:
     return _guarded(pipelined, ({}, None))
 
 
-def lookup(key: str, tags: Iterable[str], counter: Counter | None = None) -> Lookup:
+def lookup(key: str, tags: Iterable[str], counter: Counter | None = None, held: CachedResponse | None = None) -> Lookup:
     """One round trip: the current versions of `tags`, the response stored under `key` if still valid, and
     (optionally) a request counter bumped.
 
     A stored response carries the versions it was computed under; a bump of any of them makes it a miss. (Bodies are
-    not keyed by version so that versions and body come back in the same MGET.)
+    not keyed by version so that versions and body come back in the same MGET.) `held`: a copy of that response this
+    process already has; when it is fresh only the versions are read, and it is the answer while they still match.
     """
     if not replay_pending_bumps():  # a write this process made is not in the cache yet: nothing there is safe
         return Lookup(None, None, count_hit(counter.key, counter.timeout) if counter else None)
     keys = {VERSION_PREFIX + tag: tag for tag in dict.fromkeys(tags)}
-    found, count = _fetch([*keys, key], counter)
+    if held is not None and held.is_fresh:
+        found, count = _fetch([*keys], counter)
+        tag_versions = _versions_from(found, keys)
+        if tag_versions is not None and held.versions == frozen(tag_versions):
+            return Lookup(tag_versions, held, count)
+        found, _ = _fetch([*keys, key], None)  # the held copy is outdated: what the cache holds now (counted once)
+    else:
+        found, count = _fetch([*keys, key], counter)
     entry = found.pop(key, None)
     tag_versions = _versions_from(found, keys)
     if not isinstance(entry, CachedResponse) or not getattr(entry, "is_fresh", False):

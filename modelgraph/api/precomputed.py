@@ -94,9 +94,27 @@ def entry_key(scheme: str, host: str, path: str, query: list[tuple[str, str]], g
     return api_cache.response_key([LANE_PREFIX, scheme, host, path, repr(sorted(query)), "gzip" if gzip else ""])
 
 
+# Answers this process has served or stored, by key: a hit then reads only the versions (a few bytes) from the cache,
+# not the body again. Small bodies only, and a bounded number of them; the versions still decide every time.
+HELD_MAX_ENTRIES = 256
+HELD_MAX_BODY = 128 * 1024
+_held: dict[str, PrecomputedResponse] = {}
+
+
+def _hold(key: str, entry: object) -> None:
+    if isinstance(entry, PrecomputedResponse) and len(entry.body) <= HELD_MAX_BODY:
+        _held.pop(key, None)
+        _held[key] = entry
+        while len(_held) > HELD_MAX_ENTRIES:
+            _held.pop(next(iter(_held)), None)
+
+
 def lookup(key: str, route: Route, counter: api_cache.Counter | None) -> api_cache.Lookup:
     """One round trip: the route's tag versions, the entry if built under exactly those, the throttle counted."""
-    return api_cache.lookup(key, route.tags, counter)
+    found = api_cache.lookup(key, route.tags, counter, held=_held.get(key))
+    if found.entry is not None:
+        _hold(key, found.entry)
+    return found
 
 
 def keepable(status: int, headers: list[tuple[str, str]]) -> bool:
@@ -129,6 +147,7 @@ def store(
     # No stale-if-error copy here: the API cache keeps that one; the lane serves fresh answers only.
     entry = PrecomputedResponse(**{**entry.__dict__, "fresh_until": time.time() + timeout})
     api_cache.guarded_call(lambda: cache.set(key, entry, timeout=timeout))
+    _hold(key, entry)
     return entry
 
 

@@ -287,7 +287,7 @@ class GatewayKeyUsageInline(admin.TabularInline):
     """The last 31 days of a key's usage, newest first (read-only: written by the gateway)."""
 
     model = GatewayKeyUsage
-    fields = ("day", "requests", "refused", "prompt_tokens", "completion_tokens", "spend_usd")
+    fields = ("day", "requests", "refused", "prompt_tokens", "completion_tokens", "spend_usd", "unpriced")
     readonly_fields = fields
     extra = 0
     can_delete = False

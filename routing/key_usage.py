@@ -28,6 +28,7 @@ class Tally:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     nano_usd: int = 0
+    unpriced: int = 0  # answers that used tokens at no known price: spend leaves them out, and says how many
 
 
 class UsageTally:
@@ -47,6 +48,7 @@ class UsageTally:
             tally.prompt_tokens += prompt
             tally.completion_tokens += completion
             tally.nano_usd += cost or 0
+            tally.unpriced += cost is None and bool(prompt or completion)  # tokens used at an unknown price
 
     def take(self) -> dict[tuple[int, str], Tally]:
         with self.lock:
@@ -67,6 +69,7 @@ def _increments(tally: Tally) -> dict:
         "prompt_tokens": F("prompt_tokens") + tally.prompt_tokens,
         "completion_tokens": F("completion_tokens") + tally.completion_tokens,
         "spend_usd": F("spend_usd") + Decimal(tally.nano_usd) / NANO,
+        "unpriced": F("unpriced") + tally.unpriced,
     }
 
 
@@ -86,6 +89,7 @@ def key_usage_write(rows: dict[tuple[int, str], Tally]) -> int:
                     prompt_tokens=tally.prompt_tokens,
                     completion_tokens=tally.completion_tokens,
                     spend_usd=Decimal(tally.nano_usd) / NANO,
+                    unpriced=tally.unpriced,
                 )
         except IntegrityError:  # another process created the day's row meanwhile
             lookup.update(**_increments(tally))
@@ -127,6 +131,7 @@ def gateway_keys_with_usage() -> QuerySet[GatewayKey]:
             spend_total=Coalesce(
                 Sum("usage__spend_usd"), Value(Decimal(0)), output_field=DecimalField(max_digits=18, decimal_places=9)
             ),
+            unpriced_total=Coalesce(Sum("usage__unpriced"), zero, output_field=IntegerField()),
         )
         .order_by("-created_at", "-pk")
     )

@@ -371,6 +371,9 @@ class GatewayKeyUsage(models.Model):
     prompt_tokens = models.PositiveBigIntegerField(default=0)
     completion_tokens = models.PositiveBigIntegerField(default=0)
     spend_usd = models.DecimalField(max_digits=18, decimal_places=9, default=0)
+    unpriced = models.PositiveIntegerField(
+        default=0, help_text="Answers that used tokens at an offer with no catalogue price: not in spend."
+    )
 
     class Meta:
         ordering = ["-day", "key_id"]

@@ -22,7 +22,13 @@ class KeyUsageSerializer(serializers.Serializer):
     requests_today = serializers.IntegerField(help_text="Requests today (UTC), refused ones included.")
     refused_today = serializers.IntegerField(help_text="Refused today by the key's scopes or limits.")
     tokens_today = serializers.IntegerField(help_text="Prompt and completion tokens today (UTC).")
-    spend_usd = serializers.DecimalField(max_digits=18, decimal_places=9, help_text="Total spend so far.")
+    spend_usd = serializers.DecimalField(
+        max_digits=18, decimal_places=9, help_text="Total spend so far, of the answers whose cost is known."
+    )
+    unpriced = serializers.IntegerField(
+        help_text="Answers so far that used tokens at an offer with no catalogue price: not in spend_usd, and not "
+        "counted against the budget."
+    )
 
 
 class GatewayKeySerializer(serializers.ModelSerializer):
@@ -58,6 +64,7 @@ class GatewayKeySerializer(serializers.ModelSerializer):
                 "refused_today": getattr(key, "refused_today", 0),
                 "tokens_today": getattr(key, "tokens_today", 0),
                 "spend_usd": getattr(key, "spend_total", 0),
+                "unpriced": getattr(key, "unpriced_total", 0),
             }
         ).data
 

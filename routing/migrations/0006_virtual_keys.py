@@ -99,6 +99,13 @@ class Migration(migrations.Migration):
                 ("completion_tokens", models.PositiveBigIntegerField(default=0)),
                 ("spend_usd", models.DecimalField(decimal_places=9, default=0, max_digits=18)),
                 (
+                    "unpriced",
+                    models.PositiveIntegerField(
+                        default=0,
+                        help_text="Answers that used tokens at an offer with no catalogue price: not in spend.",
+                    ),
+                ),
+                (
                     "key",
                     models.ForeignKey(
                         on_delete=django.db.models.deletion.CASCADE, related_name="usage", to="routing.gatewaykey"

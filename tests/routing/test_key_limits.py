@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from decimal import Decimal
 
 import pytest
@@ -14,8 +15,10 @@ from django.test import AsyncClient
 from django_redis import get_redis_connection
 
 from routing.access import gateway_key_issue
-from routing.key_counters import BUDGET, REQUESTS, TOKENS, LocalCounters, RedisCounters, SharedCounters
-from routing.key_limits import KeyGrant
+from routing.candidates import RouteCandidate
+from routing.key_counters import BUDGET, REQUESTS, TOKENS, LocalCounters, RedisCounters, SharedCounters, utc_day
+from routing.key_limits import KeyGrant, cost_nano_usd
+from routing.key_usage import key_usage_flush, usage_tally
 from routing.models import GatewayKey, GatewayKeyUsage
 from tests.routing.conftest import chat_body, run, sse_data
 
@@ -201,3 +204,19 @@ class TestRedisOutage:
         results = [counters.admit(key) for _ in range(3)]
         assert results[:2] == [None, None] and results[2].limit == REQUESTS
         assert counters._backend() is counters.local  # not retried until ROUTING_KEY_COUNTERS_RETRY has passed
+
+
+def test_an_answer_of_unknown_cost_is_counted_as_unpriced_never_as_free(db):
+    """An offer the catalogue has no price for: its answers are not spend, and the usage says how many there were."""
+    key, _ = issue(budget_usd=Decimal("1"))
+    unpriced = RouteCandidate(1, 1, 1, "chat-model", "prov-x", "chat-model", price_input=None, price_output=0.6)
+    priced = RouteCandidate(1, 1, 1, "chat-model", "prov-y", "chat-model", price_input=0.3, price_output=0.6)
+    usage = {"prompt_tokens": 10, "completion_tokens": 5}
+    assert cost_nano_usd(unpriced, usage) is None and cost_nano_usd(priced, usage) == 6000
+    day = utc_day(time.time())[0]
+    usage_tally.add(key.id, day, refused=False, prompt=10, completion=5, cost=cost_nano_usd(unpriced, usage))
+    usage_tally.add(key.id, day, refused=False, prompt=10, completion=5, cost=cost_nano_usd(priced, usage))
+    usage_tally.add(key.id, day, refused=True, prompt=0, completion=0, cost=None)  # a refusal costs nothing
+    key_usage_flush()
+    row = GatewayKeyUsage.objects.get(key=key, day=day)
+    assert (row.requests, row.refused, row.unpriced, row.spend_usd) == (3, 1, 1, Decimal("0.000006"))

@@ -65,6 +65,7 @@ class TestKeysAPI:
             "refused_today": 0,
             "tokens_today": 0,
             "spend_usd": "0.000000000",
+            "unpriced": 0,
         }
         # The key works on /v1/ within its scopes and limits.
         assert run(post, raw, "tool-use").status_code == 200

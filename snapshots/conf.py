@@ -13,7 +13,6 @@ DEFAULTS = {
     "SNAPSHOTS_MAX_RETRY_AFTER": 120.0,  # never wait longer than this for a 429's Retry-After
     "SNAPSHOTS_ZSTD_LEVEL": 19,  # small bodies (endpoints, providers, manifests)
     "SNAPSHOTS_ZSTD_LEVEL_LARGE": 12,  # list bodies and packs of megabytes (match tables capped: ~16 MB)
-    "SNAPSHOTS_METRICS_RETENTION_DAYS": 30,
     # A sync's lease on its batch lasts this long unless its heartbeat (every third of it) renews it: a sync that
     # died is taken over this many seconds later at most.
     "SNAPSHOTS_LEASE_SECONDS": 60.0,

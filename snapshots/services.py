@@ -282,6 +282,5 @@ def snapshot_export(*, batch: Batch, out_dir: Path) -> dict:
 
 def snapshot_prune_metrics(*, days: int, now: dt.datetime | None = None) -> int:
     """Nothing to prune any more: volatile figures live in each batch's column block (a few bytes per endpoint-hour,
-    see columns.py), so their full history is kept. Kept for callers and schedules of storage v1; deletes nothing."""
-    api_cache.bump([CACHE_TAG])
+    see columns.py), so their full history is kept. Kept for the `snapshot_prune` command; deletes nothing."""
     return 0

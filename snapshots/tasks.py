@@ -2,10 +2,9 @@
 
 from django.utils import timezone
 
-from snapshots.conf import setting
 from snapshots.lease import SyncInProgress
 from snapshots.models import Batch
-from snapshots.services import hour_of, snapshot_prune_metrics, snapshot_sync
+from snapshots.services import hour_of, snapshot_sync
 from snapshots.signals import snapshot_batch_completed
 
 
@@ -29,7 +28,3 @@ def snapshot_retry_task() -> int | None:
         return snapshot_sync_task()
     except SyncInProgress:
         return None
-
-
-def snapshot_prune_task() -> int:
-    return snapshot_prune_metrics(days=setting("SNAPSHOTS_METRICS_RETENTION_DAYS"))

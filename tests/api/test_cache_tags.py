@@ -10,9 +10,10 @@ from catalog.api.views import ModelViewSet, ProviderViewSet
 from catalog.models import Family, Model, Provider
 from modelgraph.api import cache as api_cache
 from modelgraph.api.viewsets import ReadOnlyViewSet
-from snapshots.services import snapshot_prune_metrics
+from snapshots.services import snapshot_sync
 from telemetry.api.views import TelemetryViewSet
 from telemetry.services import telemetry_record_results
+from tests.snapshots.replay import Catalogue, CatalogueServer
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +44,7 @@ def tags_of(cls: type[ReadOnlyViewSet], action: str) -> list[str]:
 
 
 def bump_everything(tags: set[str], capture_on_commit) -> None:
-    """Run each invalidation there is: a save of every object the tags name, a probe round, a metrics prune."""
+    """Run each invalidation there is: a save of every object the tags name, a probe round, a snapshot sync."""
     rows = {"model": Model, "provider": Provider, "family": Family}
     with capture_on_commit(execute=True):
         for tag in tags:
@@ -51,7 +52,8 @@ def bump_everything(tags: set[str], capture_on_commit) -> None:
             if pk:
                 rows[kind].objects.get(pk=int(pk)).save()
         telemetry_record_results(results=[])
-        snapshot_prune_metrics(days=30)
+    with CatalogueServer(Catalogue(limit=3)) as server:
+        snapshot_sync(base_url=server.url)
 
 
 class TestCacheTags:

@@ -7,9 +7,10 @@ counts /api/ requests and their cache results for /metrics.
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
 import time
-import uuid
 from contextvars import ContextVar
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
@@ -26,11 +27,32 @@ REQUEST_ID: ContextVar[str] = ContextVar("request_id", default="")
 METHODS = frozenset({"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"})  # others count as "other"
 
 
+class _Ids:
+    """New ids: a random per-process prefix (80 bits) and a counter (48 bits), 32 hex characters like a UUID's.
+
+    One `getrandom` per process instead of one per request (uuid4): on this path a system call is worth saving.
+    A forked worker draws its own prefix, so two processes never hand out the same id."""
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self) -> None:
+        self.prefix = os.urandom(10).hex()
+        self.counter = itertools.count(int.from_bytes(os.urandom(4)))
+
+    def next(self) -> str:
+        return f"{self.prefix}{next(self.counter) & 0xFFFFFFFFFFFF:012x}"
+
+
+_ids = _Ids()
+os.register_at_fork(after_in_child=_ids.reset)
+
+
 def request_id_for(incoming: str | None) -> str:
     """The client's id when acceptable, else a new one (32 hex characters)."""
     if incoming and _ACCEPTED(incoming):
         return incoming
-    return uuid.uuid4().hex
+    return _ids.next()
 
 
 def current_request_id() -> str:

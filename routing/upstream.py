@@ -1,8 +1,8 @@
 """The upstream side: pooled keep-alive connections per event loop, chat requests, whole SSE events, probes.
 
-Requests go through httpcore, the connection engine under httpx, without httpx's client layer (request and
-response models, auth and redirect flows, cookie jar): a third of the CPU of a request we only forward. Upstream
-answers are asked for uncompressed (`Accept-Encoding: identity`), so bodies are relayed as they arrive.
+Requests go through `routing.http1`, a small HTTP/1.1 client on asyncio transports parsed by httptools: httpcore's
+connection engine (under httpx) cost more CPU per forwarded request than the rest of the gateway. Upstream answers
+are asked for uncompressed (`Accept-Encoding: identity`), so bodies are relayed as they arrive.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import contextlib
 import functools
 import json
 import ssl
-import weakref
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -22,18 +21,15 @@ import httpcore
 from modelgraph.outbound import FailureKind, classify_exception, retry_after_seconds, user_agent
 from modelgraph.secrets import key_resolve, redact
 from modelgraph.sse import SseSplitter
-from routing import retry
+from routing import http1, retry
 from routing.candidates import RouteCandidate
 from routing.conf import setting
 
 USER_AGENT = user_agent("gateway").encode()
 _ERROR_BODY_BYTES = 4096
 _MAX_HELD_EVENTS = 64  # chunks without output (role, usage) held back before the first with output
-# httpcore's pool does work proportional to its connections on every request event (it checks each one's expiry):
-# one big pool spends more CPU than the requests at fifty in flight. Small pools per upstream host keep it flat
-# (telemetry's probes shard for the same reason). A request leases the most recently freed shard, so sequential
-# traffic keeps reusing one warm keep-alive connection.
-SHARDS_PER_HOST = 64
+KEEPALIVE_EXPIRY = 30.0  # seconds an idle upstream connection is kept
+# What the client raises (routing.http1 raises httpcore's exception types), and the OS's own.
 UPSTREAM_ERRORS = (
     httpcore.TimeoutException,
     httpcore.NetworkError,
@@ -44,7 +40,7 @@ UPSTREAM_ERRORS = (
     OSError,
 )
 
-Pool = httpcore.AsyncConnectionPool
+Response = http1.Response
 
 
 class AttemptFailed(Exception):
@@ -61,64 +57,17 @@ def _ssl_context() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
-class _Shards:
-    """The pools of one upstream host on one event loop, and how many requests each is serving."""
-
-    __slots__ = ("busy", "idle", "pools")
-
-    def __init__(self):
-        self.pools: list[Pool] = []
-        self.idle: list[Pool] = []
-        self.busy: dict[Pool, int] = {}
-
-
-def _new_pool() -> Pool:
-    per_shard = max(4, setting("ROUTING_MAX_CONNECTIONS") // SHARDS_PER_HOST)
-    return Pool(
+def _request(url: str, method: str, headers: list[tuple[bytes, bytes]], content: bytes = b"", stream: bool = False):
+    """Send on the running loop's pool for `url`'s origin (see routing.http1)."""
+    pool = http1.pool_for(
+        url,
         ssl_context=_ssl_context(),
-        max_connections=per_shard,
-        max_keepalive_connections=per_shard,
-        keepalive_expiry=30.0,
+        max_connections=setting("ROUTING_MAX_CONNECTIONS"),
+        keepalive_expiry=KEEPALIVE_EXPIRY,
     )
-
-
-_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, _Shards]] = weakref.WeakKeyDictionary()
-
-
-def lease(base_url: str) -> Pool:
-    """A connection pool for requests to `base_url` on the running loop; give it back with `release`."""
-    loop = asyncio.get_running_loop()
-    hosts = _pools.get(loop)
-    if hosts is None:
-        hosts = _pools[loop] = {}
-    shards = hosts.get(base_url)
-    if shards is None:
-        shards = hosts[base_url] = _Shards()
-    if shards.idle:
-        pool = shards.idle.pop()
-    elif len(shards.pools) < SHARDS_PER_HOST:
-        pool = _new_pool()
-        shards.pools.append(pool)
-        shards.busy[pool] = 0
-    else:
-        pool = min(shards.pools, key=shards.busy.__getitem__)
-    shards.busy[pool] += 1
-    return pool
-
-
-def release(base_url: str, pool: Pool) -> None:
-    shards = _pools.get(asyncio.get_running_loop(), {}).get(base_url)
-    if shards is None or pool not in shards.busy:
-        return
-    shards.busy[pool] -= 1
-    if shards.busy[pool] == 0:
-        shards.idle.append(pool)
-
-
-def _extensions(read: float | None = None) -> dict:
-    connect = setting("ROUTING_CONNECT_TIMEOUT")
-    # Reads are bounded per attempt by the gateway (whole answer, first event, stall between events).
-    return {"timeout": {"connect": connect, "read": read, "write": 30.0, "pool": connect}}
+    return pool.request(
+        method, url, headers=headers, content=content, connect_timeout=setting("ROUTING_CONNECT_TIMEOUT"), stream=stream
+    )
 
 
 def request_headers(candidate: RouteCandidate, stream: bool) -> list[tuple[bytes, bytes]]:
@@ -135,15 +84,7 @@ def request_headers(candidate: RouteCandidate, stream: bool) -> list[tuple[bytes
     return headers
 
 
-@functools.lru_cache(maxsize=1024)
-def _host(base_url: str) -> bytes:
-    """The Host header for a base URL (pool.request adds it itself; a streamed request states it)."""
-    url = httpcore.URL(base_url)
-    default = {b"http": 80, b"https": 443}.get(url.scheme)
-    return url.host + (b":%d" % url.port if url.port and url.port != default else b"")
-
-
-def header(response: httpcore.Response, name: str, default: str = "") -> str:
+def header(response: Response, name: str, default: str = "") -> str:
     wanted = name.encode().lower()
     for key, value in response.headers:
         if key.lower() == wanted:
@@ -162,7 +103,7 @@ def _error_message(body: bytes) -> str:
     return redact(" ".join(text.split()))[:200]
 
 
-def failure_from_response(response: httpcore.Response, body: bytes) -> retry.Failure:
+def failure_from_response(response: Response, body: bytes) -> retry.Failure:
     status = response.status
     kind = retry.classify_status(status, frozenset(setting("ROUTING_RETRYABLE_STATUSES")))
     retry_after = None
@@ -189,8 +130,7 @@ def failure_from_exception(exc: BaseException, stage: str = "") -> retry.Failure
         return retry.Failure(retry.TIMEOUT, f"timed out{where}")
     if kind is FailureKind.CONNECT:
         return retry.Failure(retry.CONNECT, redact(f"could not connect: {exc}")[:200])
-    kind = retry.STREAM if stage else retry.SERVER
-    return retry.Failure(kind, redact(f"{type(exc).__name__}{where}: {exc}")[:200])
+    return retry.Failure(retry.STREAM if stage else retry.SERVER, redact(f"{type(exc).__name__}{where}: {exc}")[:200])
 
 
 async def send_chat(
@@ -201,24 +141,20 @@ async def send_chat(
     url: str | None = None,
     headers: list[tuple[bytes, bytes]] | None = None,
     method: str = "POST",
-) -> httpcore.Response:
+) -> Response:
     """A non-streaming completion, read whole within `timeout`; anything but a 200 raises AttemptFailed.
 
     `url` and `headers` default to the OpenAI chat endpoint; connectors (routing.connectors) state their own."""
-    pool = lease(candidate.base_url)
     try:
         async with asyncio.timeout(timeout):
-            response = await pool.request(
-                method,
+            response = await _request(
                 url or f"{candidate.base_url}/chat/completions",
-                headers=headers or request_headers(candidate, False),
-                content=payload,
-                extensions=_extensions(),
+                method,
+                headers or request_headers(candidate, False),
+                payload,
             )
     except (TimeoutError, *UPSTREAM_ERRORS) as exc:
         raise AttemptFailed(failure_from_exception(exc)) from None
-    finally:
-        release(candidate.base_url, pool)
     if response.status != 200:
         raise AttemptFailed(failure_from_response(response, response.content))
     return response
@@ -277,9 +213,8 @@ class EventStream:
     """The whole SSE events of an upstream response, in order, as they arrive (a partial event is never handed
     out, so a stream cut mid-event cannot leave half an event downstream)."""
 
-    def __init__(self, response: httpcore.Response, on_close=None):
+    def __init__(self, response: Response):
         self.response = response
-        self.on_close = on_close
         self._chunks = response.aiter_stream()
         self._splitter = SseSplitter()
         self._events: deque[bytes] = deque()
@@ -304,11 +239,9 @@ class EventStream:
                     pass
 
     async def aclose(self) -> None:
+        """Gives the connection back if the body was read to its end, closes it otherwise."""
         with contextlib.suppress(Exception):
             await self.response.aclose()
-        if self.on_close is not None:
-            self.on_close()
-            self.on_close = None
 
 
 async def open_stream(
@@ -325,31 +258,24 @@ async def open_stream(
     Everything up to here can still be retried elsewhere: nothing has been sent downstream. A connector states its
     `url` and `headers`, and `wrap`s the events in its translation to OpenAI chunks.
     """
-    pool = lease(candidate.base_url)
-    headers = [
-        *(headers or request_headers(candidate, True)),
-        (b"Host", _host(candidate.base_url)),
-        (b"Content-Length", str(len(payload)).encode()),
-    ]
-    request = httpcore.Request(
-        "POST",
-        url or f"{candidate.base_url}/chat/completions",
-        content=payload,
-        headers=headers,
-        extensions=_extensions(),
-    )
-    response: httpcore.Response | None = None
+    response: Response | None = None
     handed_over = False
     try:
         async with asyncio.timeout(timeout):
-            response = await pool.handle_async_request(request)
+            response = await _request(
+                url or f"{candidate.base_url}/chat/completions",
+                "POST",
+                headers or request_headers(candidate, True),
+                payload,
+                stream=True,
+            )
             if response.status != 200:
                 raise AttemptFailed(failure_from_response(response, await response.aread()))
-            events = EventStream(response, on_close=functools.partial(release, candidate.base_url, pool))
+            events = EventStream(response)
             if wrap is not None:
                 events = wrap(events)
             first = await _first_output(events)
-            handed_over = True  # from here the stream gives the pool back when it is closed
+            handed_over = True  # from here the stream gives its connection back when it is closed
             return events, first
     except AttemptFailed:
         raise
@@ -359,7 +285,6 @@ async def open_stream(
     finally:
         if not handed_over:
             await _close(response)
-            release(candidate.base_url, pool)
 
 
 async def _first_output(events: EventStream) -> bytes:
@@ -387,7 +312,7 @@ async def _first_output(events: EventStream) -> bytes:
             return b"".join(held)
 
 
-async def _close(response: httpcore.Response | None) -> None:
+async def _close(response: Response | None) -> None:
     if response is not None:
         with contextlib.suppress(Exception):
             await response.aclose()
@@ -395,16 +320,10 @@ async def _close(response: httpcore.Response | None) -> None:
 
 async def probe(candidate: RouteCandidate, *, provider_wide: bool) -> tuple[bool, str]:
     """Is it serving again? An offer: a one-token completion. A provider: its model listing (`GET /models`)."""
-    pool = lease(candidate.base_url)
     try:
         async with asyncio.timeout(setting("ROUTING_PROBE_TIMEOUT")):
             if provider_wide:
-                response = await pool.request(
-                    "GET",
-                    f"{candidate.base_url}/models",
-                    extensions=_extensions(),
-                    headers=request_headers(candidate, False),
-                )
+                response = await _request(f"{candidate.base_url}/models", "GET", request_headers(candidate, False))
             else:
                 body = {
                     "model": candidate.provider_model_id,
@@ -412,17 +331,14 @@ async def probe(candidate: RouteCandidate, *, provider_wide: bool) -> tuple[bool
                     "stream": False,
                     "messages": [{"role": "user", "content": "ping"}],
                 }
-                response = await pool.request(
-                    "POST",
+                response = await _request(
                     f"{candidate.base_url}/chat/completions",
-                    content=json.dumps(body).encode(),
-                    headers=request_headers(candidate, False),
-                    extensions=_extensions(),
+                    "POST",
+                    request_headers(candidate, False),
+                    json.dumps(body).encode(),
                 )
     except (TimeoutError, *UPSTREAM_ERRORS) as exc:
         return False, failure_from_exception(exc).describe()
-    finally:
-        release(candidate.base_url, pool)
     if response.status == 200:
         return True, ""
     return False, failure_from_response(response, response.content).describe()

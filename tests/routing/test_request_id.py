@@ -74,3 +74,25 @@ def test_log_lines_written_while_serving_a_request_carry_its_id(
     (line,) = [line for line in json_lines() if "deactivated" in line["message"]]
     assert line["request_id"] == "trace-7f3a"
     assert line["level"] == "WARNING" and line["logger"] == "routing.rotation"
+
+
+class TestMadeUpIds:
+    def test_ids_are_distinct_within_a_process_and_across_a_fork(self):
+        import os
+
+        from modelgraph.request_id import request_id_for
+
+        ours = {request_id_for(None) for _ in range(10_000)}
+        assert len(ours) == 10_000 and all(GENERATED.fullmatch(made) for made in ours)
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child writes the ids it makes; it shares the parent's state up to the fork
+            os.close(read)
+            os.write(write, " ".join(request_id_for(None) for _ in range(100)).encode())
+            os._exit(0)
+        os.close(write)
+        with os.fdopen(read) as pipe:
+            theirs = set(pipe.read().split())
+        os.waitpid(pid, 0)
+        assert len(theirs) == 100 and not theirs & ours
+        assert not theirs & {request_id_for(None) for _ in range(100)}  # the parent's next ones differ too

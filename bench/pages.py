@@ -37,6 +37,7 @@ def prepare(models: int, hours: int) -> dict[str, str]:
     from catalog.models import Alias, Mapping, Model
     from ingestion.models import IngestionRun, RunStatus, Tier
     from registry.loading import registry_load
+    from telemetry.offer_summaries import offer_summaries_refresh_stale
     from tests.web.seeding import seed_telemetry
     from web.selectors import most_served_models
 
@@ -51,6 +52,11 @@ def prepare(models: int, hours: int) -> dict[str, str]:
         f"telemetry: {hours} hours for {len(mappings)} offers of {len(served)} models "
         f"seeded in {time.perf_counter() - started:.1f} s"
     )
+    # The seed writes roll-ups directly; in production the per-offer summaries follow every probe batch and the
+    # minute's schedule, so bring them current as that schedule would (else every page aggregates the roll-ups).
+    started = time.perf_counter()
+    summaries = offer_summaries_refresh_stale()
+    print(f"offer summaries: {summaries} rows refreshed in {time.perf_counter() - started:.1f} s")
     runs = [
         ("openai", Tier.PROVIDER_API),
         ("anthropic", Tier.PROVIDER_API),

@@ -42,6 +42,12 @@ def model_list(*, filters=None) -> QuerySet[Model]:
     return filterset.qs
 
 
+def model_list_reviewed(queryset: QuerySet[Model]) -> QuerySet[Model]:
+    """`queryset` as the model list's FilterSet leaves it when no filter is given: reviewed models only (the
+    FilterSet's default `review=reviewed`, catalog/filtersets.py)."""
+    return queryset.filter(needs_review=False)
+
+
 # The list row: the model's own columns, its creator's and family's slug and name, and the offer summary.
 LIST_ROW_FIELDS = (
     "pk",

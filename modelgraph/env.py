@@ -11,9 +11,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 _READ: set[str] = set()
 
 
-def platform_env_names() -> frozenset[str]:
-    """The names of the environment variables the platform's own settings read (so far in this process)."""
-    return frozenset(_READ)
+def is_platform_env(name: str) -> bool:
+    """Whether the platform's own settings read `name` (so far in this process); no copy of the set."""
+    return name in _READ
 
 
 def env_str(name: str, default: str = "") -> str:

@@ -29,7 +29,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from modelgraph.env import platform_env_names
+from modelgraph.env import is_platform_env
 
 REFERENCE = re.compile(r"^\$\{secrets:([A-Za-z0-9_.\-]{1,150})\}$")
 ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,149}$")
@@ -64,13 +64,25 @@ def _allow_patterns() -> tuple[str, ...]:
     return tuple(getattr(settings, "SECRETS_KEY_ENV_ALLOW", None) or DEFAULT_ALLOW)
 
 
-def _denied(name: str) -> bool:
+@functools.lru_cache(maxsize=4096)
+def _denied_by_pattern(name: str) -> bool:
     patterns = (*ALWAYS_DENIED, *(getattr(settings, "SECRETS_KEY_ENV_DENY", None) or ()))
-    return name in platform_env_names() or any(fnmatchcase(name, pattern) for pattern in patterns)
+    return any(fnmatchcase(name, pattern) for pattern in patterns)
+
+
+@functools.lru_cache(maxsize=4096)
+def _allowed_by_pattern(name: str) -> bool:
+    return bool(ENV_NAME.match(name)) and any(fnmatchcase(name, p) for p in _allow_patterns())
+
+
+def _denied(name: str) -> bool:
+    """The platform's own variables (checked every time: the set only grows) and the deny patterns (cached per
+    name until a SECRETS_ setting changes: a gateway request resolves its upstream key on every call)."""
+    return is_platform_env(name) or _denied_by_pattern(name)
 
 
 def _env_allowed(name: str) -> bool:
-    return bool(ENV_NAME.match(name)) and not _denied(name) and any(fnmatchcase(name, p) for p in _allow_patterns())
+    return not _denied(name) and _allowed_by_pattern(name)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -100,6 +112,8 @@ def key_reference_error(reference: str) -> str | None:
 def _forget_rules(*, setting: str, **kwargs) -> None:
     if setting.startswith("SECRETS_") or setting == "ROUTING_SECRETS_FILE":
         key_reference_error.cache_clear()
+        _denied_by_pattern.cache_clear()
+        _allowed_by_pattern.cache_clear()
         _file_cache.clear()
 
 

@@ -28,6 +28,8 @@ MODEL_ID = OpenApiParameter(
     description="The model's slug or any alias (`gpt-4o`, `openai/gpt-4o`, `gpt-4o-2024-08-06`); exact first, then "
     "case-insensitive. An alias answers with the canonical model.",
 )
+# The query parameters of the model list that filter nothing.
+PAGINATION_PARAMETERS = frozenset({"page", "page_size"})
 PROVIDER_ID = OpenApiParameter("id", OpenApiTypes.STR, OpenApiParameter.PATH, description="The provider's slug.")
 MODEL_NOT_FOUND = {
     404: OpenApiResponse(serializers.NotFoundWithNearMatchesSerializer, description="No such model; did you mean…"),
@@ -93,6 +95,13 @@ class ModelViewSet(ReadOnlyViewSet):
         if self.action == "compare":
             tags.append(cache_tags.TELEMETRY)
         return tags
+
+    def filter_queryset(self, queryset):
+        # No filter given (only pagination): the FilterSet would build its form, validate nothing and apply only the
+        # default review filter (~1.5 ms a request); apply that one directly.
+        if self.action == "list" and self.request.query_params.keys() <= PAGINATION_PARAMETERS:
+            return selectors.model_list_reviewed(queryset)
+        return super().filter_queryset(queryset)
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(selectors.ModelRows(self.filter_queryset(self.get_queryset())))

@@ -46,7 +46,7 @@ from django.core.cache import cache  # noqa: E402
 from django.db import connection  # noqa: E402
 from registry_gen import generate_registry  # noqa: E402
 
-from catalog.models import Alias, Model  # noqa: E402
+from catalog.models import Alias, Model, ModelListRow  # noqa: E402
 from registry.loading import registry_load  # noqa: E402
 from telemetry.offer_summaries import offer_summaries_refresh_stale  # noqa: E402
 
@@ -86,6 +86,8 @@ def prepare(args) -> dict[str, list[str]]:
     # What the every-minute schedule does in production (no django-q2 cluster runs here): every offer gets its
     # summary row for the current window, so compare reads the summaries instead of aggregating the roll-ups.
     print(f"offer summaries written: {offer_summaries_refresh_stale()}")
+    # Rendered by the load's catalogue change (catalog/list_rows.py): the uncached list reads them.
+    print(f"model list rows stored: {ModelListRow.objects.count()}")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")  # what autovacuum does soon after a bulk load: plans as in production
     rng = random.Random(11)
@@ -285,6 +287,8 @@ def main() -> None:
             for _, _, paths in scenarios:
                 warm(base, paths)
             rows += interleaved(base, scenarios)
+        # The schedule's every-minute refresh, as in production: an hour that turned since prepare() moved the window.
+        offer_summaries_refresh_stale()
         with gunicorn(cache_enabled=False, static_body=static_body) as base:
             scenarios = [(endpoint, "uncached", paths) for endpoint, paths in endpoints.items()]
             for _, _, paths in scenarios:

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 
 from catalog import cache_tags
+from catalog.list_rows import model_list_rows_refresh
 from catalog.models import Alias, Family, Mapping, Model, Provider
 from catalog.signals import catalogue_changed
 from modelgraph.api import cache as api_cache
@@ -21,6 +22,9 @@ def catalogue_invalidate(
     Answers about other objects keep their cache entries: a model's answers are keyed by the versions of the model,
     its creator, family, successor and offering providers, so they change exactly when one of those does.
     """
+    model_ids, provider_ids, family_ids = set(model_ids), set(provider_ids), set(family_ids)
+    # The stored list rows first: a reader that sees the new versions must find the rows they stand for.
+    model_list_rows_refresh(model_ids=model_ids, provider_ids=provider_ids, family_ids=family_ids)
     tags = {cache_tags.CATALOGUE}
     tags.update(cache_tags.model(pk) for pk in model_ids if pk)
     tags.update(cache_tags.provider(pk) for pk in provider_ids if pk)

@@ -175,6 +175,22 @@ class Model(RegistryTracked):
         return self.name
 
 
+class ModelListRow(models.Model):
+    """The model list's row of one model, rendered once per change (catalog/list_rows.py): its JSON body without the
+    `url` (which depends on the request's host), so the unfiltered list reads stored text instead of aggregating the
+    offers and aliases of every model on the page. `creator` and `family` say which provider and family renames
+    change it."""
+
+    model = models.OneToOneField(Model, primary_key=True, on_delete=models.CASCADE, related_name="list_row")
+    # Kept after the provider or family is deleted (no constraint): the refresh of a deleted one still finds its rows.
+    creator = models.ForeignKey(Provider, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    family = models.ForeignKey(Family, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    body = models.TextField()
+
+    def __str__(self) -> str:
+        return f"list row of model {self.model_id}"
+
+
 # A model's descriptive facts, in the order the registry writes them: what sources may state and curators correct
 # (slug, creator, family and aliases are identity, kept apart).
 MODEL_FACT_FIELDS = (

@@ -21,10 +21,12 @@ Scores come from telemetry, which depends on catalog: telemetry registers its sc
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import QuerySet
 
 from catalog.models import Lifecycle, Mapping, Provider
@@ -70,6 +72,32 @@ def offers_to_rank(model_ids: Iterable[int]) -> QuerySet[Mapping]:
         .select_related("provider")
         .only(*MAPPING_COLUMNS)
     )
+
+
+@functools.cache
+def _offers_to_rank_sql() -> str:
+    """`offers_to_rank` of one model as plain SQL, built once per process from the same columns and order."""
+    quote = connection.ops.quote_name
+    column_of = {field.name: str(field.column) for field in Mapping._meta.concrete_fields}
+    names = ("id", *(name for name in MAPPING_COLUMNS if "__" not in name))
+    columns = ", ".join(f"m.{quote(column_of[name])}" for name in names)
+    return (
+        f"SELECT {columns}, p.slug AS provider_slug_, p.name AS provider_name_ FROM {Mapping._meta.db_table} m "
+        f"JOIN {Provider._meta.db_table} p ON p.id = m.provider_id "
+        "WHERE m.model_id = %s AND m.in_registry AND NOT (m.status = %s) ORDER BY p.slug, m.provider_model_id"
+    )
+
+
+def offers_to_rank_of_model(model_pk: int) -> list[Mapping]:
+    """`offers_to_rank([model_pk])` (in its order, with the provider's slug and name loaded), from SQL compiled once:
+    compare and the model page rank one model per request, and compiling the ORM query cost more than running it."""
+    mappings = list(Mapping.objects.raw(_offers_to_rank_sql(), [model_pk, Lifecycle.RETIRED]))
+    for mapping in mappings:
+        extra = mapping.__dict__  # the provider's columns, set by raw() as attributes
+        values = [mapping.provider_id, extra["provider_slug_"], extra["provider_name_"]]
+        provider = Provider.from_db(mapping._state.db, ["id", "slug", "name"], values)
+        Mapping.provider.field.set_cached_value(mapping, provider)
+    return mappings
 
 
 @dataclass(frozen=True)
@@ -143,7 +171,7 @@ def offers_rank(
 def model_offer_ranking(model_pk: int, *, include_plans: bool = False) -> list[OfferRank]:
     """The ranked offers of one model, best first, with `cheapest` and `fastest` marked (`cheapest` among pay-per-use
     offers unless `include_plans`)."""
-    mappings = list(offers_to_rank([model_pk]))
+    mappings = offers_to_rank_of_model(model_pk)
     return offers_rank(mappings, offer_telemetry(mappings), include_plans=include_plans)
 
 

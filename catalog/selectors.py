@@ -5,13 +5,15 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
+from catalog.list_rows import ModelListBodies
 from catalog.models import Alias, Mapping, Model, Provider
 from catalog.pricing import blended_price  # noqa: F401 (re-exported for the catalogue's API callers)
 from catalog.querysets import LIST_COLUMNS
 from catalog.ranking import OfferRank, model_offer_ranking
-from catalog.resolution import model_lookup_exact
+from catalog.resolution import EXACT_ALIAS, EXACT_SLUG
 
 
 @functools.cache
@@ -42,10 +44,9 @@ def model_list(*, filters=None) -> QuerySet[Model]:
     return filterset.qs
 
 
-def model_list_reviewed(queryset: QuerySet[Model]) -> QuerySet[Model]:
-    """`queryset` as the model list's FilterSet leaves it when no filter is given: reviewed models only (the
-    FilterSet's default `review=reviewed`, catalog/filtersets.py)."""
-    return queryset.filter(needs_review=False)
+def model_list_bodies() -> ModelListBodies:
+    """The unfiltered model list as stored rendered rows: (slug, body without `url`) per model, paginatable."""
+    return ModelListBodies()
 
 
 # The list row: the model's own columns, its creator's and family's slug and name, and the offer summary.
@@ -103,12 +104,39 @@ class ModelRef:
     successor_id: int | None
 
 
+# The models whose slug is the name or its lowercase, and the models of the aliases equal to its lowercase ignoring
+# case (the lower(alias) b-tree; each an equality, as catalog/resolution.py explains): one round trip.
+_MODEL, _ALIAS = Model._meta.db_table, Alias._meta.db_table
+_REF_SQL = (
+    f"SELECT m.id, m.slug, m.name, m.creator_id, m.family_id, m.successor_id, NULL FROM {_MODEL} m "
+    "WHERE m.slug = %s OR m.slug = %s UNION ALL "
+    f"SELECT m.id, m.slug, m.name, m.creator_id, m.family_id, m.successor_id, a.alias FROM {_ALIAS} a "
+    f"JOIN {_MODEL} m ON m.id = a.model_id WHERE LOWER(a.alias) = %s"
+)
+
+
 def model_ref_by_id_or_alias(identifier: str) -> ModelRef | None:
-    found = model_lookup_exact(identifier)
-    if found is None:
+    """`model_lookup_exact`'s answer (exact slug, exact alias, then case-insensitive slug, then the first alias
+    equal ignoring case) as a `ModelRef`, from one plain query: every model answer of the API starts here."""
+    if not identifier:
         return None
-    m, match = found
-    return ModelRef(m.pk, m.slug, m.name, match, m.creator_id, m.family_id, m.successor_id)
+    lowered = identifier.lower()
+    with connection.cursor() as cursor:
+        cursor.execute(_REF_SQL, [identifier, lowered, lowered])
+        rows = cursor.fetchall()
+    slugs = {row[1]: row for row in rows if row[6] is None}
+    aliases = sorted((row for row in rows if row[6] is not None), key=lambda row: row[6])
+    exact_alias = next((row for row in aliases if row[6] == identifier), None)
+    for row, match in (
+        (slugs.get(identifier), EXACT_SLUG),
+        (exact_alias, EXACT_ALIAS),
+        (slugs.get(lowered), EXACT_SLUG),
+        (aliases[0] if aliases else None, EXACT_ALIAS),
+    ):
+        if row is not None:
+            pk, slug, name, creator_id, family_id, successor_id, _ = row
+            return ModelRef(pk, slug, name, match, creator_id, family_id, successor_id)
+    return None
 
 
 def model_get_by_id_or_alias(identifier: str) -> Model | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -109,18 +110,29 @@ class ModelListSerializer(serializers.ModelSerializer):
     def to_representation(self, obj: Model | dict) -> dict:
         """One body from a `selectors.ModelRows` row (a dict: no model objects built for a page) or a Model."""
         row = obj if isinstance(obj, dict) else _model_row(obj)
-        creator, family = row["creator__slug"], row["family__slug"]
-        return {
-            **{field: row[field] for field in ROW_SCALARS},
-            "creator": None if creator is None else {"slug": creator, "name": row["creator__name"]},
-            "family": None if family is None else {"slug": family, "name": row["family__name"]},
-            "release_date": _date(row["release_date"]),
-            "aliases": row["alias_names"],
-            "providers_count": row["providers_count"],
-            "min_price_input": _price(row["min_price_input"]),
-            "min_price_output": _price(row["min_price_output"]),
-            "url": _links(self).url("api-model-detail", row["slug"]),
-        }
+        return {**list_row_body(row), "url": _links(self).url("api-model-detail", row["slug"])}
+
+
+def list_row_body(row: dict) -> dict:
+    """A model list row's body from a `selectors.ModelRows` row, all but its `url` (the last key, which depends on
+    the request's host): what catalog/list_rows.py stores rendered."""
+    creator, family = row["creator__slug"], row["family__slug"]
+    return {
+        **{field: row[field] for field in ROW_SCALARS},
+        "creator": None if creator is None else {"slug": creator, "name": row["creator__name"]},
+        "family": None if family is None else {"slug": family, "name": row["family__name"]},
+        "release_date": _date(row["release_date"]),
+        "aliases": row["alias_names"],
+        "providers_count": row["providers_count"],
+        "min_price_input": _price(row["min_price_input"]),
+        "min_price_output": _price(row["min_price_output"]),
+    }
+
+
+def list_rows_with_urls(rows: list[tuple[str, str]], links: Links) -> list[str]:
+    """The JSON of each (slug, stored body) row of the model list with its `url` added as the last key: the bytes
+    `ModelListSerializer` renders for it (compact JSON, so the stored object's closing brace is its last byte)."""
+    return [f'{body[:-1]},"url":{json.dumps(links.url("api-model-detail", slug))}}}' for slug, body in rows]
 
 
 ROW_SCALARS = (

@@ -96,14 +96,11 @@ class ModelViewSet(ReadOnlyViewSet):
             tags.append(cache_tags.TELEMETRY)
         return tags
 
-    def filter_queryset(self, queryset):
-        # No filter given (only pagination): the FilterSet would build its form, validate nothing and apply only the
-        # default review filter (~1.5 ms a request); apply that one directly.
-        if self.action == "list" and self.request.query_params.keys() <= PAGINATION_PARAMETERS:
-            return selectors.model_list_reviewed(queryset)
-        return super().filter_queryset(queryset)
-
     def list(self, request, *args, **kwargs):
+        if request.query_params.keys() <= PAGINATION_PARAMETERS:  # no filter: the stored rows (catalog/list_rows.py)
+            rows = self.paginate_queryset(selectors.model_list_bodies())
+            links = serializers.Links(request)
+            return self.paginator.get_rendered_paginated_response(serializers.list_rows_with_urls(rows, links))
         page = self.paginate_queryset(selectors.ModelRows(self.filter_queryset(self.get_queryset())))
         selectors.attach_alias_names(page)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

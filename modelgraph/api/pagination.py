@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.paginator import InvalidPage
+from django.http import HttpResponse
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.renderers import JSONRenderer
 
 from modelgraph.api.errors import ParameterError
 
@@ -57,6 +59,13 @@ class APIPagination(PageNumberPagination):
         except InvalidPage:
             raise NotFound(f"Page {number} does not exist: the last page is {paginator.num_pages}.") from None
         return list(self.page)
+
+    def get_rendered_paginated_response(self, results: list[str]) -> HttpResponse:
+        """`get_paginated_response` for results already rendered as JSON (one object each): the same bytes the
+        renderer would write for the same page, without parsing or re-encoding them."""
+        envelope = JSONRenderer().render({"next": self.get_next_link(), "previous": self.get_previous_link()})
+        body = f'{{"count":{self.page.paginator.count},{envelope.decode()[1:-1]},"results":[{",".join(results)}]}}'
+        return HttpResponse(body.encode(), content_type=JSONRenderer.media_type)
 
     def get_schema_operation_parameters(self, view):
         return [

@@ -29,7 +29,7 @@ from catalog.name_agreement import (
     stamps_agree,
 )
 from catalog.name_index import MODEL_FIELDS, NameIndex, tokens_of
-from catalog.resolution_index import AliasName, resolution_index
+from catalog.resolution_index import AliasName, ResolutionIndex, resolution_index
 from catalog.spellings import NORMALISED_CONFIDENCE, fuzzy_key, name_variants, normalise_name, platform_forms
 
 EXACT_SLUG, EXACT_ALIAS, NORMALISED, FUZZY = "exact_slug", "exact_alias", "normalised", "fuzzy"
@@ -46,7 +46,15 @@ POOL_SIZE = 200
 # Models whose closest name is compared in full (difflib) per query.
 SIMILARITY_COMPARED = 24
 
-__all__ = ["MODEL_FIELDS", "ModelMatch", "Resolution", "model_lookup_exact", "model_resolve_name", "near_matches"]
+__all__ = [
+    "MODEL_FIELDS",
+    "ModelMatch",
+    "Resolution",
+    "model_lookup_exact",
+    "model_resolve_known",
+    "model_resolve_name",
+    "near_matches",
+]
 
 
 @dataclass(frozen=True)
@@ -128,11 +136,24 @@ def model_resolve_name(name: str, *, catalogue_version: int | None = None) -> Re
     name = name.strip()
     if not name:
         return Resolution(query=name, model=None)
+    resolver = resolution_index(catalogue_version)
+    known = _resolve_by_index(name, resolver)
+    return known if known is not None else _decide(name, resolver.names, platform_forms(name)[1])
+
+
+def model_resolve_known(name: str, *, catalogue_version: int | None = None) -> Resolution | None:
+    """`model_resolve_name`'s answer when an exact, alias or normalised stage finds it (dictionary look-ups in the
+    in-process index); None when only the near-name search could tell (a fuzzy answer, or no match)."""
+    name = name.strip()
+    return _resolve_by_index(name, resolution_index(catalogue_version)) if name else None
+
+
+def _resolve_by_index(name: str, resolver: ResolutionIndex) -> Resolution | None:
+    """The exact, alias and normalised stages of `model_resolve_name`, in its order; None when none answers."""
     lowered = name.lower()
     variants = name_variants(name)
     spellings = {lowered, *(value for value, _ in variants)}
     query_identity = identity(name)
-    resolver = resolution_index(catalogue_version)
     index = resolver.names
 
     def found(model, match, confidence, matched) -> Resolution:
@@ -183,7 +204,7 @@ def model_resolve_name(name: str, *, catalogue_version: int | None = None) -> Re
         model_ids = index.offer_ids.get(form, set())
         if len(model_ids) == 1 and _pins_a_release(identity(form)):
             return found(index.models[next(iter(model_ids))], NORMALISED, NORMALISED_CONFIDENCE, form)
-    return _decide(name, index, forms)
+    return None
 
 
 def _pins_a_release(ident: Identity) -> bool:

@@ -21,8 +21,9 @@ from urllib.parse import parse_qsl
 from corsheaders.middleware import CorsMiddleware
 from django.core.cache import cache
 from django.core.exceptions import DisallowedHost
-from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
+from django.core.handlers.wsgi import WSGIHandler, WSGIRequest, get_script_name
 from django.http import HttpResponse
+from django.urls import set_script_prefix
 from django.utils.http import parse_etags
 
 from modelgraph import metrics
@@ -89,7 +90,11 @@ class FastLane:
             request, key = _request_and_key(environ, route)
         except Exception:  # a bad Host, an undecodable path...: Django answers it properly
             return self.app(environ, start_response)
-        if request is None or not api_cache.enabled():
+        if request is None:
+            return self.app(environ, start_response)
+        if not api_cache.enabled():  # no stored answers: a route that computes its own answers may still
+            if route.compute is not None and request.method == "GET":
+                return self._computed(environ, start_response, request, route, started)
             return self.app(environ, start_response)
         throttle = ClientRateThrottle()
         counter = throttle.counter(request)
@@ -137,6 +142,48 @@ class FastLane:
         self.cors.add_response_headers(request, response)
         return response
 
+    def _computed(self, environ, start_response, request, route, started) -> Iterable[bytes]:
+        """A route's answer computed here (route.compute), with the headers of Django's answers to that route: the
+        first 200 Django gives this process (and conditional requests) teach them; what `compute` cannot answer
+        for sure goes to Django as before."""
+        headers = _computed_headers.get(route.name)
+        if headers is None or "HTTP_IF_NONE_MATCH" in environ:
+            return self._learn_headers(environ, start_response, route)
+        set_script_prefix(get_script_name(environ))  # the absolute URLs in the body, as Django would reverse them
+        body = route.compute(request, parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+        if body is None:
+            return self.app(environ, start_response)
+        throttle = ClientRateThrottle()
+        counter = throttle.counter(request)
+        if counter is not None and not throttle.verdict(api_cache.count_hit(counter.key, counter.timeout)):
+            api_cache.guarded_call(lambda: cache.decr(counter.key))  # Django counts it again and answers the 429
+            return self.app(environ, start_response)
+        response = HttpResponse(body, status=200)
+        for name, value in headers:
+            response[name] = value
+        response["ETag"] = api_cache.strong_etag(body)
+        response["Content-Length"] = str(len(body))
+        response[REQUEST_ID_HEADER] = request_id_for(environ.get("HTTP_X_REQUEST_ID"))
+        self.cors.add_response_headers(request, response)
+        cache_status = response.get("X-Cache", "BYPASS")
+        metrics.api_request_observed(route.name, "GET", 200, time.monotonic() - started, cache_status)
+        start_response(STATUS_LINES[200], [*response.items()])
+        return [body]
+
+    def _learn_headers(self, environ, start_response, route) -> Iterable[bytes]:
+        """Django answers; the headers of a 200 it would give anyone become the route's computed answers' headers."""
+
+        def capture(status: str, headers: list, exc_info=None):
+            if status.startswith("200 ") and precomputed.keepable(200, headers):
+                _computed_headers[route.name] = tuple(
+                    (name, value)
+                    for name, value in headers
+                    if name.lower() not in COMPUTED_SETS_ITSELF and not name.lower().startswith("access-control-")
+                )
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        return self.app(environ, capture)
+
     def _render_and_store(self, environ, start_response, request, route, key, versions) -> Iterable[bytes]:
         """Django answers; a 200 it would replay to anyone is kept for the next request."""
         captured: dict = {}
@@ -156,6 +203,11 @@ class FastLane:
             precomputed.store(key, route, versions, body, captured["headers"])
             precomputed.remember_origin(request.scheme, request.get_host())
         return [body]
+
+
+# Per route: the headers of Django's 200s but the ones a computed answer sets itself (see FastLane._computed).
+_computed_headers: dict[str, tuple[tuple[str, str], ...]] = {}
+COMPUTED_SETS_ITSELF = frozenset({"etag", "content-length", "x-request-id", "date", "server"})
 
 
 def _request_and_key(environ: dict, route: precomputed.Route) -> tuple[WSGIRequest | None, str]:

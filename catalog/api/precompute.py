@@ -10,6 +10,7 @@ would keep more entries across unrelated writes, but need a database read to kno
 from __future__ import annotations
 
 from catalog import cache_tags
+from catalog.api.resolve_lane import resolve_answer
 from catalog.signals import catalogue_changed
 from modelgraph.api import precomputed
 
@@ -39,7 +40,8 @@ def register_routes() -> None:
     precomputed.register("api-model-detail", rf"/api/models/{ID}", tags=CATALOGUE)
     precomputed.register("api-provider-list", r"/api/providers/?", tags=CATALOGUE)
     precomputed.register("api-provider-detail", rf"/api/providers/{ID}", tags=CATALOGUE)
-    precomputed.register("api-resolve", r"/api/resolve/?", tags=CATALOGUE)
+    # Without the response cache the lane still answers names the in-process index resolves (resolve_lane.py).
+    precomputed.register("api-resolve", r"/api/resolve/?", tags=CATALOGUE, compute=resolve_answer)
     # Its own conditional rules (both representations' ETags, If-Modified-Since): 304s stay Django's.
     precomputed.register(
         "api-catalog-download", r"/api/catalog\.json", tags=CATALOGUE, by_encoding=True, conditional_in_lane=False

@@ -297,7 +297,16 @@ def guarded_call(operation: Callable[[], Any], default: Any = None) -> Any:
 def count_hit(key: str, timeout: int) -> int | None:
     """Add one to the counter `key` (created with `timeout`) and return it; None when the cache cannot count."""
 
+    client = _redis_client()
+
     def increment() -> int:
+        if client is not None:  # one plain INCR on the connection (django-redis' incr() runs a Lua script)
+            redis = client.get_client(write=True)
+            redis_key = client.make_key(key)
+            count = redis.incr(redis_key)
+            if count == 1:  # a new window's first request gives the counter its lifetime
+                redis.expire(redis_key, timeout)
+            return count
         if hasattr(cache, "expire"):  # django-redis: one plain INCR creates or counts; the first hit sets the TTL
             count = cache.incr(key, ignore_key_check=True)
             if count == 1:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -34,6 +36,10 @@ ORIGINS_KEY = "api:lane:origins"
 MAX_ORIGINS = 4  # the (scheme, host) pairs eager precomputation renders for: a deployment answers under a few
 
 
+# What a route's `compute` receives: the request (a WSGIRequest) and its query string's (name, value) pairs.
+Compute = Callable[[Any, list[tuple[str, str]]], bytes | None]
+
+
 @dataclass(frozen=True)
 class Route:
     """A path whose GET answers are precomputed: `name` is its URL name (the metrics label)."""
@@ -44,6 +50,9 @@ class Route:
     timeout_setting: str = "API_CACHE_CATALOGUE_SECONDS"
     by_encoding: bool = False  # the answer differs with Accept-Encoding (gzip or not)
     conditional_in_lane: bool = True  # the lane answers If-None-Match itself (else such requests go to Django)
+    # Without the response cache (disabled, or down), the route's answer computed in the lane itself from
+    # in-process data: (request, query pairs) → JSON body, or None to leave the request to Django.
+    compute: Compute | None = None
 
 
 _routes: dict[str, Route] = {}
@@ -57,9 +66,10 @@ def register(
     timeout_setting: str = "API_CACHE_CATALOGUE_SECONDS",
     by_encoding: bool = False,
     conditional_in_lane: bool = True,
+    compute: Compute | None = None,
 ) -> Route:
     """Make GETs of paths fully matching `pattern` precomputable (idempotent: a route is kept by name)."""
-    route = Route(name, re.compile(pattern), tuple(tags), timeout_setting, by_encoding, conditional_in_lane)
+    route = Route(name, re.compile(pattern), tuple(tags), timeout_setting, by_encoding, conditional_in_lane, compute)
     _routes[name] = route
     return route
 

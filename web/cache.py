@@ -4,12 +4,20 @@ A page is stored under the current version tokens of the catalogue (bumped by ev
 load) and, for pages with charts or rankings, of telemetry (bumped by every probe round): the API's invalidation
 (modelgraph.api.cache) so a page is never older than the data it shows. A cache outage costs a render, never an
 error. `WEB_CACHE_ENABLED = False` turns it off (query-count tests measure the database work).
+
+Below the whole pages, `page_part` keeps what only the catalogue (or the snapshot archive) changes, such as a
+model's look-up, its ranked offers' rows, their archive links and its price history, under those versions alone:
+the telemetry version changes every probe round and makes every model page render again, and those renders need not
+read the catalogue again. It is not turned off with the page cache: it is the precomputed path a render takes
+(issue 19), and every write that changes a part bumps one of its versions.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterable
 from functools import wraps
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -18,8 +26,11 @@ from django.http import HttpRequest, HttpResponse
 from catalog import cache_tags
 from modelgraph.api import cache as api_cache
 
-CATALOGUE, TELEMETRY = cache_tags.CATALOGUE, cache_tags.TELEMETRY
+CATALOGUE, TELEMETRY, SNAPSHOTS = cache_tags.CATALOGUE, cache_tags.TELEMETRY, cache_tags.SNAPSHOTS
 PAGE_PREFIX = "web:page:"
+PART_PREFIX = "web:part:"
+
+T = TypeVar("T")
 
 
 def enabled() -> bool:
@@ -63,3 +74,33 @@ def page_key(request: HttpRequest, versions: dict[str, int]) -> str:
     for part in (request.get_host(), request.get_full_path(), *(f"{t}={versions[t]}" for t in sorted(versions))):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
     return PAGE_PREFIX + digest.hexdigest()
+
+
+def page_part(
+    name: str,
+    key: str,
+    compute: Callable[[], T],
+    *,
+    tags: Iterable[str] = (CATALOGUE,),
+    store: Callable[[T], bool] = bool,
+) -> T:
+    """`compute()` kept as `name`/`key` under the current versions of `tags`: computed again after any write that
+    bumps one of them, and without storing when the cache cannot say (an outage costs the computation, never an
+    error or a stale part). `store` says whether a result is worth keeping (by default any truthy one)."""
+    tags = sorted(tags)
+    versions = api_cache.versions(tags)
+    if versions is None:
+        return compute()
+    full_key = ":".join([f"{PART_PREFIX}{name}", key, *(str(versions[tag]) for tag in tags)])
+    found = api_cache.guarded_call(lambda: cache.get(full_key))
+    if found is not None:
+        return found
+    value = compute()
+    if store(value):
+        api_cache.guarded_call(lambda: cache.set(full_key, value, timeout=settings.API_CACHE_CATALOGUE_SECONDS))
+    return value
+
+
+def key_of(text: str) -> str:
+    """A cache-key-safe digest of any text (a path as typed, with spaces or any length)."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()

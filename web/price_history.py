@@ -4,6 +4,7 @@ JavaScript), drawn with the axes and frame of web/charts.py; a tooltip on each s
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from html import escape
 
@@ -21,6 +22,21 @@ def _usd(value: float, precise: bool = False) -> str:
     return f"${value:,.6f}".rstrip("0").rstrip(".")
 
 
+@dataclass(frozen=True)
+class Period:
+    """One recorded price period of an offer, as the chart draws it."""
+
+    valid_from: dt.datetime
+    valid_to: dt.datetime | None
+    source: str
+    price_input: float | None
+    price_output: float | None
+
+
+# (legend label, its periods by date): the offers the chart draws, most periods first.
+Drawn = list[tuple[str, list[Period]]]
+
+
 def _price(record: PriceRecord, field: str) -> float | None:
     try:
         raw = record.prices.get(field)
@@ -29,37 +45,50 @@ def _price(record: PriceRecord, field: str) -> float | None:
         return None
 
 
-def _tip(label: str, record: PriceRecord, end: dt.datetime | None) -> str:
+def _tip(label: str, period: Period, end: dt.datetime | None) -> str:
     prices = ", ".join(
         f"{name} {_usd(value, precise=True)}"
-        for name, field in (("input", "price_input"), ("output", "price_output"))
-        if (value := _price(record, field)) is not None
+        for name, value in (("input", period.price_input), ("output", period.price_output))
+        if value is not None
     )
     until = f"to {end:%d %b %Y}" if end else "to now"
-    return f"{label}: {prices} per million tokens, {record.valid_from:%d %b %Y} {until} ({record.source})"
+    return f"{label}: {prices} per million tokens, {period.valid_from:%d %b %Y} {until} ({period.source})"
 
 
-def _has_history(records: list[PriceRecord]) -> bool:
+def _has_history(periods: list[Period]) -> bool:
     """More than the one period a registry load opens: a change, or a dated source's word."""
-    return len(records) > 1 or any(record.source != "registry" for record in records)
+    return len(periods) > 1 or any(period.source != "registry" for period in periods)
 
 
-def model_price_history_chart(model_pk: int, model_name: str, *, now: dt.datetime) -> Chart | None:
-    """The chart of a model's offers' recorded input prices, or None when no offer has a price history."""
-    by_offer: dict[tuple[str, str], list[PriceRecord]] = {}
+def drawn_offers(model_pk: int) -> Drawn:
+    """The offers of a model whose input price has a recorded history, at most MAX_OFFERS, read from the price
+    periods (one query). Plain values: the model page keeps them with its other catalogue parts."""
+    by_offer: dict[tuple[str, str], list[Period]] = {}
     for record in model_price_periods(model_pk):
         offer = record.mapping
-        by_offer.setdefault((offer.provider.name, offer.provider_model_id), []).append(record)
-    drawn = [
-        (f"{provider} · {offer_id}", records)
-        for (provider, offer_id), records in sorted(by_offer.items(), key=lambda item: -len(item[1]))
-        if any(_price(r, "price_input") is not None for r in records) and _has_history(records)
+        period = Period(
+            record.valid_from,
+            record.valid_to,
+            record.source,
+            _price(record, "price_input"),
+            _price(record, "price_output"),
+        )
+        by_offer.setdefault((offer.provider.name, offer.provider_model_id), []).append(period)
+    return [
+        (f"{provider} · {offer_id}", periods)
+        for (provider, offer_id), periods in sorted(by_offer.items(), key=lambda item: -len(item[1]))
+        if any(p.price_input is not None for p in periods) and _has_history(periods)
     ][:MAX_OFFERS]
+
+
+def model_price_history_chart(drawn: Drawn, model_name: str, *, now: dt.datetime) -> Chart | None:
+    """The chart of a model's offers' recorded input prices (`drawn_offers`), or None when no offer has a price
+    history."""
     if not drawn:
         return None
-    start = min(r.valid_from for _, records in drawn for r in records)
-    end = max([now, *(r.valid_to for _, records in drawn for r in records if r.valid_to)])
-    values = [v for _, records in drawn for r in records if (v := _price(r, "price_input")) is not None]
+    start = min(p.valid_from for _, periods in drawn for p in periods)
+    end = max([now, *(p.valid_to for _, periods in drawn for p in periods if p.valid_to)])
+    values = [p.price_input for _, periods in drawn for p in periods if p.price_input is not None]
     ticks = nice_ticks(0.0, max(values) or 1.0)
     frame = _Frame(start, end, ticks[0], ticks[-1])
     title = f"{model_name}: input price per million tokens over time"
@@ -71,21 +100,20 @@ def model_price_history_chart(model_pk: int, model_name: str, *, now: dt.datetim
         *_grid(frame, ticks, _usd),
     ]
     legend = []
-    for index, (label, records) in enumerate(drawn):
+    for index, (label, periods) in enumerate(drawn):
         colour, dash = COLOURS[index % len(COLOURS)], DASHES[index % len(DASHES)]
         legend.append(Series(label, [], colour, dash))
         dashed = f' stroke-dasharray="{dash}"' if dash else ""
         steps, tips = [], []
-        for record in records:
-            value = _price(record, "price_input")
-            if value is None:
+        for period in periods:
+            if period.price_input is None:
                 continue
-            until = record.valid_to or end
-            x0, x1, y = frame.x(record.valid_from), frame.x(until), frame.y(value)
+            until = period.valid_to or end
+            x0, x1, y = frame.x(period.valid_from), frame.x(until), frame.y(period.price_input)
             steps.append(f"{'L' if steps else 'M'}{x0:.1f},{y:.1f} L{x1:.1f},{y:.1f}")
             tips.append(
                 f'<line x1="{x0:.1f}" x2="{x1:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="transparent" stroke-width="10">'
-                f"<title>{escape(_tip(label, record, record.valid_to))}</title></line>"
+                f"<title>{escape(_tip(label, period, period.valid_to))}</title></line>"
             )
         parts.append(f'<g class="series" stroke="{colour}"><path d="{" ".join(steps)}" fill="none" stroke-width="2"')
         parts.append(f"{dashed}/>{''.join(tips)}</g>")

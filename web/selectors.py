@@ -6,18 +6,22 @@ Every function here runs a fixed number of queries whatever the number of rows i
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
 
+from catalog import ranking
 from catalog.models import Alias, Family, Mapping, Model, Provider
-from catalog.ranking import OfferRank, model_offer_ranking
+from catalog.ranking import OfferRank
 from catalog.resolution import model_lookup_exact, model_resolve_name
 from catalog.search import model_search
 from ingestion.models import IngestionRun
 from ingestion.selectors import ingestion_latest_runs
+from snapshots.page_data import ModelHistoryLinks, model_history_links
 from telemetry.models import HourlyHealth, HourlyLatency
+from web.cache import CATALOGUE, SNAPSHOTS, key_of, page_part
+from web.price_history import Drawn, drawn_offers
 
 SEARCH_LIMIT = 8
 
@@ -69,22 +73,62 @@ def family_choices() -> list[tuple[str, str]]:
 
 
 @dataclass(frozen=True)
+class AliasName:
+    alias: str
+    provider: str  # the name of the provider that uses it, or ""
+
+
+@dataclass(frozen=True)
 class ModelLookup:
-    """What a model path names: the model ready for its page, a canonical slug to redirect to, or nothing."""
+    """What a model path names: the model ready for its page, a canonical slug to redirect to, or nothing.
+
+    With the model come the parts of its page that only a catalogue write or a snapshot batch change: its aliases,
+    the offers that are ranked (`catalog.ranking.offers_to_rank_of_model`, with their provider), the archive links
+    of its OpenRouter offers and the price periods its chart draws."""
 
     model: Model | None = None
     redirect_to: str | None = None
+    aliases: list[AliasName] = field(default_factory=list)
+    offers: list[Mapping] = field(default_factory=list)
+    history_links: ModelHistoryLinks = field(default_factory=lambda: ModelHistoryLinks([], {}))
+    price_history: Drawn = field(default_factory=list)
+
+
+# A stored part is unpickled into today's classes: its name changes with ModelLookup's fields, so a deploy that
+# changes them never reads a part of the old shape.
+MODEL_PAGE_PART = "model-page-" + key_of(",".join(f.name for f in fields(ModelLookup)))[:8]
 
 
 def model_page_lookup(identifier: str) -> ModelLookup:
-    """The model at /models/<identifier>: its slug (one query with its relations and aliases), or an alias or
-    other spelling of it, which the page answers with a redirect to the canonical slug."""
-    aliases = Prefetch("aliases", queryset=Alias.objects.select_related("provider").order_by("alias"))
-    model = Model.objects.for_api().prefetch_related(aliases).filter(slug=identifier).first()
-    if model is not None:
-        return ModelLookup(model=model)
-    found = model_lookup_exact(identifier)
-    return ModelLookup(redirect_to=found[0].slug) if found else ModelLookup()
+    """The model at /models/<identifier> by its slug, with its page's catalogue parts (six queries), or an alias or
+    other spelling of it, which the page answers with a redirect to the canonical slug.
+
+    Kept under the catalogue's and the archive's versions (web.cache.page_part): a model page renders again after
+    every probe round, and reading these (compiling the model's query, building each offer's row) was most of a
+    render. A name that finds nothing is not kept (any text can be asked for)."""
+    return page_part(
+        MODEL_PAGE_PART,
+        key_of(identifier),
+        lambda: _model_page_read(identifier),
+        tags=(CATALOGUE, SNAPSHOTS),
+        store=lambda found: found.model is not None or found.redirect_to is not None,
+    )
+
+
+def _model_page_read(identifier: str) -> ModelLookup:
+    # A slug is unique: a slice, not first(), whose ordering only costs compiling.
+    model = next(iter(Model.objects.for_api().filter(slug=identifier)[:1]), None)
+    if model is None:
+        found = model_lookup_exact(identifier)
+        return ModelLookup(redirect_to=found[0].slug) if found else ModelLookup()
+    names = Alias.objects.filter(model=model).order_by("alias").values_list("alias", "provider__name")
+    return ModelLookup(
+        model=model,
+        aliases=[AliasName(alias, provider or "") for alias, provider in names],
+        offers=ranking.offers_to_rank_of_model(model.pk),
+        history_links=model_history_links(model.pk),  # OpenRouter's offers of it: the archive's pages
+        price_history=drawn_offers(model.pk),
+    )
 
 
 def model_suggestions(name: str, *, limit: int = 5) -> list[Model]:
@@ -123,12 +167,13 @@ OFFER_SORTS = {
 }
 
 
-def model_offers(model: Model, *, sort: str = "") -> list[OfferRank]:
-    """The ranked offers of a model side by side with their uptime, medians and score; cheapest and fastest marked.
+def model_offers(offers: list[Mapping], *, sort: str = "") -> list[OfferRank]:
+    """A model's offers to rank (`ModelLookup.offers`) side by side with their uptime, medians and score; cheapest
+    and fastest marked.
 
-    Default order and marks are `catalog.ranking`'s (best score, then blended price, then provider); `sort` reorders.
-    """
-    return sort_rows(model_offer_ranking(model.pk), sort, OFFER_SORTS)
+    Default order and marks are `catalog.ranking`'s (best score, then blended price, then provider), as
+    `model_offer_ranking` gives them from the same offers; `sort` reorders."""
+    return sort_rows(ranking.offers_rank(offers, ranking.offer_telemetry(offers)), sort, OFFER_SORTS)
 
 
 def sort_rows(rows: list, sort: str, keys: dict) -> list:

@@ -17,9 +17,9 @@ from catalog.search import MAX_TERM_LENGTH
 from catalog.selectors import provider_get
 from modelgraph.api.errors import is_api_path
 from modelgraph.api.errors import not_found as api_not_found
-from snapshots.page_data import model_history_links, offer_history_links
+from snapshots.page_data import offer_history_links
 from telemetry.selectors import provider_health, provider_latency
-from web import panels, selectors, series, status
+from web import offer_table, panels, selectors, series, status
 from web.cache import CATALOGUE, TELEMETRY, cached_page
 from web.filtersets import ModelPageFilterSet
 from web.price_history import model_price_history_chart
@@ -114,17 +114,18 @@ def model_detail(request: HttpRequest, identifier: str) -> HttpResponse:
         return model_not_found(request, identifier)
     model = lookup.model
     sort = request.GET.get("sort", "")
-    offers = selectors.model_offers(model, sort=sort)
-    history_links = model_history_links(model.pk)  # OpenRouter's offers of it: the archive's pages
+    offers = selectors.model_offers(lookup.offers, sort=sort)
+    history_links = lookup.history_links  # OpenRouter's offers of it: the archive's pages
     context = {
         "model": model,
+        "aliases": lookup.aliases,
         "offers": offers,
-        "history_links": history_links.offers,
+        "offer_rows": offer_table.offer_table_rows(offers, model_name=model.name, history_links=history_links.offers),
         "model_history_links": history_links.models,
         "headers": sort_headers(request.GET, OFFER_COLUMNS, current=sort),
         "cheapest": next((o for o in offers if o.cheapest), None),
         "fastest": next((o for o in offers if o.fastest), None),
-        "price_history": model_price_history_chart(model.pk, model.name, now=timezone.now()),
+        "price_history": model_price_history_chart(lookup.price_history, model.name, now=timezone.now()),
         "modalities": Modality,
         "capabilities": ModelCapability,
     }

@@ -150,7 +150,11 @@ class FastLane:
         if headers is None or "HTTP_IF_NONE_MATCH" in environ:
             return self._learn_headers(environ, start_response, route)
         set_script_prefix(get_script_name(environ))  # the absolute URLs in the body, as Django would reverse them
-        body = route.compute(request, parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+        try:
+            body = route.compute(request, parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+        except Exception:  # the database went away, say: Django answers (and closes a broken connection)
+            logger.warning("Computing %s in the lane failed", route.name, exc_info=True)
+            body = None
         if body is None:
             return self.app(environ, start_response)
         throttle = ClientRateThrottle()

@@ -10,6 +10,8 @@ would keep more entries across unrelated writes, but need a database read to kno
 from __future__ import annotations
 
 from catalog import cache_tags
+from catalog.api.compare_lane import model_compare_answer
+from catalog.api.list_lane import model_list_answer
 from catalog.api.resolve_lane import resolve_answer
 from catalog.signals import catalogue_changed
 from modelgraph.api import precomputed
@@ -29,13 +31,15 @@ HOTTEST: tuple[tuple[str, dict[str, str]], ...] = (
 
 def register_routes() -> None:
     """The precomputable paths, in URL order (a model's sub-resources before its detail, as catalog/api/urls.py)."""
-    precomputed.register("api-model-list", r"/api/models/?", tags=CATALOGUE)
+    # Without the response cache the lane still answers the unfiltered list from its stored rows (list_lane.py).
+    precomputed.register("api-model-list", r"/api/models/?", tags=CATALOGUE, compute=model_list_answer)
     precomputed.register("api-model-providers", rf"/api/models/{ID}/providers/?", tags=CATALOGUE)
     precomputed.register(
         "api-model-compare",
         rf"/api/models/{ID}/compare/?",
         tags=(cache_tags.CATALOGUE, cache_tags.TELEMETRY),
         timeout_setting="API_CACHE_TELEMETRY_SECONDS",
+        compute=model_compare_answer,  # without the response cache, computed in the lane (compare_lane.py)
     )
     precomputed.register("api-model-detail", rf"/api/models/{ID}", tags=CATALOGUE)
     precomputed.register("api-provider-list", r"/api/providers/?", tags=CATALOGUE)

@@ -150,16 +150,22 @@ class ModelViewSet(ReadOnlyViewSet):
         responses={200: serializers.CompareSerializer, **ERROR_RESPONSES, **MODEL_NOT_FOUND},
     )
     def compare(self, request, *args, **kwargs):
-        include_plans = query_parameters(BillingQuerySerializer, request)["billing"] == "all"
-        page = self.paginate_queryset(selectors.model_compare(self.model_ref.pk, include_plans=include_plans))
-        body = {
-            "model": self.model_ref,
-            "count": self.paginator.page.paginator.count,
-            "next": self.paginator.get_next_link(),
-            "previous": self.paginator.get_previous_link(),
-            "results": page,
-        }
-        return Response(serializers.CompareSerializer(body, context=self.get_serializer_context()).data)
+        return Response(model_compare_data(request, self.model_ref, self.paginator, self.get_serializer_context()))
+
+
+def model_compare_data(request, model_ref: selectors.ModelRef, paginator, context: dict) -> dict:
+    """The body of /api/models/{id}/compare for `request` (a DRF request; bad parameters raise the API's errors):
+    the view's, and the fast lane's when it answers without the response cache (catalog/api/compare_lane.py)."""
+    include_plans = query_parameters(BillingQuerySerializer, request)["billing"] == "all"
+    page = paginator.paginate_queryset(selectors.model_compare(model_ref.pk, include_plans=include_plans), request)
+    body = {
+        "model": model_ref,
+        "count": paginator.page.paginator.count,
+        "next": paginator.get_next_link(),
+        "previous": paginator.get_previous_link(),
+        "results": page,
+    }
+    return serializers.CompareSerializer(body, context=context).data
 
 
 @extend_schema_view(

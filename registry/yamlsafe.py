@@ -12,6 +12,8 @@ from pathlib import Path
 
 import yaml
 
+from registry.yaml_events import UNUSUAL, EventBuilder
+
 try:  # libyaml's parser when available; resolution and construction stay in Python either way
     _BaseLoader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
@@ -172,9 +174,16 @@ def decode(raw: bytes) -> str:
         raise RegistryFileError(f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})", line) from None
 
 
+_EVENTS = EventBuilder(_RegistryLoader, MAX_DEPTH)
+
+
 def parse_text(text: str, *, track_lines: bool = False, path: Path | None = None) -> ParsedDocument:
     if not text.strip():
         raise RegistryFileError("file is empty", 1)
+    if not track_lines:  # the common case straight from the events; anything unusual takes the full way below
+        data = _EVENTS.document(text)
+        if data is not UNUSUAL:
+            return ParsedDocument(data=data, path=path)
     try:
         _reject_deep_nesting(text)
         _reject_anchors(text)

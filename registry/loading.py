@@ -17,6 +17,7 @@ from ingestion.alias_pins import pinned_alias_names
 from ingestion.prices.registry_load import offers_open_price_records
 from ingestion.resolution import DATE_FIELDS, RESOLVED_FIELDS, resolve_fields
 from ingestion.selectors import model_observation_candidates, model_pins
+from registry.existing_rows import existing_rows
 from registry.gcpause import gc_paused
 from registry.identity_check import IdentityCheckInBackground
 from registry.key_bindings import check_base_url_changes
@@ -125,10 +126,7 @@ def _upsert(
     compared = tuple(name for name in fields if name not in uncompared) + ("in_registry",)
     written = fields + ("in_registry", "registry_file")
     references = [n for n in (*natural_key, *fields) if model_class._meta.get_field(n).is_relation]
-    existing = {
-        tuple(row[k] for k in natural_key): row
-        for row in model_class.objects.values("pk", *natural_key, *compared, *uncompared).iterator(chunk_size=5000)
-    }
+    existing = existing_rows(model_class, natural_key, compared, uncompared)
     rows, added_keys, updated_pks = [], [], []
     for key, values in desired.items():
         values = {**values, "in_registry": True}

@@ -7,18 +7,30 @@ seen): an unchanged hour writes no row at all (see `Entity.seen_until`).
 The state of every known entity (id, current version hash) is held in memory for the batch (a few hundred bytes
 each); observations are buffered and flushed every FLUSH_EVERY, each flush in one transaction, so a crash loses
 at most one buffer, which the next sync of the same hour writes again (every write here is idempotent).
+
+A version's fields are written compressed with a dictionary of their source (fields_codec.py), trained by the first
+flush that has enough versions of a source without one and stored in that flush's transaction.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from django.db import transaction
 
 from snapshots.entities import EntityObservation
 from snapshots.events import field_changes
-from snapshots.models import Batch, Entity, EntityKind, EntityState, EntityVersion, Event, EventKind
+from snapshots.fields_codec import (
+    TRAIN_MAX_SAMPLES,
+    TRAIN_MIN_SAMPLES,
+    Dictionary,
+    DictionaryFields,
+    dictionaries_current,
+    dictionary_create,
+    fields_json,
+)
+from snapshots.models import Batch, Entity, EntityKind, EntityState, EntityVersion, Event, EventKind, FieldsDictionary
 
 FLUSH_EVERY = 250
 
@@ -55,6 +67,9 @@ class EntityIndexer:
         )
         newest = Batch.objects.complete().exclude(pk=batch.pk).order_by("-hour").values_list("id", "hour").first()
         self.seen_ids: list[int] = []  # entities seen by this batch (written only if it ends incomplete)
+        self.dictionaries: dict[str, Dictionary] = dictionaries_current(FieldsDictionary)
+        # Per source without a dictionary: versions written without one since training last failed for too few.
+        self.untrained: dict[str, int] = {}
         for pk, kind, key, state, version_id, digest, source, first_id, last_seen_id, hour in rows.iterator(2000):
             if state != EntityState.ABSENT and newest is not None and newest[1] > hour:
                 last_seen_id = newest[0]  # listed: seen by every complete batch since its row was written
@@ -154,8 +169,35 @@ class EntityIndexer:
         """The current version ends with the last batch the entity was seen in."""
         self.closed_versions.setdefault(known.last_seen_id, []).append(known.version_id)
 
+    def _compressed(self, versions: list[EntityVersion]) -> None:
+        """Give each version's fields its source's dictionary, training one for a source that has none yet."""
+        by_source: dict[str, list[EntityVersion]] = defaultdict(list)
+        for version in versions:
+            by_source[version.source].append(version)
+        for source, group in by_source.items():
+            dictionary = self.dictionaries.get(source)
+            if dictionary is None and self.untrained.get(source, TRAIN_MIN_SAMPLES) + len(group) >= TRAIN_MIN_SAMPLES:
+                dictionary = self._train(source, [fields_json(version.fields) for version in group])
+            if dictionary is None:
+                self.untrained[source] = self.untrained.get(source, 0) + len(group)
+            for version in group:
+                version.fields = DictionaryFields(version.fields, dictionary)
+
+    def _train(self, source: str, samples: list[bytes]) -> Dictionary | None:
+        """A dictionary for `source` from these versions, topped up with its stored ones when they are too few."""
+        if len(samples) < TRAIN_MIN_SAMPLES:
+            stored = EntityVersion.objects.filter(source=source).order_by("id").values_list("fields", flat=True)
+            samples += [fields_json(fields) for fields in stored[: TRAIN_MAX_SAMPLES - len(samples)]]
+        dictionary = dictionary_create(FieldsDictionary, source, samples)
+        if dictionary is None:
+            self.untrained[source] = 0
+        else:
+            self.dictionaries[source] = dictionary
+        return dictionary
+
     @transaction.atomic
     def flush(self) -> None:
+        self._compressed([version for version, _ in self.new_versions] + self.replaced_versions)
         if self.new_entities:
             Entity.objects.bulk_create(self.new_entities)
         if self.new_versions:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from snapshots.fields_codec import CompressedJSONField
 from snapshots.querysets import BatchQuerySet, EntityVersionQuerySet, EventQuerySet
 
 
@@ -163,10 +164,12 @@ class EntityVersion(models.Model):
     closes it.
     """
 
-    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="versions")
+    # No index of its own on `entity`: version_entity_first_idx starts with it.
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="versions", db_index=False)
     content_hash = models.CharField(max_length=64)
     source = models.CharField(max_length=20, help_text="The response kind these fields come from.")
-    fields = models.JSONField()
+    # Compressed JSON (see fields_codec.py): a dict to every reader, a fifth of its JSON in the table.
+    fields = CompressedJSONField()
     first_batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="+")
     last_batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
 
@@ -187,6 +190,25 @@ class EntityVersion(models.Model):
         return self.last_batch if self.last_batch_id is not None else self.entity.seen_until
 
 
+class FieldsDictionary(models.Model):
+    """A zstd dictionary that entity version fields of one source are compressed with (see fields_codec.py).
+
+    Each compressed value names its dictionary by `dict_id`, the id zstd derives from the dictionary's content;
+    the newest dictionary of a source is the one new versions are written with."""
+
+    dict_id = models.PositiveIntegerField(unique=True)
+    source = models.CharField(max_length=20, help_text="The response kind it was trained on.")
+    data = models.BinaryField()
+    samples = models.PositiveIntegerField(help_text="Versions it was trained on.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "fields dictionaries"
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.dict_id}"
+
+
 class EventKind(models.TextChoices):
     APPEARED = "appeared", "Appeared"
     DISAPPEARED = "disappeared", "Disappeared"
@@ -202,9 +224,10 @@ class EventKind(models.TextChoices):
 class Event(models.Model):
     """What changed for one entity in one batch; field events say which field, before → after."""
 
-    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="events")
+    # No FK indexes of their own: event_batch_kind_idx and event_entity_batch_idx start with these columns.
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="events", db_index=False)
     kind = models.CharField(max_length=16, choices=EventKind.choices)
-    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="events")
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="events", db_index=False)
     field = models.CharField(max_length=200, blank=True)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)

@@ -84,20 +84,33 @@ def page_part(
     tags: Iterable[str] = (CATALOGUE,),
     store: Callable[[T], bool] = bool,
 ) -> T:
-    """`compute()` kept as `name`/`key` under the current versions of `tags`: computed again after any write that
-    bumps one of them, and without storing when the cache cannot say (an outage costs the computation, never an
-    error or a stale part). `store` says whether a result is worth keeping (by default any truthy one)."""
-    tags = sorted(tags)
-    versions = api_cache.versions(tags)
-    if versions is None:
+    """`compute()` kept as `name`/`key` with the versions of `tags` it was computed under, and served while they are
+    current: computed again after any write that bumps one of them, and without the cache when it cannot say (an
+    outage costs the computation, never an error or a stale part). `store` says whether a result is worth keeping
+    (by default any truthy one).
+
+    One round trip, as the API's `lookup`: the versions and the part come back in the same MGET (the part is not
+    keyed by version, so each name and key holds one entry, replaced when it is outdated)."""
+    if not api_cache.replay_pending_bumps():  # a write this process made is not in the cache yet: nothing is safe
         return compute()
-    full_key = ":".join([f"{PART_PREFIX}{name}", key, *(str(versions[tag]) for tag in tags)])
-    found = api_cache.guarded_call(lambda: cache.get(full_key))
-    if found is not None:
-        return found
+    version_keys = {api_cache.VERSION_PREFIX + tag: tag for tag in sorted(set(tags))}
+    part_key = f"{PART_PREFIX}{name}:{key}"
+    found = api_cache.guarded_call(lambda: cache.get_many([*version_keys, part_key]))
+    if found is None:
+        return compute()
+    stored = found.pop(part_key, None)
+    current: dict[str, int] | None = {tag: found[k] for k, tag in version_keys.items() if k in found}
+    if len(current) < len(version_keys):
+        current = api_cache.versions(version_keys.values())  # a fresh token for each missing one, never a default
+        if current is None:
+            return compute()
+    versions = api_cache.frozen({tag: int(value) for tag, value in current.items()})
+    if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == versions:
+        return stored[1]
     value = compute()
     if store(value):
-        api_cache.guarded_call(lambda: cache.set(full_key, value, timeout=settings.API_CACHE_CATALOGUE_SECONDS))
+        entry = (versions, value)
+        api_cache.guarded_call(lambda: cache.set(part_key, entry, timeout=settings.API_CACHE_CATALOGUE_SECONDS))
     return value
 
 

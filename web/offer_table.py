@@ -65,13 +65,13 @@ def offer_table_rows(offers: list[OfferRank], *, model_name: str, history_links:
     its prices, limits and telemetry figures."""
     provider_url = url_builder("web:provider")
     telemetry_url = reverse("web:telemetry")
+    model_name = escape(model_name)
     rows = []
     for offer in offers:
         mapping, provider = offer.mapping, offer.mapping.provider
         name = escape(provider.name)
         history = history_links.get(mapping.pk)
         charted = offer.uptime is not None or offer.median_ttft_ms is not None
-        charts_url = escape(f"{telemetry_url}?provider={urlencode(provider.slug)}&offer={mapping.pk}")
         rows.append(
             ROW.format(
                 best=' class="best"' if offer.cheapest or offer.fastest else "",
@@ -91,31 +91,35 @@ def offer_table_rows(offers: list[OfferRank], *, model_name: str, history_links:
                     if history
                     else ""
                 ),
-                charts=(
-                    f' · <a href="{charts_url}" aria-label="Charts of {escape(model_name)} at {name}">charts</a>'
-                    if charted
-                    else ""
-                ),
+                charts=_charts_link(telemetry_url, provider.slug, mapping.pk, model_name, name) if charted else "",
                 provider_uptime=(
                     f'<span class="sub provider-uptime" title="Health checks of {name}\'s API, not of this offer">'
-                    f"{name} API uptime (provider-wide): {escape(percent(offer.provider_uptime.get('uptime')))}</span>"
+                    f"{name} API uptime (provider-wide): {percent(offer.provider_uptime.get('uptime'))}</span>"
                     if offer.provider_uptime
                     else ""
                 ),
                 prices=_other_prices(mapping),
-                price_input=escape(usd(mapping.price_input)),
-                price_output=escape(usd(mapping.price_output)),
-                price_cached_input=escape(usd(mapping.price_cached_input)),
-                context=escape(tokens(mapping.context_window)),
-                max_output=escape(tokens(mapping.max_output)),
+                # The web_format figures are digits, units and signs ("$2.50", "128K", "99.87%", "—"): nothing to
+                # escape (tests/web/test_offer_table.py holds the rows to the template's escaped output).
+                price_input=usd(mapping.price_input),
+                price_output=usd(mapping.price_output),
+                price_cached_input=usd(mapping.price_cached_input),
+                context=tokens(mapping.context_window),
+                max_output=tokens(mapping.max_output),
                 quantization=escape(mapping.quantization or DASH),
-                uptime=escape(percent(offer.uptime)) + ("" if offer.measured else NOT_MEASURED),
-                ttft=escape(ms(offer.median_ttft_ms)),
-                total=escape(ms(offer.median_total_ms)),
+                uptime=percent(offer.uptime) + ("" if offer.measured else NOT_MEASURED),
+                ttft=ms(offer.median_ttft_ms),
+                total=ms(offer.median_total_ms),
                 score=_score_cell(offer),
             )
         )
-    return mark_safe("".join(rows))  # every value above is escaped
+    return mark_safe("".join(rows))  # every text above is escaped
+
+
+def _charts_link(telemetry_url: str, provider_slug: str, mapping_pk: int, model_name: str, provider_name: str) -> str:
+    """The link to the telemetry dashboard of the offer (names already escaped)."""
+    url = escape(f"{telemetry_url}?provider={urlencode(provider_slug)}&offer={mapping_pk}")
+    return f' · <a href="{url}" aria-label="Charts of {model_name} at {provider_name}">charts</a>'
 
 
 def _status_badge(mapping: Mapping) -> str:
@@ -142,7 +146,7 @@ def _score_cell(offer: OfferRank) -> str:
     if not offer.measured:
         return '<span class="muted">not measured</span>'
     provisional = '<span class="sub">provisional</span>' if offer.score is not None and offer.provisional else ""
-    return escape(score(offer.score)) + provisional
+    return score(offer.score) + provisional
 
 
 def _other_prices(m: Mapping) -> str:

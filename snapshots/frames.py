@@ -23,6 +23,7 @@ SEGMENT_SIZE = 128 * 1024  # bytes of keyframes per segment before compression: 
 LIST_SEGMENT_SIZE = 4 << 20  # the items of a list are read whole with their list: bigger segments, one stream each
 TABLE_LOG = 20  # match tables of 2^20 entries at most (~8 MB whatever the level): the sync's memory stays flat
 CACHE_BYTES = 8 << 20  # contents kept by one reader (two list segments)
+BULK_ROWS = 500  # rows per INSERT: the statement and its parameters stay small however many records a segment holds
 ROW_FIELDS = ("id", "size", "data", "reference_id", "segment_id", "offset", "role")
 
 
@@ -58,9 +59,15 @@ def delta_params(level: int, total: int) -> zstd.ZstdCompressionParameters:
     )
 
 
+def compact(frame: bytes) -> bytes:
+    """A right-sized copy of a frame from `ZstdCompressor.compress`, which returns its output in an allocation of the
+    input's bound (a 4 MB segment's frame of 40 KB holds 4 MB for as long as the frame is kept)."""
+    return bytes(memoryview(frame))
+
+
 def delta_compress(content: bytes, prefix: bytes | None, level: int = 19) -> bytes:
     params = delta_params(level, len(content) + len(prefix or b""))
-    return zstd.ZstdCompressor(compression_params=params, dict_data=raw_dictionary(prefix)).compress(content)
+    return compact(zstd.ZstdCompressor(compression_params=params, dict_data=raw_dictionary(prefix)).compress(content))
 
 
 def group_data(references: list[int], frame: bytes) -> bytes:
@@ -158,50 +165,52 @@ class BlobReader:
 
 
 class SegmentWriter:
-    """Streams the keyframe records of a batch into segments of at most `limit` bytes, each one zstd stream.
+    """Collects the keyframe records of a batch into segments of at most `limit` bytes, each one zstd frame.
 
-    Only the compressor's state and the compressed bytes are held, never the records themselves."""
+    The open segment is held as its raw bytes (at most `limit`) and compressed in one call when it is full: a
+    streaming compressor kept open between records would hold its window and match tables (~18 MB for a list
+    segment at level 19) for as long as the segment stays open, and a list's last segment stays open until the
+    next list arrives."""
 
     def __init__(self, level: int, limit: int = SEGMENT_SIZE):
         self.level = level
         self.limit = limit
         self.pending: list[Blob] = []  # unsaved record rows of the open segment
-        self.chunks: list[bytes] = []
-        self.hash = hashlib.sha256(b"segment:")
-        self.compressor: zstd.ZstdCompressionObj | None = None
-        self.size = 0
+        self.buffer = bytearray()
         self.blobs: list[Blob] = []  # every row written (segments and records)
+
+    @property
+    def size(self) -> int:
+        return len(self.buffer)
 
     def add(self, record: Blob, content: bytes) -> None:
         if self.size + len(content) > self.limit and self.pending:
             self.flush()
-        compressor = self.compressor
-        if compressor is None:
-            params = zstd.ZstdCompressionParameters.from_level(
-                self.level,
-                window_log=max(17, self.limit.bit_length()),
-                hash_log=TABLE_LOG,
-                chain_log=TABLE_LOG,
-                write_checksum=1,
-            )
-            compressor = self.compressor = zstd.ZstdCompressor(compression_params=params).compressobj(size=-1)
         record.offset = self.size
         self.pending.append(record)
-        self.chunks.append(compressor.compress(content))
-        self.hash.update(content)
-        self.size += len(content)
+        self.buffer += content
 
     def flush(self) -> None:
-        if not self.pending or self.compressor is None:
+        if not self.pending:
             return
-        data = b"".join(self.chunks) + self.compressor.flush()
+        size = self.size
+        params = zstd.ZstdCompressionParameters.from_level(
+            self.level,
+            window_log=min(27, max(17, (size - 1).bit_length())),
+            hash_log=TABLE_LOG,
+            chain_log=TABLE_LOG,
+            write_checksum=1,
+        )
+        data = compact(zstd.ZstdCompressor(compression_params=params).compress(self.buffer))
+        digest = hashlib.sha256(b"segment:")
+        digest.update(self.buffer)
+        self.buffer = bytearray()
         segment, _ = Blob.objects.get_or_create(
-            sha256=self.hash.digest(), defaults={"size": self.size, "data": data, "role": Blob.Role.SEGMENT}
+            sha256=digest.digest(), defaults={"size": size, "data": data, "role": Blob.Role.SEGMENT}
         )
         records = self.pending
         for record in records:
             record.segment = segment
-        Blob.objects.bulk_create(records)
+        Blob.objects.bulk_create(records, batch_size=BULK_ROWS)
         self.blobs += [segment, *records]
-        self.pending, self.chunks, self.size, self.compressor = [], [], 0, None
-        self.hash = hashlib.sha256(b"segment:")
+        self.pending = []

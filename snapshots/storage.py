@@ -24,7 +24,7 @@ import zstandard as zstd
 
 from snapshots.columns import Block
 from snapshots.conf import setting
-from snapshots.frames import BlobReader
+from snapshots.frames import BlobReader, compact
 from snapshots.models import Batch, Blob
 from snapshots.records import join_list
 
@@ -122,7 +122,7 @@ def _compressor(size: int, prefix: bytes | None) -> zstd.ZstdCompressor:
 
 
 def compress(content: bytes, prefix: bytes | None = None) -> bytes:
-    return _compressor(len(content), prefix).compress(content)
+    return compact(_compressor(len(content), prefix).compress(content))
 
 
 def blob_read(blob: Blob, reader: BlobReader | None = None) -> bytes:

@@ -34,9 +34,10 @@ from tests.snapshots.replay import ENDPOINTS_RE, Catalogue, CatalogueServer
 ROOT = Path(__file__).resolve().parents[2]
 V1, FRONTEND = "/api/v1/models", "/api/frontend/models"
 HOUR1, HOUR2 = HOUR0 + dt.timedelta(hours=1), HOUR0 + dt.timedelta(hours=2)
-# Issue 17 asks for 64 MB; storage v2 measures 74-80 MB here (the 15.5 MB frontend list is received whole, then
-# scanned and stored as records). Not met: this bound guards against a regression from that figure, no more.
-MEMORY_LIMIT_MB = 96
+# Issue 17: a sync of 10x the real bodies grows the process by at most 64 MB over idle (peak RSS, as
+# bench/snapshots.py measures it). The 15.5 MB frontend list is held once while it is scanned and stored; around it
+# (55-61 MB measured) are the open list segment, one compression context and the index's pending rows.
+MEMORY_LIMIT_MB = 64
 
 
 class HoldingServer(CatalogueServer):

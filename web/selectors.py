@@ -6,7 +6,7 @@ Every function here runs a fixed number of queries whatever the number of rows i
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
@@ -20,7 +20,6 @@ from ingestion.models import IngestionRun
 from ingestion.selectors import ingestion_latest_runs
 from snapshots.page_data import ModelHistoryLinks, model_history_links
 from telemetry.models import HourlyHealth, HourlyLatency
-from web.cache import CATALOGUE, SNAPSHOTS, key_of, page_part
 from web.price_history import Drawn, drawn_offers
 
 SEARCH_LIMIT = 8
@@ -94,28 +93,10 @@ class ModelLookup:
     price_history: Drawn = field(default_factory=list)
 
 
-# A stored part is unpickled into today's classes: its name changes with ModelLookup's fields, so a deploy that
-# changes them never reads a part of the old shape.
-MODEL_PAGE_PART = "model-page-" + key_of(",".join(f.name for f in fields(ModelLookup)))[:8]
-
-
-def model_page_lookup(identifier: str) -> ModelLookup:
-    """The model at /models/<identifier> by its slug, with its page's catalogue parts (six queries), or an alias or
-    other spelling of it, which the page answers with a redirect to the canonical slug.
-
-    Kept under the catalogue's and the archive's versions (web.cache.page_part): a model page renders again after
-    every probe round, and reading these (compiling the model's query, building each offer's row) was most of a
-    render. A name that finds nothing is not kept (any text can be asked for)."""
-    return page_part(
-        MODEL_PAGE_PART,
-        key_of(identifier),
-        lambda: _model_page_read(identifier),
-        tags=(CATALOGUE, SNAPSHOTS),
-        store=lambda found: found.model is not None or found.redirect_to is not None,
-    )
-
-
-def _model_page_read(identifier: str) -> ModelLookup:
+def model_page_read(identifier: str) -> ModelLookup:
+    """The model at /models/<identifier> by its slug, with what its page shows that only the catalogue and the
+    archive change (six queries), or an alias or other spelling of it, which the page answers with a redirect to the
+    canonical slug (web/model_page.py keeps it under their versions)."""
     # A slug is unique: a slice, not first(), whose ordering only costs compiling.
     model = next(iter(Model.objects.for_api().filter(slug=identifier)[:1]), None)
     if model is None:

@@ -12,14 +12,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from catalog.models import Modality, ModelCapability
+from catalog.models import ModelCapability
 from catalog.search import MAX_TERM_LENGTH
 from catalog.selectors import provider_get
 from modelgraph.api.errors import is_api_path
 from modelgraph.api.errors import not_found as api_not_found
 from snapshots.page_data import offer_history_links
 from telemetry.selectors import provider_health, provider_latency
-from web import offer_table, panels, selectors, series, status
+from web import model_page, offer_table, panels, selectors, series, status
 from web.cache import CATALOGUE, TELEMETRY, cached_page
 from web.filtersets import ModelPageFilterSet
 from web.price_history import model_price_history_chart
@@ -105,7 +105,8 @@ def model_list(request: HttpRequest) -> HttpResponse:
 @cached_page(CATALOGUE, TELEMETRY)
 def model_detail(request: HttpRequest, identifier: str) -> HttpResponse:
     """A model and its providers side by side; an alias or other spelling redirects (301) to the canonical URL."""
-    lookup = selectors.model_page_lookup(identifier.rstrip("/") or identifier)
+    part = model_page.model_page_part(identifier.rstrip("/") or identifier)
+    lookup = part.lookup
     if lookup.redirect_to or (lookup.model and identifier.endswith("/")):
         target = reverse("web:model", args=[lookup.redirect_to or lookup.model.slug])
         query = request.GET.urlencode()
@@ -115,19 +116,16 @@ def model_detail(request: HttpRequest, identifier: str) -> HttpResponse:
     model = lookup.model
     sort = request.GET.get("sort", "")
     offers = selectors.model_offers(lookup.offers, sort=sort)
-    history_links = lookup.history_links  # OpenRouter's offers of it: the archive's pages
+    history_links = lookup.history_links.offers  # OpenRouter's offers of it: the archive's pages
     context = {
         "model": model,
-        "aliases": lookup.aliases,
+        "part": part,
         "offers": offers,
-        "offer_rows": offer_table.offer_table_rows(offers, model_name=model.name, history_links=history_links.offers),
-        "model_history_links": history_links.models,
+        "offer_rows": offer_table.offer_table_rows(offers, model_name=model.name, history_links=history_links),
         "headers": sort_headers(request.GET, OFFER_COLUMNS, current=sort),
         "cheapest": next((o for o in offers if o.cheapest), None),
         "fastest": next((o for o in offers if o.fastest), None),
         "price_history": model_price_history_chart(lookup.price_history, model.name, now=timezone.now()),
-        "modalities": Modality,
-        "capabilities": ModelCapability,
     }
     return render(request, "web/model_detail.html", context)
 

@@ -6,10 +6,11 @@ load) and, for pages with charts or rankings, of telemetry (bumped by every prob
 error. `WEB_CACHE_ENABLED = False` turns it off (query-count tests measure the database work).
 
 Below the whole pages, `page_part` keeps what only the catalogue (or the snapshot archive) changes, such as a
-model's look-up, its ranked offers' rows, their archive links and its price history, under those versions alone:
-the telemetry version changes every probe round and makes every model page render again, and those renders need not
-read the catalogue again. It is not turned off with the page cache: it is the precomputed path a render takes
-(issue 19), and every write that changes a part bumps one of its versions.
+model's look-up, the offers it ranks, their archive links, its price periods and the HTML no telemetry changes
+(web/model_page.py), under those versions alone: the telemetry version changes every probe round and makes every
+model page render again, and those renders need not read the catalogue again. It is not turned off with the page
+cache: it is the precomputed path a render takes (issue 19), and every write that changes a part bumps one of its
+versions.
 """
 
 from __future__ import annotations

@@ -189,6 +189,7 @@ def desired_rows(report: ValidationReport) -> dict[str, dict]:
         for d in file.data["families"]:
             families[(d["slug"],)] = {"name": d["name"], "creator": d.get("creator"), "registry_file": file.relative}
     models_, aliases = {}, {}
+    bare_alias = {"provider": None, "status": "active", "retirement_date": None}
     for file in report.of_kind("model"):
         d = file.data
         # Shown values are resolved later against pins and automated observations; keep what the file states.
@@ -199,7 +200,9 @@ def desired_rows(report: ValidationReport) -> dict[str, dict]:
             "registry_file": file.relative,
         }
         for entry in d.get("aliases", []):
-            entry = {"alias": entry} if isinstance(entry, str) else entry
+            if isinstance(entry, str):  # most aliases: a bare name
+                aliases[(entry,)] = {**bare_alias, "model": d["slug"], "registry_file": file.relative}
+                continue
             aliases[(entry["alias"],)] = {
                 "model": d["slug"],
                 "provider": entry.get("provider"),

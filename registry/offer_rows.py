@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import lru_cache
 
 from django.utils import timezone
 
@@ -28,6 +29,7 @@ def day_start(value: str | None) -> dt.datetime | None:
 PRICE_QUANTUM = Decimal("0.000001")  # the database keeps six decimal places
 
 
+@lru_cache(maxsize=8192, typed=True)  # prices repeat across offers; a load converts 170,000 of them
 def _price(value) -> Decimal | None:
     # Quantised as the database stores it, so an unchanged reload compares equal (0.049999999999999996 → 0.05).
     return None if value is None else Decimal(str(value)).quantize(PRICE_QUANTUM)

@@ -27,11 +27,13 @@ from yaml import (
 
 UNUSUAL = object()  # "parse this one the full way"
 STR_TAG = "tag:yaml.org,2002:str"
-# Scalars of these tags are built by the loader's own constructors (and remembered: they are immutable).
+# Scalars of these tags are built by the loader's own constructors.
 _BUILT_TAGS = frozenset(
     {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"}
 )
-_MEMO_LIMIT = 20_000  # distinct non-string scalars remembered, so hostile input cannot grow the memo without bound
+# Plain scalars remembered (short ones only, and at most this many), so hostile input cannot grow the memo unbounded.
+_MEMO_LIMIT = 20_000
+_MEMO_VALUE_LENGTH = 64
 _NO_KEY = object()
 
 
@@ -50,27 +52,24 @@ class EventBuilder:
         # By a plain scalar's first character, the resolvers that may claim it; none means a string.
         self._resolvers = {first: [*found, *wildcard] for first, found in resolvers.items() if first is not None}
         self._wildcard = wildcard
-        self._memo: dict[tuple[str, str], object] = {}
+        self._memo: dict[str, object] = {}  # plain scalar text -> its value (all immutable)
 
     def _plain(self, loader, value: str) -> object:
-        """A plain scalar as the loader resolves and constructs it: usually a string, found without a regex."""
+        """A plain scalar as the loader resolves and constructs it (remembered: keys and enums repeat in every file)."""
         candidates = self._resolvers.get(value[:1], self._wildcard)
-        if not candidates:
-            return value
-        tag = next((tag for tag, regexp in candidates if regexp.match(value)), STR_TAG)
+        tag = next((tag for tag, regexp in candidates if regexp.match(value)), STR_TAG) if candidates else STR_TAG
         if tag == STR_TAG:
-            return value
-        if tag not in _BUILT_TAGS:  # merge keys (<<), value (=) and the like: the full parse says what they are
-            raise _Unusual
-        key = (tag, value)
-        built = self._memo.get(key, _NO_KEY)
-        if built is _NO_KEY:
+            built: object = value
+        elif tag in _BUILT_TAGS:
             built = self.loader_class.yaml_constructors[tag](loader, ScalarNode(tag, value))
             if isinstance(built, float) and not math.isfinite(built):
                 raise _Unusual
+        else:  # merge keys (<<), value (=) and the like: the full parse says what they are
+            raise _Unusual
+        if len(value) <= _MEMO_VALUE_LENGTH:
             if len(self._memo) >= _MEMO_LIMIT:
                 self._memo.clear()
-            self._memo[key] = built
+            self._memo[value] = built
         return built
 
     def document(self, text: str) -> object:
@@ -90,14 +89,17 @@ class EventBuilder:
         root: object = None
         containers: list = []  # the open mappings and sequences, innermost last
         keys: list = []  # per open container: the mapping key awaiting its value, or _NO_KEY
-        plain = self._plain
+        plain, remembered = self._plain, self._memo.get
         while True:
             event = get_event()
             kind = type(event)
             if kind is ScalarEvent:
                 if event.anchor is not None or event.tag is not None:
                     raise _Unusual
-                value = plain(loader, event.value) if event.implicit[0] else event.value
+                value = event.value
+                if event.implicit[0]:
+                    known = remembered(value, _NO_KEY)
+                    value = plain(loader, value) if known is _NO_KEY else known
             elif kind is MappingStartEvent or kind is SequenceStartEvent:
                 if event.anchor is not None or event.tag is not None or len(containers) >= self.max_depth:
                     raise _Unusual

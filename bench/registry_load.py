@@ -7,6 +7,7 @@ Uses BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/modelgraph_b
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -59,14 +60,21 @@ def bare_parse(root: Path) -> float:
     return time.perf_counter() - started
 
 
-def measure(label: str, root: Path) -> dict:
-    empty_catalogue()
+def measure(label: str, root: Path, rounds: int) -> dict:
+    """Each figure is the best of `rounds` (the parse of one more): on a shared machine the best run is the one least
+    slowed by others, for the baseline and the load alike. Every round's first load starts from an empty catalogue."""
     files = sum(1 for p in root.rglob("*") if p.suffix in YAML_SUFFIXES)
-    parse_s = min(bare_parse(root) for _ in range(2))
+    parse_s = min(bare_parse(root) for _ in range(rounds + 1))
     validate_s, report = timed(validate_registry, root)
     assert report.ok, report.problems[:5]
-    load_s, result = timed(registry_load, path=root)
-    reload_s, again = timed(registry_load, path=root)
+    loads, reloads = [], []
+    for _ in range(rounds):
+        empty_catalogue()
+        loads.append(timed(registry_load, path=root))
+        reloads.append(timed(registry_load, path=root))
+    load_s, result = min(loads, key=lambda pair: pair[0])
+    reload_s = min(seconds for seconds, _ in reloads)
+    reload_rows = max(again.rows_written for _, again in reloads)  # a reload that wrote anything misses the target
     counts = result.counts
     return {
         "label": label,
@@ -79,7 +87,7 @@ def measure(label: str, root: Path) -> dict:
         "validate_s": validate_s,
         "load_s": load_s,
         "reload_s": reload_s,
-        "reload_rows": again.rows_written,
+        "reload_rows": reload_rows,
         "ratio": load_s / parse_s,
     }
 
@@ -89,14 +97,16 @@ def main() -> None:
     parser.add_argument("--models", type=int, default=2000)
     parser.add_argument("--mappings", type=int, default=10000)
     parser.add_argument("--aliases", type=int, default=20000)
-    smoke_defaults(parser, models=40, mappings=120, aliases=200)
+    parser.add_argument("--rounds", type=int, default=2, help="loads and reloads per registry (the best is shown)")
+    smoke_defaults(parser, models=40, mappings=120, aliases=200, rounds=1)
     args = parser.parse_args()
     recreate_database()
     print(f"PostgreSQL {connection.cursor().connection.info.server_version} at {settings.DATABASES['default']['NAME']}")
-    rows = [measure("bundled registry", settings.REGISTRY_DIR)]
+    print(f"load average before: {os.getloadavg()[0]:.2f}")
+    rows = [measure("bundled registry", settings.REGISTRY_DIR, args.rounds)]
     with tempfile.TemporaryDirectory() as tmp:
         generate_registry(Path(tmp), models=args.models, mappings=args.mappings, aliases=args.aliases)
-        rows.append(measure(f"generated {args.models}/{args.mappings}/{args.aliases}", Path(tmp)))
+        rows.append(measure(f"generated {args.models}/{args.mappings}/{args.aliases}", Path(tmp), args.rounds))
     header = (
         f"{'registry':<28} {'files':>6} {'prov':>5} {'models':>6} {'maps':>6} {'aliases':>7} "
         f"{'parse s':>8} {'valid s':>8} {'load s':>7} {'reload s':>8} {'reload rows':>11} {'load/parse':>10}"
@@ -109,6 +119,7 @@ def main() -> None:
             f"{r['aliases']:>7} {r['parse_s']:>8.2f} {r['validate_s']:>8.2f} {r['load_s']:>7.2f} "
             f"{r['reload_s']:>8.2f} {r['reload_rows']:>11} {r['ratio']:>9.1f}x"
         )
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
     big = rows[-1]
     reloads_ok = all(r["reload_rows"] == 0 for r in rows)
     print(

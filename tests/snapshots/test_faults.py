@@ -35,8 +35,8 @@ ROOT = Path(__file__).resolve().parents[2]
 V1, FRONTEND = "/api/v1/models", "/api/frontend/models"
 HOUR1, HOUR2 = HOUR0 + dt.timedelta(hours=1), HOUR0 + dt.timedelta(hours=2)
 # Issue 17: a sync of 10x the real bodies grows the process by at most 64 MB over idle (peak RSS, as
-# bench/snapshots.py measures it). The 15.5 MB frontend list is held once while it is scanned and stored; around it
-# (55-61 MB measured) are the open list segment, one compression context and the index's pending rows.
+# bench/snapshots.py measures it): 55-61 MB measured. Its peak is storing the 15.5 MB frontend list, held once while
+# it is scanned and stored, beside one list segment's raw bytes (4 MB) and one compression context (~9 MB).
 MEMORY_LIMIT_MB = 64
 
 

@@ -92,6 +92,10 @@ def cache_setting(key_prefix: str = "mg") -> dict:
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "modelgraph",
             "KEY_PREFIX": key_prefix,
+            # Django's default of 300 entries is fewer than the version tokens one registry load bumps (a tag per
+            # model, provider and family): the bump read back short, tripped the breaker and the API read the
+            # database until the next bump that fitted.
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
         }
     return {
         "BACKEND": "django_redis.cache.RedisCache",

@@ -13,6 +13,7 @@ import pytest
 from asgiref.sync import async_to_sync
 
 from routing.defaults import capability_tree_ensure
+from routing.key_limits import current_grant
 from routing.models import Capability, Pool
 from routing.router import Router, router_reset
 from tests import recipes
@@ -67,6 +68,16 @@ def upstreams(upstream_servers):
     for server in upstream_servers:
         server.release()
         server.reset()
+
+
+@pytest.fixture(autouse=True)
+def no_key_grant_left():
+    """Every test starts with no gateway key grant in this thread's context: a test client's call of an async gateway
+    view copies the view's context (the key it authorized) back into the calling thread, where the in-process client
+    of a later test would take it as its own key."""
+    token = current_grant.set(None)
+    yield
+    current_grant.reset(token)
 
 
 @pytest.fixture(autouse=True)

@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from catalog import selectors
 from catalog.api.views import PAGINATION_PARAMETERS, model_compare_data
 from modelgraph.api.pagination import APIPagination
+from modelgraph.api.precomputed import each_once_within
 
 PARAMETERS = PAGINATION_PARAMETERS | {"billing"}
 PATH = re.compile(r"/api/models/(?P<id>[\s\S]+)/compare/?")
@@ -26,8 +27,7 @@ _renderer = JSONRenderer()
 
 def model_compare_answer(request: Any, query: list[tuple[str, str]]) -> bytes | None:
     """The JSON body /api/models/{id}/compare answers with, else None (Django answers)."""
-    names = [name for name, _ in query]
-    if len(set(names)) != len(names) or not set(names) <= PARAMETERS:
+    if not each_once_within(query, PARAMETERS):
         return None
     found = PATH.fullmatch(request.path_info)
     model_ref = selectors.model_ref_by_id_or_alias(found["id"]) if found else None

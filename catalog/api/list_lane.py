@@ -13,22 +13,16 @@ from typing import Any
 
 from rest_framework.request import Request
 
-from catalog import selectors
-from catalog.api.serializers import Links, list_rows_with_urls
-from catalog.api.views import PAGINATION_PARAMETERS
+from catalog.api.views import PAGINATION_PARAMETERS, model_list_stored_page
 from modelgraph.api.pagination import APIPagination
+from modelgraph.api.precomputed import each_once_within
 
 
 def model_list_answer(request: Any, query: list[tuple[str, str]]) -> bytes | None:
     """The JSON body /api/models answers `query` with from the stored rows, else None (Django answers)."""
-    names = [name for name, _ in query]
-    if len(set(names)) != len(names) or not set(names) <= PAGINATION_PARAMETERS:
+    if not each_once_within(query, PAGINATION_PARAMETERS):
         return None
-    drf_request = Request(request)
-    paginator = APIPagination()
     try:
-        rows = paginator.paginate_queryset(selectors.model_list_bodies(), drf_request)
+        return model_list_stored_page(Request(request), APIPagination()).content
     except Exception:  # a bad page number or size, a page past the last: Django renders that error
         return None
-    response = paginator.get_rendered_paginated_response(list_rows_with_urls(rows, Links(drf_request)))
-    return response.content

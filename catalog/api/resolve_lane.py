@@ -16,13 +16,14 @@ from rest_framework.renderers import JSONRenderer
 
 from catalog.api.serializers import MAX_NAME_LENGTH, ResolutionSerializer
 from catalog.resolution import model_resolve_known
+from modelgraph.api.precomputed import each_once_within
 
 _renderer = JSONRenderer()
 
 
 def resolve_answer(request: Any, query: list[tuple[str, str]]) -> bytes | None:
     """The JSON body /api/resolve answers `query` with when an index stage resolves its name, else None."""
-    if len(query) != 1 or query[0][0] != "name":
+    if len(query) != 1 or not each_once_within(query, {"name"}):
         return None
     name = query[0][1].strip()  # as the serializer's CharField trims it
     if not name or len(name) > MAX_NAME_LENGTH or "\x00" in name:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -98,9 +99,7 @@ class ModelViewSet(ReadOnlyViewSet):
 
     def list(self, request, *args, **kwargs):
         if request.query_params.keys() <= PAGINATION_PARAMETERS:  # no filter: the stored rows (catalog/list_rows.py)
-            rows = self.paginate_queryset(selectors.model_list_bodies())
-            links = serializers.Links(request)
-            return self.paginator.get_rendered_paginated_response(serializers.list_rows_with_urls(rows, links))
+            return model_list_stored_page(request, self.paginator)
         page = self.paginate_queryset(selectors.ModelRows(self.filter_queryset(self.get_queryset())))
         selectors.attach_alias_names(page)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -151,6 +150,13 @@ class ModelViewSet(ReadOnlyViewSet):
     )
     def compare(self, request, *args, **kwargs):
         return Response(model_compare_data(request, self.model_ref, self.paginator, self.get_serializer_context()))
+
+
+def model_list_stored_page(request, paginator) -> HttpResponse:
+    """The unfiltered model list's page for `request` (a DRF request; a bad page raises the API's errors) from the
+    stored rows: the view's answer, and the fast lane's without the response cache (catalog/api/list_lane.py)."""
+    rows = paginator.paginate_queryset(selectors.model_list_bodies(), request)
+    return paginator.get_rendered_paginated_response(serializers.list_rows_with_urls(rows, serializers.Links(request)))
 
 
 def model_compare_data(request, model_ref: selectors.ModelRef, paginator, context: dict) -> dict:

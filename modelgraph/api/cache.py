@@ -300,17 +300,12 @@ def count_hit(key: str, timeout: int) -> int | None:
     client = _redis_client()
 
     def increment() -> int:
-        if client is not None:  # one plain INCR on the connection (django-redis' incr() runs a Lua script)
+        if client is not None:  # django-redis: one plain INCR on the connection (its incr() runs a Lua script)
             redis = client.get_client(write=True)
             redis_key = client.make_key(key)
             count = redis.incr(redis_key)
             if count == 1:  # a new window's first request gives the counter its lifetime
                 redis.expire(redis_key, timeout)
-            return count
-        if hasattr(cache, "expire"):  # django-redis: one plain INCR creates or counts; the first hit sets the TTL
-            count = cache.incr(key, ignore_key_check=True)
-            if count == 1:
-                cache.expire(key, timeout)
             return count
         try:
             return cache.incr(key)

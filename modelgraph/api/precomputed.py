@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +56,13 @@ class Route:
 
 
 _routes: dict[str, Route] = {}
+
+
+def each_once_within(query: list[tuple[str, str]], allowed: Collection[str]) -> bool:
+    """Whether every query parameter is one of `allowed` and none is repeated: what a `compute` may answer (a
+    repeated or unknown parameter is the view's to judge)."""
+    names = [name for name, _ in query]
+    return len(set(names)) == len(names) and all(name in allowed for name in names)
 
 
 def register(

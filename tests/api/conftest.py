@@ -9,6 +9,7 @@ import pytest
 
 from modelgraph.api import cache as api_cache
 from registry.loading import registry_load
+from tests.api.lane import make_apps
 
 SMALL_REGISTRY = Path(__file__).resolve().parent.parent / "fixtures" / "registry_small"
 
@@ -39,3 +40,11 @@ def catalogue(db, registry_copy) -> Path:
 @pytest.fixture
 def api(client):
     return client
+
+
+@pytest.fixture
+def uncached_apps(settings):
+    """Django's handler and the fast lane in front of it, with the response cache off: the lane answers only what
+    its routes compute (catalog/api/*_lane.py)."""
+    settings.API_CACHE_ENABLED = False
+    return make_apps()

@@ -90,3 +90,16 @@ def make_apps() -> Apps:
 
     apps.lane = FastLane(counted)
     return apps
+
+
+# What differs between two answers to the same request by design: a fresh request id each time.
+PER_REQUEST_HEADERS = {"x-request-id"}
+
+
+def assert_same_answer(django: Answer, lane: Answer) -> None:
+    """The lane's answer is Django's: status, body and every header (names and values) but the request id."""
+    assert lane.status == django.status
+    assert lane.body == django.body
+    assert {k: v for k, v in lane.headers.items() if k not in PER_REQUEST_HEADERS} == {
+        k: v for k, v in django.headers.items() if k not in PER_REQUEST_HEADERS
+    }

@@ -8,39 +8,23 @@ import pytest
 from django.db.models import Count
 
 from catalog.models import Model
-from tests.api.lane import call, make_apps
+from tests.api.lane import assert_same_answer, call
 
 pytestmark = pytest.mark.django_db
 
-PER_REQUEST = {"x-request-id"}
 
-
-@pytest.fixture
-def apps(settings):
-    settings.API_CACHE_ENABLED = False
-    return make_apps()
-
-
-def _same(django, lane) -> None:
-    assert lane.status == django.status
-    assert lane.body == django.body
-    assert {k: v for k, v in lane.headers.items() if k not in PER_REQUEST} == {
-        k: v for k, v in django.headers.items() if k not in PER_REQUEST
-    }
-
-
-def test_every_models_compare_is_djangos(catalogue, apps):
-    call(apps.lane, "/api/models/gpt-4o/compare")  # Django's first 200 teaches the lane the route's headers
+def test_every_models_compare_is_djangos(catalogue, uncached_apps):
+    call(uncached_apps.lane, "/api/models/gpt-4o/compare")  # Django's first 200 teaches the lane the route's headers
     slugs = list(Model.objects.values_list("slug", flat=True))
     urls = [f"/api/models/{slug}/compare" for slug in slugs]
     busiest = Model.objects.annotate(offers=Count("mappings")).order_by("-offers").first()
     assert busiest.offers >= 2
     urls += ["/api/models/GPT-4o/compare/", f"/api/models/{busiest.slug}/compare?billing=all&page_size=1&page=2"]
     for url in urls:
-        paths = len(apps.django_paths)
-        lane = call(apps.lane, url, origin="https://example.org")
-        assert lane.status == 200 and len(apps.django_paths) == paths, url  # the lane's answer
-        _same(call(apps.django, url, origin="https://example.org"), lane)
+        paths = len(uncached_apps.django_paths)
+        lane = call(uncached_apps.lane, url, origin="https://example.org")
+        assert lane.status == 200 and len(uncached_apps.django_paths) == paths, url  # the lane's answer
+        assert_same_answer(call(uncached_apps.django, url, origin="https://example.org"), lane)
 
 
 @pytest.mark.parametrize(
@@ -53,20 +37,20 @@ def test_every_models_compare_is_djangos(catalogue, apps):
         "/api/models/gpt-4o/compare?sort=price",
     ],
 )
-def test_what_the_view_would_not_answer_200_goes_to_django(catalogue, apps, url):
-    call(apps.lane, "/api/models/gpt-4o/compare")
-    paths = len(apps.django_paths)
-    lane = call(apps.lane, url)
-    assert len(apps.django_paths) == paths + 1
-    _same(call(apps.django, url), lane)
+def test_what_the_view_would_not_answer_200_goes_to_django(catalogue, uncached_apps, url):
+    call(uncached_apps.lane, "/api/models/gpt-4o/compare")
+    paths = len(uncached_apps.django_paths)
+    lane = call(uncached_apps.lane, url)
+    assert len(uncached_apps.django_paths) == paths + 1
+    assert_same_answer(call(uncached_apps.django, url), lane)
 
 
-def test_a_renamed_provider_shows_at_once(catalogue, apps):
-    call(apps.lane, "/api/models/gpt-4o/compare")
-    before = call(apps.lane, "/api/models/gpt-4o/compare").json()
+def test_a_renamed_provider_shows_at_once(catalogue, uncached_apps):
+    call(uncached_apps.lane, "/api/models/gpt-4o/compare")
+    before = call(uncached_apps.lane, "/api/models/gpt-4o/compare").json()
     provider = before["results"][0]["provider"]["slug"]
     from catalog.models import Provider
 
     Provider.objects.filter(slug=provider).update(name="Renamed Provider")
-    after = call(apps.lane, "/api/models/gpt-4o/compare").json()
+    after = call(uncached_apps.lane, "/api/models/gpt-4o/compare").json()
     assert after["results"][0]["provider"]["name"] == "Renamed Provider"

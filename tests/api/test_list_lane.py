@@ -8,26 +8,10 @@ import pytest
 from django.urls import reverse
 
 from catalog.models import Model
-from tests.api.lane import call, make_apps
+from tests.api.lane import assert_same_answer, call
 from tests.catalog.test_admin import form_data
 
 pytestmark = pytest.mark.django_db
-
-PER_REQUEST = {"x-request-id"}
-
-
-@pytest.fixture
-def apps(settings):
-    settings.API_CACHE_ENABLED = False
-    return make_apps()
-
-
-def _same(django, lane) -> None:
-    assert lane.status == django.status
-    assert lane.body == django.body
-    assert {k: v for k, v in lane.headers.items() if k not in PER_REQUEST} == {
-        k: v for k, v in django.headers.items() if k not in PER_REQUEST
-    }
 
 
 LANE_URLS = [
@@ -54,32 +38,32 @@ DJANGO_URLS = [
 
 
 @pytest.mark.parametrize("url", LANE_URLS)
-def test_unfiltered_pages_are_the_lanes_and_djangos_bytes(catalogue, apps, url):
-    call(apps.lane, "/api/models")  # Django's first 200 teaches the lane the route's headers
-    paths = len(apps.django_paths)
-    lane = call(apps.lane, url, origin="https://example.org")
-    assert lane.status == 200 and len(apps.django_paths) == paths  # answered by the lane
-    _same(call(apps.django, url, origin="https://example.org"), lane)
+def test_unfiltered_pages_are_the_lanes_and_djangos_bytes(catalogue, uncached_apps, url):
+    call(uncached_apps.lane, "/api/models")  # Django's first 200 teaches the lane the route's headers
+    paths = len(uncached_apps.django_paths)
+    lane = call(uncached_apps.lane, url, origin="https://example.org")
+    assert lane.status == 200 and len(uncached_apps.django_paths) == paths  # answered by the lane
+    assert_same_answer(call(uncached_apps.django, url, origin="https://example.org"), lane)
 
 
 @pytest.mark.parametrize("url", DJANGO_URLS)
-def test_everything_else_goes_to_django(catalogue, apps, url):
-    call(apps.lane, "/api/models")
-    paths = len(apps.django_paths)
-    lane = call(apps.lane, url)
-    assert len(apps.django_paths) == paths + 1
-    _same(call(apps.django, url), lane)
+def test_everything_else_goes_to_django(catalogue, uncached_apps, url):
+    call(uncached_apps.lane, "/api/models")
+    paths = len(uncached_apps.django_paths)
+    lane = call(uncached_apps.lane, url)
+    assert len(uncached_apps.django_paths) == paths + 1
+    assert_same_answer(call(uncached_apps.django, url), lane)
 
 
-def test_an_admin_save_shows_at_once(catalogue, apps, admin_client, django_capture_on_commit_callbacks):
-    call(apps.lane, "/api/models")
-    before = {row["slug"]: row for row in call(apps.lane, "/api/models?page_size=100").json()["results"]}
+def test_an_admin_save_shows_at_once(catalogue, uncached_apps, admin_client, django_capture_on_commit_callbacks):
+    call(uncached_apps.lane, "/api/models")
+    before = {row["slug"]: row for row in call(uncached_apps.lane, "/api/models?page_size=100").json()["results"]}
     model = Model.objects.get(slug="gpt-4o")
     url = reverse("admin:catalog_model_change", args=[model.pk])
     data = form_data(admin_client.get(url)) | {"context_window": "131072", "change_reason": "docs"}
     with django_capture_on_commit_callbacks(execute=True):
         assert admin_client.post(url, data).status_code == 302
-    paths = len(apps.django_paths)
-    after = {row["slug"]: row for row in call(apps.lane, "/api/models?page_size=100").json()["results"]}
-    assert len(apps.django_paths) == paths  # the lane's answer
+    paths = len(uncached_apps.django_paths)
+    after = {row["slug"]: row for row in call(uncached_apps.lane, "/api/models?page_size=100").json()["results"]}
+    assert len(uncached_apps.django_paths) == paths  # the lane's answer
     assert after["gpt-4o"]["context_window"] == 131072 != before["gpt-4o"]["context_window"]

@@ -9,26 +9,9 @@ from urllib.parse import quote
 import pytest
 
 from catalog.models import Alias, Model
-from tests.api.lane import call, make_apps
+from tests.api.lane import assert_same_answer, call
 
 pytestmark = pytest.mark.django_db
-
-PER_REQUEST = {"x-request-id"}
-
-
-@pytest.fixture
-def apps(settings):
-    settings.API_CACHE_ENABLED = False
-    return make_apps()
-
-
-def _same(django, lane) -> None:
-    assert lane.status == django.status
-    assert lane.body == django.body
-    assert sorted(lane.names, key=str.lower) == sorted(django.names, key=str.lower)
-    assert {k: v for k, v in lane.headers.items() if k not in PER_REQUEST} == {
-        k: v for k, v in django.headers.items() if k not in PER_REQUEST
-    }
 
 
 def _names() -> list[str]:
@@ -41,16 +24,16 @@ def _names() -> list[str]:
     return slugs + aliases + mangled + others
 
 
-def test_every_answer_is_djangos(catalogue, apps):
-    call(apps.lane, "/api/resolve?name=gpt-4o")  # Django's first 200 teaches the lane the route's headers
+def test_every_answer_is_djangos(catalogue, uncached_apps):
+    call(uncached_apps.lane, "/api/resolve?name=gpt-4o")  # Django's first 200 teaches the lane the route's headers
     lane_answered = 0
     for name in _names():
         url = f"/api/resolve?name={quote(name, safe='')}"
-        django = call(apps.django, url, origin="https://example.org")
-        before = len(apps.django_paths)
-        lane = call(apps.lane, url, origin="https://example.org")
-        _same(django, lane)
-        lane_answered += len(apps.django_paths) == before
+        django = call(uncached_apps.django, url, origin="https://example.org")
+        before = len(uncached_apps.django_paths)
+        lane = call(uncached_apps.lane, url, origin="https://example.org")
+        assert_same_answer(django, lane)
+        lane_answered += len(uncached_apps.django_paths) == before
     slugs_and_aliases = Model.objects.count() + Alias.objects.count()
     assert lane_answered >= slugs_and_aliases  # every exact name at least, and nothing Django had to answer
 
@@ -69,41 +52,41 @@ def test_every_answer_is_djangos(catalogue, apps):
         "name=no-such-model-at-all",
     ],
 )
-def test_what_the_index_cannot_answer_goes_to_django(catalogue, apps, query):
-    call(apps.lane, "/api/resolve?name=gpt-4o")
-    django_before = len(apps.django_paths)
-    lane = call(apps.lane, f"/api/resolve?{query}")
-    assert len(apps.django_paths) == django_before + 1
-    _same(call(apps.django, f"/api/resolve?{query}"), lane)
+def test_what_the_index_cannot_answer_goes_to_django(catalogue, uncached_apps, query):
+    call(uncached_apps.lane, "/api/resolve?name=gpt-4o")
+    django_before = len(uncached_apps.django_paths)
+    lane = call(uncached_apps.lane, f"/api/resolve?{query}")
+    assert len(uncached_apps.django_paths) == django_before + 1
+    assert_same_answer(call(uncached_apps.django, f"/api/resolve?{query}"), lane)
 
 
-def test_conditional_and_head_requests_go_to_django(catalogue, apps):
-    first = call(apps.lane, "/api/resolve?name=gpt-4o")
-    assert call(apps.lane, "/api/resolve?name=gpt-4o").body == first.body
-    paths = len(apps.django_paths)
-    assert call(apps.lane, "/api/resolve?name=gpt-4o", if_none_match=first["ETag"]).status == 304
-    call(apps.lane, "/api/resolve?name=gpt-4o", method="HEAD")
-    assert len(apps.django_paths) == paths + 2
+def test_conditional_and_head_requests_go_to_django(catalogue, uncached_apps):
+    first = call(uncached_apps.lane, "/api/resolve?name=gpt-4o")
+    assert call(uncached_apps.lane, "/api/resolve?name=gpt-4o").body == first.body
+    paths = len(uncached_apps.django_paths)
+    assert call(uncached_apps.lane, "/api/resolve?name=gpt-4o", if_none_match=first["ETag"]).status == 304
+    call(uncached_apps.lane, "/api/resolve?name=gpt-4o", method="HEAD")
+    assert len(uncached_apps.django_paths) == paths + 2
 
 
-def test_a_write_is_answered_at_once(catalogue, apps):
-    call(apps.lane, "/api/resolve?name=gpt-4o")
-    assert call(apps.lane, "/api/resolve?name=my-house-name").status == 404
+def test_a_write_is_answered_at_once(catalogue, uncached_apps):
+    call(uncached_apps.lane, "/api/resolve?name=gpt-4o")
+    assert call(uncached_apps.lane, "/api/resolve?name=my-house-name").status == 404
     model = Model.objects.get(slug="gpt-4o")
     Alias.objects.create(alias="my-house-name", model=model)  # as an admin save writes it
-    paths = len(apps.django_paths)
-    answer = call(apps.lane, "/api/resolve?name=my-house-name")
+    paths = len(uncached_apps.django_paths)
+    answer = call(uncached_apps.lane, "/api/resolve?name=my-house-name")
     assert answer.status == 200 and answer.json()["model"]["slug"] == "gpt-4o"
-    assert answer.json()["match"] == "exact_alias" and len(apps.django_paths) == paths  # by the lane
+    assert answer.json()["match"] == "exact_alias" and len(uncached_apps.django_paths) == paths  # by the lane
     Alias.objects.filter(alias="my-house-name").delete()
-    assert call(apps.lane, "/api/resolve?name=my-house-name").status == 404
+    assert call(uncached_apps.lane, "/api/resolve?name=my-house-name").status == 404
 
 
-def test_the_throttle_counts_lane_answers(catalogue, apps, settings):
+def test_the_throttle_counts_lane_answers(catalogue, uncached_apps, settings):
     from django.core.cache import cache
 
     cache.delete_pattern("api:throttle:*") if hasattr(cache, "delete_pattern") else cache.clear()
     settings.API_THROTTLE_RATE = "3/min"
-    answers = [call(apps.lane, "/api/resolve?name=gpt-4o") for _ in range(5)]
+    answers = [call(uncached_apps.lane, "/api/resolve?name=gpt-4o") for _ in range(5)]
     assert [a.status for a in answers] == [200, 200, 200, 429, 429]
     assert answers[3].json()["detail"] and "retry-after" in answers[3].headers

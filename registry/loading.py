@@ -336,6 +336,26 @@ def _row_location(report: ValidationReport, model_class, row: dict | None) -> tu
     return file, None
 
 
+_TABLES = {"providers": Provider, "families": Family, "models": Model, "aliases": Alias, "mappings": Mapping}
+
+
+def analyze_grown_tables(counts: dict[str, EntityCounts]) -> None:
+    """ANALYZE, inside the load's transaction, each table the load changed by more than autovacuum's own threshold
+    (50 rows + 10%). A first load fills empty tables whose statistics still say "empty": until autovacuum got to
+    them, every query after it (the price records, the list rows' refresh, the API's reads) was planned for empty
+    tables — sequential scans of 10,000 offers once per model. A few tens of ms for the 2,000-model registry."""
+    if connection.vendor != "postgresql":
+        return
+    grown = [
+        Model_._meta.db_table
+        for name, Model_ in _TABLES.items()
+        if counts[name].written > 50 + 0.1 * (counts[name].updated + counts[name].unchanged + counts[name].removed)
+    ]
+    if grown:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {', '.join(map(connection.ops.quote_name, grown))}")
+
+
 def _write(rows: dict[str, dict], reason: str) -> LoadResult:
     counts = {name: EntityCounts() for name in ("providers", "families", "models", "aliases", "mappings")}
 
@@ -379,6 +399,7 @@ def _write(rows: dict[str, dict], reason: str) -> LoadResult:
         # exported and loaded back) is unchanged, so loading an export still writes nothing.
         uncompared=("registry_values", "provenance"),
     )
+    analyze_grown_tables(counts)
     # Date what the load changed: provenance says the registry set it, and the offer's price history moves on.
     offers_open_price_records(mapping_ids=counts["mappings"].changed_pks)
     result = LoadResult(counts=counts)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,11 +16,12 @@ from ingestion.alias_pins import pinned_alias_names
 from ingestion.prices.registry_load import offers_open_price_records
 from ingestion.resolution import DATE_FIELDS, RESOLVED_FIELDS, resolve_fields
 from ingestion.selectors import model_observation_candidates, model_pins
+from registry.desired_rows import DesiredRows, iso_date
 from registry.existing_rows import existing_rows
 from registry.gcpause import gc_paused
 from registry.identity_check import IdentityCheckInBackground
 from registry.key_bindings import check_base_url_changes
-from registry.offer_rows import day_start, offer_price_row, offer_price_values, offer_rows_resolve
+from registry.offer_rows import offer_rows_resolve
 from registry.refusals import DATABASE_ERRORS, RowRefused, database_error_text, upsert_naming_refused_row
 from registry.validation import Problem, RegistryFile, ValidationReport, validate_registry
 
@@ -103,10 +103,6 @@ class LoadResult:
         return c["providers"].changed_pks | c["mappings"].touched["provider_id"]
 
 
-def _date(value: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(value) if value else None
-
-
 def _upsert(
     model_class,
     natural_key: tuple[str, ...],
@@ -169,74 +165,6 @@ def _upsert(
     return pks
 
 
-def desired_rows(report: ValidationReport) -> dict[str, dict]:
-    """Turn validated registry documents into row values keyed by natural key (FKs still as natural keys)."""
-    providers = {}
-    for file in report.of_kind("provider"):
-        d = file.data
-        providers[(d["slug"],)] = {
-            "name": d["name"],
-            "kind": d.get("kind", "inference"),
-            "website": d.get("website", ""),
-            "docs_url": d.get("docs_url", ""),
-            "api_base_url": d.get("api_base_url", ""),
-            "api_key_env": d.get("api_key_env", ""),
-            "openai_compatible": d.get("openai_compatible", False),
-            "registry_file": file.relative,
-        }
-    families = {}
-    for file in report.of_kind("family"):
-        for d in file.data["families"]:
-            families[(d["slug"],)] = {"name": d["name"], "creator": d.get("creator"), "registry_file": file.relative}
-    models_, aliases = {}, {}
-    bare_alias = {"provider": None, "status": "active", "retirement_date": None}
-    for file in report.of_kind("model"):
-        d = file.data
-        # Shown values are resolved later against pins and automated observations; keep what the file states.
-        models_[(d["slug"],)] = {
-            "creator": d.get("creator"),
-            "family": d.get("family"),
-            "registry_values": {field: d[field] for field in RESOLVED_FIELDS if field in d},
-            "registry_file": file.relative,
-        }
-        for entry in d.get("aliases", []):
-            if isinstance(entry, str):  # most aliases: a bare name
-                aliases[(entry,)] = {**bare_alias, "model": d["slug"], "registry_file": file.relative}
-                continue
-            aliases[(entry["alias"],)] = {
-                "model": d["slug"],
-                "provider": entry.get("provider"),
-                "status": entry.get("status", "active"),
-                "retirement_date": _date(entry.get("retirement_date")),
-                "registry_file": file.relative,
-            }
-    mappings = {}
-    for file in report.of_kind("mapping"):
-        provider = file.path.parent.name
-        for offer in file.data["offers"]:
-            stated = offer_price_values(offer)
-            checked = offer.get("prices_checked") or file.data.get("prices_checked")
-            if checked:
-                stated["prices_checked"] = checked
-            mappings[(provider, offer["provider_model_id"])] = {
-                "model": file.data["model"],
-                **offer_price_row(stated),
-                "registry_values": stated,
-                "prices_checked": day_start(checked),
-                "context_window": offer.get("context_window"),
-                "max_output": offer.get("max_output"),
-                "quantization": offer.get("quantization", ""),
-                "delivery_modes": offer.get("delivery", []),
-                "status": offer.get("status", "active"),
-                "retirement_date": _date(offer.get("retirement_date")),
-                "served_by": offer.get("served_by", ""),
-                "variant": offer.get("variant", ""),
-                "source": "registry",
-                "registry_file": file.relative,
-            }
-    return {"providers": providers, "families": families, "models": models_, "aliases": aliases, "mappings": mappings}
-
-
 def _resolve_shown_values(model_rows: dict, existing_pks: dict) -> None:
     """Fill each model's shown fields: pins, then what the registry states, then automated observations."""
     ids = [existing_pks[key] for key in model_rows if key in existing_pks]
@@ -256,7 +184,7 @@ def _resolve_shown_values(model_rows: dict, existing_pks: dict) -> None:
 
 def shown_row_values(values: dict) -> dict:
     """Resolved values in registry terms (ISO dates) → row values (dates); successor stays a slug."""
-    return {field: _date(value) if field in DATE_FIELDS else value for field, value in values.items()}
+    return {field: iso_date(value) if field in DATE_FIELDS else value for field, value in values.items()}
 
 
 def _resolve(rows: dict, references: dict[str, dict]) -> dict:
@@ -278,7 +206,11 @@ def registry_load(*, path: Path | str | None = None, progress=None, reason: str 
 
 
 def _load(path: Path | str | None, progress, reason: str) -> LoadResult:
-    report = validate_registry(path or settings.REGISTRY_DIR, progress=progress, identity_rules=False)
+    # Each file's rows are built as its parse arrives, while the parse of the files after it goes on.
+    desired = DesiredRows()
+    report = validate_registry(
+        path or settings.REGISTRY_DIR, progress=progress, identity_rules=False, on_valid_file=desired.add
+    )
     # The identity rules (pure Python over the parsed files) run on a thread while the load waits on the database.
     # The load fails exactly as before when they find an error: before writing if anything else failed, else by
     # rolling its writes back; base URL changes are reported only when every check (identity too) passed.
@@ -299,7 +231,7 @@ def _load(path: Path | str | None, progress, reason: str) -> LoadResult:
                 # idempotent and re-runnable, so losing it in a power cut costs a re-run, never consistency).
                 with connection.cursor() as cursor:
                     cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            result = _write(desired_rows(report), reason)
+            result = _write(desired.rows, reason)
             if not _identity_clean(identity, report):
                 raise RegistryInvalid(report)  # rolls the writes back
             result.warnings = report.warnings

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -361,16 +362,22 @@ def check_successor_cycles(report: ValidationReport) -> None:
 
 
 def validate_registry(
-    root: Path | str | None = None, *, progress=None, identity_rules: bool = True
+    root: Path | str | None = None,
+    *,
+    progress=None,
+    identity_rules: bool = True,
+    on_valid_file: Callable[[RegistryFile], None] | None = None,
 ) -> ValidationReport:
     """Run every check over the registry at root and collect every problem, not just the first.
 
-    identity_rules=False leaves out `check_identity` (a load runs it alongside its writes); every other check runs."""
+    identity_rules=False leaves out `check_identity` (a load runs it alongside its writes); every other check runs.
+    `on_valid_file` is given each parsed, schema-valid file as its result arrives, in the registry's order (while
+    later files are still being parsed), before any cross-file check has run."""
     with gc_paused():
-        return _validate(root, progress, identity_rules)
+        return _validate(root, progress, identity_rules, on_valid_file)
 
 
-def _validate(root: Path | str | None, progress, identity_rules: bool) -> ValidationReport:
+def _validate(root: Path | str | None, progress, identity_rules: bool, on_valid_file=None) -> ValidationReport:
     root = Path(root or settings.REGISTRY_DIR)
     report = ValidationReport(root=root)
     if not root.is_dir():
@@ -385,6 +392,8 @@ def _validate(root: Path | str | None, progress, identity_rules: bool) -> Valida
         file.valid = valid
         for line, message in problems:
             report.add(file, line, message)
+        if valid and on_valid_file:
+            on_valid_file(file)
         if progress:
             progress(1)
     check_layout(report)

@@ -200,3 +200,22 @@ class TestIdentityShortcuts:
         assert identity("lab/model-0001-v2").versions == frozenset({"2"})
         assert identity("lab/model-0001").versions == frozenset()
         assert identity("lab/model-0001-v2").stamps == frozenset({"0001"})
+
+
+class TestRowsBuiltWhileParsing:
+    def test_validation_hands_over_each_valid_file_in_the_registrys_order(self, registry_dir):
+        _write(registry_dir, "models/meta/broken.yaml", "slug: [unclosed\n")
+        handed: list[str] = []
+        report = validate_registry(registry_dir, on_valid_file=lambda file: handed.append(file.relative))
+        assert handed == [file.relative for file in report.files if file.valid]
+        assert "models/meta/broken.yaml" not in handed and len(handed) == len(report.files) - 1
+
+    def test_a_file_that_cannot_become_rows_fails_only_when_its_rows_are_asked_for(self, tmp_path):
+        from registry.desired_rows import DesiredRows
+        from registry.validation import RegistryFile
+
+        desired = DesiredRows()
+        odd = RegistryFile(kind="model", path=tmp_path / "x.yaml", relative="models/x/x.yaml")  # no document: no slug
+        desired.add(odd)  # validation goes on to report every problem
+        with pytest.raises(KeyError):
+            _ = desired.rows

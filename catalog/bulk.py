@@ -59,15 +59,47 @@ def upsert(model_class, natural_key: tuple[str, ...], columns: tuple[str, ...], 
     return _upsert_portable(model_class, natural_key, columns, rows)
 
 
-def _upsert_postgresql(model_class, natural_key, columns, rows) -> dict:
-    table = _quote(model_class._meta.db_table)
-    temp = f"mg_upsert_{next(_counter)}"
-    # Columns the registry does not manage still need their model default on insert (they are never updated).
-    defaults = {
+def insert_new(model_class, natural_key: tuple[str, ...], columns: tuple[str, ...], rows: list[dict]) -> dict:
+    """Insert rows whose natural keys the table does not hold (dicts of attnames); returns natural key -> pk.
+
+    On PostgreSQL the ids are drawn from the table's sequence first and the rows COPied straight into the table: no
+    temporary table and no conflict check per row (a first load of the 2,000-model registry inserts 32,000 rows). A
+    key that exists after all (written meanwhile by another transaction) fails on the unique constraint, as an
+    upsert's caller expects from a row the database refuses. Elsewhere this is `upsert`."""
+    if not rows:
+        return {}
+    if connection.vendor != "postgresql":
+        return _upsert_portable(model_class, natural_key, columns, rows)
+    table = model_class._meta.db_table
+    defaults = _unmanaged_defaults(model_class, natural_key, columns)
+    all_columns = ("id", *natural_key, *columns, *defaults, "created_at", "updated_at")
+    json_columns = {f.attname for f in model_class._meta.concrete_fields if isinstance(f, JSONField)}
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(rows)]
+        )
+        ids = [pk for (pk,) in cursor.fetchall()]
+        with cursor.cursor.copy(f"COPY {_quote(table)} ({', '.join(map(_quote, all_columns))}) FROM STDIN") as copy:
+            for pk, row in zip(ids, rows, strict=True):
+                values = {**defaults, **row, "id": pk, "created_at": now, "updated_at": now}
+                copy.write_row([Jsonb(values[c]) if c in json_columns else values[c] for c in all_columns])
+    return {tuple(row[k] for k in natural_key): pk for pk, row in zip(ids, rows, strict=True)}
+
+
+def _unmanaged_defaults(model_class, natural_key, columns) -> dict:
+    """Columns the registry does not manage still need their model default on insert (they are never updated)."""
+    return {
         f.attname: f.get_default()
         for f in model_class._meta.concrete_fields
         if f.attname not in (*natural_key, *columns, "id", "created_at", "updated_at")
     }
+
+
+def _upsert_postgresql(model_class, natural_key, columns, rows) -> dict:
+    table = _quote(model_class._meta.db_table)
+    temp = f"mg_upsert_{next(_counter)}"
+    defaults = _unmanaged_defaults(model_class, natural_key, columns)
     all_columns = (*natural_key, *columns, *defaults)
     rows = [{**defaults, **row} for row in rows]
     json_columns = {f.attname for f in model_class._meta.concrete_fields if isinstance(f, JSONField)}

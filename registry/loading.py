@@ -123,7 +123,7 @@ def _upsert(
     written = fields + ("in_registry", "registry_file")
     references = [n for n in (*natural_key, *fields) if model_class._meta.get_field(n).is_relation]
     existing = existing_rows(model_class, natural_key, compared, uncompared)
-    rows, added_keys, updated_pks = [], [], []
+    rows, new_rows, added_keys, updated_pks = [], [], [], []
     for key, values in desired.items():
         values = {**values, "in_registry": True}
         current = existing.get(key)
@@ -145,9 +145,10 @@ def _upsert(
         row = {**dict(zip(natural_key, key, strict=True)), **{name: values[name] for name in written}}
         for name in references:
             counts.touched[name].update(v for v in (row[name], current and current[name]) if v)
-        rows.append(row)
+        (rows if current is not None else new_rows).append(row)
     pks = {key: row["pk"] for key, row in existing.items()}
     pks.update(upsert_naming_refused_row(model_class, natural_key, written, rows))
+    pks.update(upsert_naming_refused_row(model_class, natural_key, written, new_rows, new=True))
     gone_keys = [
         key for key, row in existing.items() if row["in_registry"] and key not in desired and key not in pinned
     ]

@@ -30,22 +30,27 @@ def database_error_text(error: BaseException) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
-def upsert_naming_refused_row(model_class, natural_key: tuple[str, ...], columns: tuple[str, ...], rows: list[dict]):
-    """bulk.upsert in a savepoint; when the database refuses it, raise RowRefused naming the first refused row."""
+def upsert_naming_refused_row(
+    model_class, natural_key: tuple[str, ...], columns: tuple[str, ...], rows: list[dict], *, new: bool = False
+):
+    """bulk.upsert (bulk.insert_new for rows the table does not hold, `new`) in a savepoint; when the database
+    refuses it, raise RowRefused naming the first refused row."""
     if not rows:
         return {}
+    write = bulk.insert_new if new else bulk.upsert
     try:
         with transaction.atomic():
-            return bulk.upsert(model_class, natural_key, columns, rows)
+            return write(model_class, natural_key, columns, rows)
     except DATABASE_ERRORS as error:
-        raise RowRefused(model_class, _first_refused_row(model_class, natural_key, columns, rows), error) from None
+        refused = _first_refused_row(write, model_class, natural_key, columns, rows)
+        raise RowRefused(model_class, refused, error) from None
 
 
-def _refused(model_class, natural_key, columns, rows: list[dict]) -> bool:
+def _refused(write, model_class, natural_key, columns, rows: list[dict]) -> bool:
     """Whether the database refuses these rows on their own; nothing of the attempt is kept."""
     savepoint = transaction.savepoint()
     try:
-        bulk.upsert(model_class, natural_key, columns, rows)
+        write(model_class, natural_key, columns, rows)
     except DATABASE_ERRORS:
         return True
     else:
@@ -54,11 +59,11 @@ def _refused(model_class, natural_key, columns, rows: list[dict]) -> bool:
         transaction.savepoint_rollback(savepoint)
 
 
-def _first_refused_row(model_class, natural_key, columns, rows: list[dict]) -> dict | None:
+def _first_refused_row(write, model_class, natural_key, columns, rows: list[dict]) -> dict | None:
     """Halve the rows until one is left (log2(n) attempts, on the failure path only)."""
     candidates = rows
     while len(candidates) > 1:
         half = len(candidates) // 2
         first = candidates[:half]
-        candidates = first if _refused(model_class, natural_key, columns, first) else candidates[half:]
-    return candidates[0] if _refused(model_class, natural_key, columns, candidates) else None
+        candidates = first if _refused(write, model_class, natural_key, columns, first) else candidates[half:]
+    return candidates[0] if _refused(write, model_class, natural_key, columns, candidates) else None

@@ -168,6 +168,22 @@ class TestStatementsDoNotGrowWithTheRegistry:
         )
         assert Mapping.objects.get(provider_model_id="lab/model-0041").price_input == Decimal("0.42")
 
+    def test_new_rows_take_their_ids_from_the_sequence_that_later_inserts_use(self, tmp_path):
+        # New rows are COPied with ids drawn beforehand: the pks the load returns are the rows' own, and a row
+        # created afterwards (an admin save) gets the next id instead of colliding with one the load took.
+        root = _generated(tmp_path / "r", 120)
+        with CaptureQueriesContext(connection) as queries:
+            registry_load(path=root)
+        assert not any("mg_upsert" in query["sql"] for query in queries)  # no temporary table on a first load
+        model = Model.objects.get(slug="model-0007")
+        assert {a.alias for a in model.aliases.all()} == {"lab/model-0007-v1", "lab/model-0007-v2"}
+        extra = Alias.objects.create(alias="lab/extra", model=model)
+        assert extra.pk > max(Alias.objects.exclude(pk=extra.pk).values_list("pk", flat=True))
+        path = root / "models" / "lab" / "model-0007.yaml"
+        path.write_text(path.read_text().replace("name: Model 7", "name: Model Seven"))
+        registry_load(path=root)  # a changed row goes through the upsert
+        assert Model.objects.get(pk=model.pk).name == "Model Seven"
+
     def test_ids_in_selects_what_pk_in_selects_for_long_and_short_lists(self, tmp_path):
         registry_load(path=_generated(tmp_path / "r", 150))
         ids = sorted(Mapping.objects.values_list("pk", flat=True))

@@ -59,6 +59,21 @@ def upsert(model_class, natural_key: tuple[str, ...], columns: tuple[str, ...], 
     return _upsert_portable(model_class, natural_key, columns, rows)
 
 
+def next_ids(model_class, count: int) -> list[int] | None:
+    """`count` ids drawn from the table's id sequence, for rows inserted with their ids (PostgreSQL); None where ids
+    cannot be drawn ahead of the insert."""
+    if connection.vendor != "postgresql":
+        return None
+    if count == 0:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [model_class._meta.db_table, count],
+        )
+        return [pk for (pk,) in cursor.fetchall()]
+
+
 def insert_new(model_class, natural_key: tuple[str, ...], columns: tuple[str, ...], rows: list[dict]) -> dict:
     """Insert rows whose natural keys the table does not hold (dicts of attnames); returns natural key -> pk.
 
@@ -75,11 +90,8 @@ def insert_new(model_class, natural_key: tuple[str, ...], columns: tuple[str, ..
     all_columns = ("id", *natural_key, *columns, *defaults, "created_at", "updated_at")
     json_columns = {f.attname for f in model_class._meta.concrete_fields if isinstance(f, JSONField)}
     now = timezone.now()
+    ids = next_ids(model_class, len(rows)) or []
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(rows)]
-        )
-        ids = [pk for (pk,) in cursor.fetchall()]
         with cursor.cursor.copy(f"COPY {_quote(table)} ({', '.join(map(_quote, all_columns))}) FROM STDIN") as copy:
             for pk, row in zip(ids, rows, strict=True):
                 values = {**defaults, **row, "id": pk, "created_at": now, "updated_at": now}

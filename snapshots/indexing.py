@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from catalog import bulk
 from snapshots.entities import EntityObservation
 from snapshots.events import field_changes
 from snapshots.fields_codec import (
@@ -198,14 +199,28 @@ class EntityIndexer:
     @transaction.atomic
     def flush(self) -> None:
         self._compressed([version for version, _ in self.new_versions] + self.replaced_versions)
+        # A new entity is written once, already pointing at its first version: the versions' ids are drawn from
+        # their sequence first (the constraint is checked at commit). Inserted then updated, every new entity left a
+        # dead row behind — half the entity table after a first sync. Where ids cannot be drawn ahead (SQLite), the
+        # entity is inserted first and its `current` set after its version.
+        drawn = bulk.next_ids(EntityVersion, len(self.new_versions)) if self.new_entities else None
+        if drawn is not None:
+            for (version, _), pk in zip(self.new_versions, drawn, strict=True):
+                version.pk = pk
+                if version.entity.pk is None:
+                    version.entity.current_id = pk
         if self.new_entities:
             Entity.objects.bulk_create(self.new_entities)
         if self.new_versions:
             EntityVersion.objects.bulk_create([version for version, _ in self.new_versions])
+            moved = []
             for version, known in self.new_versions:
-                version.entity.current_id = version.pk
+                if version.entity.current_id != version.pk:
+                    version.entity.current_id = version.pk
+                    moved.append(version.entity)
                 known.version_id, known.version_first_batch_id = version.pk, self.batch.id
-            Entity.objects.bulk_update([version.entity for version, _ in self.new_versions], ["current"])
+            if moved:
+                Entity.objects.bulk_update(moved, ["current"])
         if self.replaced_versions:
             EntityVersion.objects.bulk_update(self.replaced_versions, ["content_hash", "fields", "source"])
         for entity in self.new_entities:

@@ -43,6 +43,23 @@ class TestEntityRows:
         entity = entity_get("model", next(iter(catalogue.models)))
         assert entity.seen_until == second and entity_history(entity)["versions"][-1].last_seen == second
 
+    def test_a_new_entity_is_written_once_pointing_at_its_first_version(self, sync, catalogue):
+        writes = Writes("snapshots_entity")
+        with connection.execute_wrapper(writes):
+            first = sync(0)
+        assert first.complete and writes.counts["INSERT"] > 0
+        assert writes.counts["UPDATE"] == 0  # no insert-then-update (a dead row per entity)
+        entities = list(Entity.objects.select_related("current"))
+        assert entities and all(e.current is not None and e.current.entity_id == e.pk for e in entities)
+        assert all(e.current.first_batch_id == first.pk and e.current.last_batch_id is None for e in entities)
+        # a later version of a known entity still moves `current`
+        model = simple_models(catalogue)[0]
+        catalogue.hour += 1
+        catalogue.set_model_field(model, "name", "Renamed")
+        sync(1)
+        entity = Entity.objects.select_related("current").get(kind="model", key=model)
+        assert entity.current.first_batch_id != first.pk and entity.current.entity_id == entity.pk
+
     def test_an_incomplete_hour_records_who_it_missed(self, sync, catalogue):
         sync(0)
         model = simple_models(catalogue)[0]

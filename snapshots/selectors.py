@@ -91,8 +91,14 @@ def snapshot_diff(before: Batch, after: Batch) -> dict:
     ending = list(Batch.objects.filter(hour__gte=lo, hour__lt=hi).values_list("id", flat=True))
     candidates = set(EntityVersion.objects.filter(first_batch_id__in=between).values_list("entity_id", flat=True))
     candidates |= set(EntityVersion.objects.filter(last_batch_id__in=ending).values_list("entity_id", flat=True))
-    candidates |= set(Entity.objects.filter(last_seen_id__in=ending).values_list("id", flat=True))  # open, unseen
     newest = Batch.objects.complete().order_by("-hour").values_list("hour", flat=True).first()
+    # Last seen between the two hours. A listed entity is also seen by every complete batch after its row was
+    # written, so once a complete batch at or after `after` exists only an absent one can be (entity rows are not
+    # rewritten each hour: every listed entity's last_seen is still the batch that first saw it).
+    unseen = Entity.objects.filter(last_seen_id__in=ending)
+    if newest is not None and newest >= hi:
+        unseen = unseen.filter(state=EntityState.ABSENT)
+    candidates |= set(unseen.values_list("id", flat=True))
     if newest is None or newest < hi:  # `after` is newer than every complete batch: who it missed kept last_seen
         listed = Entity.objects.exclude(state=EntityState.ABSENT).filter(last_seen__hour__lt=hi)
         candidates |= set(listed.values_list("id", flat=True))

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from snapshots.models import Batch
+from snapshots.models import Batch, Entity
+from snapshots.selectors import snapshot_diff
 from tests.snapshots.conftest import HOUR0
 from tests.snapshots.test_sync import key_of, simple_models
 
@@ -91,6 +96,23 @@ def test_the_diff_of_two_batches(client, archive):
     assert not later["changed"] and not later["removed"]
     assert len(later["unobserved"]) >= 1  # the endpoints of the model whose fetch failed in the incomplete hour
     assert client.get("/api/snapshots/diff?from=2025-05-20T12:00:00Z").status_code == 400
+
+
+def test_a_diff_reads_the_versions_of_the_entities_that_changed_only(sync, catalogue):
+    # Every listed entity's row still names the first batch as last_seen (rows are not rewritten each hour); the
+    # diff of two hours a complete batch covers must not take them all as candidates and read their versions.
+    repriced = simple_models(catalogue)[0]
+    first = sync(0)
+    catalogue.hour += 1
+    catalogue.set_endpoint(repriced, "pricing.prompt", "0.0000777")
+    second = sync(1)
+    assert first.complete and second.complete
+    with CaptureQueriesContext(connection) as queries:
+        diff = snapshot_diff(first, second)
+    (versions,) = [q["sql"] for q in queries if re.search(r'"snapshots_entityversion"\."entity_id" IN \(', q["sql"])]
+    read = len(re.search(r'"entity_id" IN \(([^)]*)\)', versions).group(1).split(","))
+    assert [c["key"] for c in diff["changed"]] == [key_of(catalogue, repriced)]
+    assert read == 1 < Entity.objects.count()
 
 
 def naming(response, parameter: str) -> bool:

@@ -85,17 +85,18 @@ def insert_new(model_class, natural_key: tuple[str, ...], columns: tuple[str, ..
         return {}
     if connection.vendor != "postgresql":
         return _upsert_portable(model_class, natural_key, columns, rows)
-    table = model_class._meta.db_table
     defaults = _unmanaged_defaults(model_class, natural_key, columns)
     all_columns = ("id", *natural_key, *columns, *defaults, "created_at", "updated_at")
-    json_columns = {f.attname for f in model_class._meta.concrete_fields if isinstance(f, JSONField)}
     now = timezone.now()
     ids = next_ids(model_class, len(rows)) or []
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(f"COPY {_quote(table)} ({', '.join(map(_quote, all_columns))}) FROM STDIN") as copy:
-            for pk, row in zip(ids, rows, strict=True):
-                values = {**defaults, **row, "id": pk, "created_at": now, "updated_at": now}
-                copy.write_row([Jsonb(values[c]) if c in json_columns else values[c] for c in all_columns])
+    insert(
+        model_class,
+        all_columns,
+        [
+            (pk, *(row[c] for c in (*natural_key, *columns)), *defaults.values(), now, now)
+            for pk, row in zip(ids, rows, strict=True)
+        ],
+    )
     return {tuple(row[k] for k in natural_key): pk for pk, row in zip(ids, rows, strict=True)}
 
 

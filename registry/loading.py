@@ -280,8 +280,8 @@ def analyze_grown_tables(counts: dict[str, EntityCounts]) -> None:
     if connection.vendor != "postgresql":
         return
     grown = [
-        Model_._meta.db_table
-        for name, Model_ in _TABLES.items()
+        model_class._meta.db_table
+        for name, model_class in _TABLES.items()
         if counts[name].written > 50 + 0.1 * (counts[name].updated + counts[name].unchanged + counts[name].removed)
     ]
     if grown:

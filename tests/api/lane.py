@@ -103,3 +103,13 @@ def assert_same_answer(django: Answer, lane: Answer) -> None:
     assert {k: v for k, v in lane.headers.items() if k not in PER_REQUEST_HEADERS} == {
         k: v for k, v in django.headers.items() if k not in PER_REQUEST_HEADERS
     }
+
+
+def assert_goes_to_django(apps: Apps, warm: str, url: str) -> None:
+    """After the lane has answered `warm` (so it knows the route's headers), `url` is handed to Django, whose answer
+    the lane passes on unchanged."""
+    call(apps.lane, warm)
+    paths = len(apps.django_paths)
+    lane = call(apps.lane, url)
+    assert len(apps.django_paths) == paths + 1
+    assert_same_answer(call(apps.django, url), lane)

@@ -8,7 +8,7 @@ import pytest
 from django.db.models import Count
 
 from catalog.models import Model
-from tests.api.lane import assert_same_answer, call
+from tests.api.lane import assert_goes_to_django, assert_same_answer, call
 
 pytestmark = pytest.mark.django_db
 
@@ -38,11 +38,7 @@ def test_every_models_compare_is_djangos(catalogue, uncached_apps):
     ],
 )
 def test_what_the_view_would_not_answer_200_goes_to_django(catalogue, uncached_apps, url):
-    call(uncached_apps.lane, "/api/models/gpt-4o/compare")
-    paths = len(uncached_apps.django_paths)
-    lane = call(uncached_apps.lane, url)
-    assert len(uncached_apps.django_paths) == paths + 1
-    assert_same_answer(call(uncached_apps.django, url), lane)
+    assert_goes_to_django(uncached_apps, "/api/models/gpt-4o/compare", url)
 
 
 def test_a_renamed_provider_shows_at_once(catalogue, uncached_apps):

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from catalog.models import Model
-from tests.api.lane import assert_same_answer, call
+from tests.api.lane import assert_goes_to_django, assert_same_answer, call
 from tests.catalog.test_admin import form_data
 
 pytestmark = pytest.mark.django_db
@@ -48,11 +48,7 @@ def test_unfiltered_pages_are_the_lanes_and_djangos_bytes(catalogue, uncached_ap
 
 @pytest.mark.parametrize("url", DJANGO_URLS)
 def test_everything_else_goes_to_django(catalogue, uncached_apps, url):
-    call(uncached_apps.lane, "/api/models")
-    paths = len(uncached_apps.django_paths)
-    lane = call(uncached_apps.lane, url)
-    assert len(uncached_apps.django_paths) == paths + 1
-    assert_same_answer(call(uncached_apps.django, url), lane)
+    assert_goes_to_django(uncached_apps, "/api/models", url)
 
 
 def test_an_admin_save_shows_at_once(catalogue, uncached_apps, admin_client, django_capture_on_commit_callbacks):

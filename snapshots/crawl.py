@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import io
 import queue
+import tempfile
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import httpx
 
@@ -37,6 +38,36 @@ class Fetched:
     @property
     def ok(self) -> bool:
         return self.status == 200 and self.body is not None and not self.error
+
+
+class SpooledAnswer:
+    """An answer whose body waits in a temporary file while the same list is fetched again (the shrink guard), so a
+    sync holds one list body in memory at a time: at 10x the real bodies the frontend list alone is 15 MB.
+
+    The caller drops its own references to the answer; `restore()` gives it back whole, byte for byte."""
+
+    def __init__(self, fetched: Fetched):
+        self.fetched = replace(fetched, body=None)
+        self.size = None if fetched.body is None else len(fetched.body)
+        self.file = None
+        if fetched.body is not None:
+            self.file = tempfile.TemporaryFile(prefix="modelgraph-answer-")
+            self.file.write(fetched.body)
+
+    def restore(self) -> Fetched:
+        if self.file is None:
+            return self.fetched
+        self.file.seek(0)
+        body = self.file.read()
+        self.close()
+        if len(body) != self.size:
+            raise OSError(f"a spooled answer of {self.size} bytes came back as {len(body)}")
+        return replace(self.fetched, body=body)
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
 
 
 class Crawler:

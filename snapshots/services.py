@@ -17,7 +17,7 @@ from modelgraph.api import cache as api_cache
 from snapshots.archive import Archive
 from snapshots.conf import setting
 from snapshots.coverage import coverage_sync
-from snapshots.crawl import Crawler, Fetched
+from snapshots.crawl import Crawler, Fetched, SpooledAnswer
 from snapshots.entities import (
     ENDPOINTS,
     FRONTEND_MODELS,
@@ -184,28 +184,32 @@ def _sync_list(crawler, archive, indexer, validator, kind: str, observe) -> dict
     """
     listed = Entity.objects.filter(kind=LIST_ENTITY_KINDS[kind], state=EntityState.LISTED)
     before = set(listed.values_list("key", flat=True))
-    answers = [_fetch_list(crawler, indexer, kind, observe)]
-    first, first_keys, _ = answers[0]
-    lost = len(before - first_keys.keys()) if first_keys is not None else 0
+    fetched, keys, error = _fetch_list(crawler, indexer, kind, observe)
+    merged: dict[str, None] = dict(keys or {})
+    lost = len(before - keys.keys()) if keys is not None else 0
     shrink = None
     if lost > setting("SNAPSHOTS_SHRINK_SHARE") * len(before):
-        answers.append(_fetch_list(crawler, indexer, kind, observe))
-        second_keys = answers[1][1]
+        first = {"items": len(keys or ()), "sha256": hashlib.sha256(fetched.body or b"").hexdigest()}
+        spooled = SpooledAnswer(fetched)  # one list body in memory at a time
+        del fetched
+        again, again_keys, again_error = _fetch_list(crawler, indexer, kind, observe)
         shrink = {
             "listed_before": len(before),
             "lost": lost,
-            "first": {"items": len(first_keys or ()), "sha256": hashlib.sha256(first.body or b"").hexdigest()},
-            "second": None if second_keys is None else len(second_keys),
-            "confirmed": second_keys is not None and second_keys.keys() == (first_keys or {}).keys(),
+            "first": first,
+            "second": None if again_keys is None else len(again_keys),
+            "confirmed": again_keys is not None and again_keys.keys() == (keys or {}).keys(),
         }
-    fetched, keys, error = answers[-1] if answers[-1][1] is not None else answers[0]
+        merged.update(again_keys or {})
+        if again_keys is not None:
+            spooled.close()
+            fetched, keys, error = again, again_keys, again_error
+        else:
+            fetched = spooled.restore()
     archive.add(kind, fetched)
     total = list_total_count(fetched.body) if fetched.ok and fetched.body is not None else None
     items = None if keys is None else len(keys)
     validator.source(kind, fetched, items=items, total_count=total, parse_error=error, shrink=shrink)
-    merged: dict[str, None] = {}
-    for _, answer_keys, _ in answers:
-        merged.update(answer_keys or {})
     return merged
 
 
@@ -231,6 +235,8 @@ def _sync_frontend(crawler, archive, validator, listed: dict[str, None]) -> Fron
     if lost > setting("SNAPSHOTS_SHRINK_SHARE") * len(before):
         first = {"items": scan.entries if scan else 0, "sha256": hashlib.sha256(fetched.body or b"").hexdigest()}
         orphans = scan.orphans.keys() if scan else set()
+        spooled = SpooledAnswer(fetched)  # one list body in memory at a time
+        del fetched
         again, again_scan, again_error = _scan_frontend(crawler, listed)
         shrink = {
             "listed_before": len(before),
@@ -240,7 +246,10 @@ def _sync_frontend(crawler, archive, validator, listed: dict[str, None]) -> Fron
             "confirmed": again_scan is not None and again_scan.orphans.keys() == orphans,
         }
         if again_scan is not None:
+            spooled.close()
             fetched, scan, error = again, again_scan, again_error
+        else:
+            fetched = spooled.restore()
     archive.add(FRONTEND_MODELS, fetched)
     items = None if scan is None else scan.entries
     validator.source(FRONTEND_MODELS, fetched, items=items, parse_error=error, shrink=shrink)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 import struct
+import threading
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -172,8 +173,10 @@ class _Ratio:
         return None if base is None else base * self.ratio
 
     def learn(self, token: bytes, base: float | None) -> None:
+        if base is None:  # a column without a base (most) never predicts: nothing to learn
+            return
         value = number(token)
-        if base is not None and value is not None:
+        if value is not None:
             self.ratio = value / base
 
 
@@ -209,10 +212,19 @@ class ColumnReader(_Ratio):
     def next(self, base: float | None = None) -> bytes:
         kind = self.kinds[self.index]
         self.index += 1
+        ints, pos = self.ints, self.pos
         numbers = []
         for _ in range(ARITY.get(kind, 1 if kind >= DECIMAL else 0)):
-            n, self.pos = _read_varint(self.ints, self.pos)
-            numbers.append(n)
+            byte = ints[pos]
+            if byte < 0x80:  # most integers are one byte: no call
+                numbers.append(byte)
+                pos += 1
+            else:
+                n, pos = _read_varint(ints, pos)
+                numbers.append(n)
+        self.pos = pos
+        if base is None:
+            return decode_value(kind, numbers, next(self.raws) if kind == RAW else b"")
         token = decode_value(kind, numbers, next(self.raws) if kind == RAW else b"", self.predict(base))
         self.learn(token, base)
         return token
@@ -323,7 +335,9 @@ class Block:
         self.shapes = header["shapes"]
         self.entry_shapes = header["entries"]
         self._sections = sections
-        self._tokens: list[list[bytes]] | None = None
+        self._tokens: list[list[bytes]] = []  # the entries decoded so far, in order (see `tokens`)
+        self._cursors: dict[str, ColumnReader] | None = None
+        self._lock = threading.Lock()  # a decoded block is shared by a process's threads (figures.BLOCKS)
         flat, entity_id = header["rows"], 0
         self.rows: dict[int, EntityTokens] = {}
         for i in range(0, len(flat), 4):
@@ -331,16 +345,20 @@ class Block:
             self.rows[entity_id] = EntityTokens(entity_id, *flat[i + 1 : i + 4])
 
     def tokens(self, entry: int) -> list[bytes]:
-        if self._tokens is None:
-            self._tokens = self._rebuild()
-        return self._tokens[entry]
+        """One entry's tokens. Columns are read in order, so entries are decoded up to this one and kept: one
+        entity's figures cost the entries before it in its page, not the whole block."""
+        if entry < len(self._tokens):
+            return self._tokens[entry]
+        with self._lock:
+            return self._decode_until(entry)
 
-    def _rebuild(self) -> list[list[bytes]]:
-        cursors = {name: ColumnReader(*parts) for name, parts in self._sections.items()}
-        out = []
-        for shape_id in self.entry_shapes:
+    def _decode_until(self, entry: int) -> list[bytes]:
+        if self._cursors is None:
+            self._cursors = {name: ColumnReader(*parts) for name, parts in self._sections.items()}
+        cursors, decoded = self._cursors, self._tokens
+        while len(decoded) <= entry:
             tokens = []
-            for slot in self.shapes[shape_id]:
+            for slot in self.shapes[self.entry_shapes[len(decoded)]]:
                 if isinstance(slot, str):
                     tokens.append(cursors[slot].next())
                 else:
@@ -349,8 +367,8 @@ class Block:
                     base = number(members[0])
                     members += [cursors[f"{name}.{key}"].next(base) for key in keys[1:]]
                     tokens.append(_join_object(skeleton.encode("latin-1"), members))
-            out.append(tokens)
-        return out
+            decoded.append(tokens)
+        return decoded[entry]
 
     def figures(self, entity_id: int) -> dict | None:
         """An entity's volatile fields in this batch, as JSON values (None when the batch did not see it)."""

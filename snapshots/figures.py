@@ -1,9 +1,10 @@
 """Volatile figures read back from the batches' column blocks: an endpoint's series, a batch's statuses.
 
 Nothing here reads a body: each batch's block is decompressed once (a few KB, against a cached keyframe block)
-and every entity asked for is picked out of it. Decoding a block's columns is what a series costs (~5 ms a block
-of 128 endpoints), so a process keeps the blocks it decoded for series, by blob id: a blob row is never rewritten
-and PostgreSQL never hands out an id twice, so a kept block cannot go stale.
+and every entity asked for is picked out of it. Decoding a block's columns is what a series costs (up to ~5 ms a
+block of 128 endpoints; a block decodes its entries only up to the one asked for), so a process keeps the blocks it
+decoded for series, by blob id: a blob row is never rewritten and PostgreSQL never hands out an id twice, so a kept
+block cannot go stale.
 """
 
 from __future__ import annotations

@@ -84,3 +84,16 @@ class TestBlocks:
         assert len(tokens) == 6 * len(endpoints)  # status, three uptimes, latency and throughput percentiles
         numbers = sum(len(t) for t in tokens)
         assert len(content) < numbers + 1200  # header and shapes: the numbers themselves are packed as varints
+
+    def test_one_entry_is_decoded_with_only_the_entries_before_it_and_any_order_reads_the_same(self):
+        body = KIMI.read_bytes()
+        _, tokens, fields = split_volatile_fields(body)
+        writer = BlockWriter()
+        entries = [writer.add(fields, tokens) for _ in range(40)]
+        content = writer.encode()
+        block = Block(content)
+        assert block.tokens(entries[2]) == tokens
+        assert len(block._tokens) == 3  # the 37 entries after it are not decoded for it
+        backwards = Block(content)
+        assert [backwards.tokens(e) for e in reversed(entries)] == [tokens] * 40
+        assert [block.tokens(e) for e in entries] == [tokens] * 40

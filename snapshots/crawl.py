@@ -44,17 +44,26 @@ class SpooledAnswer:
     """An answer whose body waits in a temporary file while the same list is fetched again (the shrink guard), so a
     sync holds one list body in memory at a time: at 10x the real bodies the frontend list alone is 15 MB.
 
-    The caller drops its own references to the answer; `restore()` gives it back whole, byte for byte."""
+    The caller drops its own references to the answer; `restore()` gives it back whole, byte for byte. Where the
+    file cannot be written (a full disk) the body stays in memory: the sync goes on, as before spooling."""
 
     def __init__(self, fetched: Fetched):
         self.fetched = replace(fetched, body=None)
         self.size = None if fetched.body is None else len(fetched.body)
         self.file = None
+        self.held: bytes | None = None  # the body itself when it could not be written out (a full disk)
         if fetched.body is not None:
-            self.file = tempfile.TemporaryFile(prefix="modelgraph-answer-")
-            self.file.write(fetched.body)
+            try:
+                self.file = tempfile.TemporaryFile(prefix="modelgraph-answer-")
+                self.file.write(fetched.body)
+                self.file.flush()
+            except OSError:
+                self.close()
+                self.held = fetched.body
 
     def restore(self) -> Fetched:
+        if self.held is not None:
+            return replace(self.fetched, body=self.held)
         if self.file is None:
             return self.fetched
         self.file.seek(0)
@@ -65,6 +74,7 @@ class SpooledAnswer:
         return replace(self.fetched, body=body)
 
     def close(self) -> None:
+        self.held = None
         if self.file is not None:
             self.file.close()
             self.file = None

@@ -325,6 +325,15 @@ class TestShrinkGuard:
         failed = Fetched("/api/v1/models", 0, None, error="reset")
         assert SpooledAnswer(failed).restore() == failed
 
+    def test_an_answer_that_cannot_be_spooled_is_kept_in_memory(self, monkeypatch):
+        def full_disk(*args, **kwargs):
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr("snapshots.crawl.tempfile.TemporaryFile", full_disk)
+        body = b'{"data": []}'
+        spooled = SpooledAnswer(Fetched("/api/v1/models", 200, body))
+        assert spooled.file is None and spooled.restore().body == body
+
     @pytest.mark.parametrize("times", [1, None], ids=["once", "every time"])
     def test_a_frontend_list_losing_half_its_orphans_is_confirmed_before_any_disappears(
         self, sync, catalogue, replay, times

@@ -14,6 +14,7 @@ from django.utils import timezone
 from catalog import cache_tags
 from modelgraph import metrics
 from modelgraph.api import cache as api_cache
+from modelgraph.memory import release_large_buffers
 from snapshots.archive import Archive
 from snapshots.conf import setting
 from snapshots.coverage import coverage_sync
@@ -64,6 +65,7 @@ def snapshot_sync(
     complete hour again.
     """
     now = now or timezone.now()
+    release_large_buffers()  # list bodies of megabytes: freed ones go back to the system (modelgraph/memory.py)
     batches_fail_abandoned()
     hour = hour_of(now)
     lease = Lease.claim(hour, started_at=now, force=force)

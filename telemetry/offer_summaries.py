@@ -90,13 +90,20 @@ def _current_rows(ids: Collection[int], provider_ids: Collection[int], since: da
     Plain SQL: it runs on every ranking, and compiling the ORM query cost more than running it."""
     quote = connection.ops.quote_name
     columns = ", ".join(quote(name) for name in FIGURES)  # plain fields: the column is the name
-    sql = (
-        f"SELECT mapping_id, provider_id, {columns} FROM {quote(OfferSummary._meta.db_table)} WHERE window_start = %s "
-        f"AND (mapping_id IN ({', '.join(['%s'] * len(ids))}) "
-        f"OR (mapping_id IS NULL AND provider_id IN ({', '.join(['%s'] * len(provider_ids))})))"
-    )
+    table = quote(OfferSummary._meta.db_table)
+    head = f"SELECT mapping_id, provider_id, {columns} FROM {table} WHERE window_start = %s"
+    since_value = connection.ops.adapt_datetimefield_value(since)
+    if connection.vendor == "postgresql":  # two array parameters: a query text that does not grow with the offers
+        sql = f"{head} AND (mapping_id = ANY(%s) OR (mapping_id IS NULL AND provider_id = ANY(%s)))"
+        parameters = [since_value, list(ids), list(provider_ids)]
+    else:
+        sql = (
+            f"{head} AND (mapping_id IN ({', '.join(['%s'] * len(ids))}) "
+            f"OR (mapping_id IS NULL AND provider_id IN ({', '.join(['%s'] * len(provider_ids))})))"
+        )
+        parameters = [since_value, *ids, *provider_ids]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [connection.ops.adapt_datetimefield_value(since), *ids, *provider_ids])
+        cursor.execute(sql, parameters)
         return cursor.fetchall()
 
 

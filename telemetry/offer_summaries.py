@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Max
@@ -95,7 +96,7 @@ def _current_rows(ids: Collection[int], provider_ids: Collection[int], since: da
     since_value = connection.ops.adapt_datetimefield_value(since)
     if connection.vendor == "postgresql":  # two array parameters: a query text that does not grow with the offers
         sql = f"{head} AND (mapping_id = ANY(%s) OR (mapping_id IS NULL AND provider_id = ANY(%s)))"
-        parameters = [since_value, list(ids), list(provider_ids)]
+        parameters: list[Any] = [since_value, list(ids), list(provider_ids)]
     else:
         sql = (
             f"{head} AND (mapping_id IN ({', '.join(['%s'] * len(ids))}) "

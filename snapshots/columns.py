@@ -223,8 +223,6 @@ class ColumnReader(_Ratio):
                 n, pos = _read_varint(ints, pos)
                 numbers.append(n)
         self.pos = pos
-        if base is None:
-            return decode_value(kind, numbers, next(self.raws) if kind == RAW else b"")
         token = decode_value(kind, numbers, next(self.raws) if kind == RAW else b"", self.predict(base))
         self.learn(token, base)
         return token

@@ -75,23 +75,24 @@ def offers_to_rank(model_ids: Iterable[int]) -> QuerySet[Mapping]:
 
 
 @functools.cache
-def _offers_to_rank_sql() -> str:
-    """`offers_to_rank` of one model as plain SQL, built once per process from the same columns and order."""
+def _offers_to_rank_sql(columns: tuple[str, ...]) -> str:
+    """`offers_to_rank` of one model as plain SQL reading `columns`, built once per process and column set."""
     quote = connection.ops.quote_name
     column_of = {field.name: str(field.column) for field in Mapping._meta.concrete_fields}
-    names = ("id", *(name for name in MAPPING_COLUMNS if "__" not in name))
-    columns = ", ".join(f"m.{quote(column_of[name])}" for name in names)
+    names = ("id", *(name for name in columns if "__" not in name))
+    selected = ", ".join(f"m.{quote(column_of[name])}" for name in names)
     return (
-        f"SELECT {columns}, p.slug AS provider_slug_, p.name AS provider_name_ FROM {Mapping._meta.db_table} m "
+        f"SELECT {selected}, p.slug AS provider_slug_, p.name AS provider_name_ FROM {Mapping._meta.db_table} m "
         f"JOIN {Provider._meta.db_table} p ON p.id = m.provider_id "
         "WHERE m.model_id = %s AND m.in_registry AND NOT (m.status = %s) ORDER BY p.slug, m.provider_model_id"
     )
 
 
-def offers_to_rank_of_model(model_pk: int) -> list[Mapping]:
+def offers_to_rank_of_model(model_pk: int, columns: tuple[str, ...] = MAPPING_COLUMNS) -> list[Mapping]:
     """`offers_to_rank([model_pk])` (in its order, with the provider's slug and name loaded), from SQL compiled once:
-    compare and the model page rank one model per request, and compiling the ORM query cost more than running it."""
-    mappings = list(Mapping.objects.raw(_offers_to_rank_sql(), [model_pk, Lifecycle.RETIRED]))
+    compare and the model page rank one model per request, and compiling the ORM query cost more than running it.
+    `columns` narrows the read (the ranking alone reads a handful); any other field is deferred, as with `only()`."""
+    mappings = list(Mapping.objects.raw(_offers_to_rank_sql(columns), [model_pk, Lifecycle.RETIRED]))
     for mapping in mappings:
         extra = mapping.__dict__  # the provider's columns, set by raw() as attributes
         values = [mapping.provider_id, extra["provider_slug_"], extra["provider_name_"]]

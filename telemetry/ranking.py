@@ -149,6 +149,8 @@ def rank(
             normalised[component] = _normalise(component, values)
     weight_sum = sum(WEIGHTS[c] for c in normalised)
     effective = {c: WEIGHTS[c] / weight_sum for c in normalised} if weight_sum else {}
+    # A measured candidate missing a component gets the lowest normalised value of the others, at most the cap.
+    imputed = {component: min(*scores.values(), IMPUTED_CAP) for component, scores in normalised.items()}
 
     ranked = []
     for candidate in candidates:
@@ -159,7 +161,7 @@ def rank(
             if component in normalised and candidate.measured:
                 scores = normalised[component]
                 entry["imputed"] = candidate.key not in scores
-                entry["normalised"] = scores.get(candidate.key, min(*scores.values(), IMPUTED_CAP))
+                entry["normalised"] = scores.get(candidate.key, imputed[component])
                 score += effective[component] * entry["normalised"]
             components[component] = entry
         reasons = [] if candidate.measured else [NOT_MEASURED]

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from catalog.models import Mapping, Model, Provider
 from catalog.pricing import compared_prices
-from catalog.ranking import offers_rank, offers_to_rank
+from catalog.ranking import offers_rank, offers_to_rank, offers_to_rank_of_model
 from catalog.selectors import model_ref_by_id_or_alias
 from modelgraph.secrets import provider_api_key
 from telemetry.classification import ErrorClass, Outcome
@@ -286,7 +286,7 @@ def provider_rank_for_model(model: Model, *, from_summaries: bool = True) -> dic
     """The model's offers best first (`catalog.ranking`'s order and marks), each with its score, components (raw and
     normalised) and sample counts. `from_summaries=False` reads the hourly roll-ups instead (tests, the bench)."""
     window, since = ranking_window()
-    mappings = list(ranked_mappings(model).only(*RANKED_COLUMNS))
+    mappings = offers_to_rank_of_model(model.pk, RANKED_COLUMNS)
     scored, weights_by_model = offers_scored(mappings, from_summaries=from_summaries)
     weights = weights_by_model.get(model.pk, {})
     entries = []
@@ -309,7 +309,8 @@ def provider_rank_for_model(model: Model, *, from_summaries: bool = True) -> dic
                 "provider_uptime": entry.candidate.extra["provider_uptime"],
                 "samples": {"uptime": entry.candidate.uptime_samples, "latency": entry.candidate.latency_samples},
                 "components": {
-                    name: {key: _rounded(value) for key, value in component.items()}
+                    # _rounded inline: a ranking of 50 offers rounds a thousand of these
+                    name: {key: round(value, 4) if type(value) is float else value for key, value in component.items()}
                     for name, component in entry.components.items()
                 },
             }

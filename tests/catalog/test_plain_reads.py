@@ -57,3 +57,17 @@ class TestOffersToRankOfModel:
                     b.provider.slug,
                     b.provider.name,
                 )
+
+    def test_a_narrow_column_set_reads_those_columns_and_defers_the_rest(self, catalogue):
+        narrow = ("provider", "model", "provider_model_id", "price_input", "price_output", "billing", "status")
+        for model in Model.objects.filter(mappings__isnull=False).distinct()[:20]:
+            plain = offers_to_rank_of_model(model.pk, narrow)
+            orm = list(offers_to_rank([model.pk]).only(*narrow, "provider__slug", "provider__name"))
+            assert [m.pk for m in plain] == [m.pk for m in orm]
+            for a, b in zip(plain, orm, strict=True):
+                assert a.get_deferred_fields() == b.get_deferred_fields()
+                assert "price_tiers" in a.get_deferred_fields() and "provenance" in a.get_deferred_fields()
+                assert {name: getattr(a, name) for name in ("price_input", "price_output", "billing", "status")} == {
+                    name: getattr(b, name) for name in ("price_input", "price_output", "billing", "status")
+                }
+                assert (a.provider.slug, a.provider.name) == (b.provider.slug, b.provider.name)

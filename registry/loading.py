@@ -276,7 +276,8 @@ def analyze_grown_tables(counts: dict[str, EntityCounts]) -> None:
     """ANALYZE, inside the load's transaction, each table the load changed by more than autovacuum's own threshold
     (50 rows + 10%). A first load fills empty tables whose statistics still say "empty": until autovacuum got to
     them, every query after it (the price records, the list rows' refresh, the API's reads) was planned for empty
-    tables — sequential scans of 10,000 offers once per model. A few tens of ms for the 2,000-model registry."""
+    tables — sequential scans of 10,000 offers once per model. Coarse statistics (a 3,000-row sample, not 30,000)
+    are enough to plan those for full tables, and cost a third; autovacuum's own ANALYZE refines them later."""
     if connection.vendor != "postgresql":
         return
     grown = [
@@ -286,7 +287,9 @@ def analyze_grown_tables(counts: dict[str, EntityCounts]) -> None:
     ]
     if grown:
         with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL default_statistics_target TO 10")
             cursor.execute(f"ANALYZE {', '.join(map(connection.ops.quote_name, grown))}")
+            cursor.execute("SET LOCAL default_statistics_target TO DEFAULT")
 
 
 def _write(rows: dict[str, dict], reason: str) -> LoadResult:

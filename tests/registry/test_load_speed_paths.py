@@ -119,10 +119,12 @@ def _generated(root: Path, models: int) -> Path:
 
 
 def _statements(root: Path) -> int:
-    """Statements of a load, without the ANALYZE a large enough load adds (one, whatever the size above it)."""
+    """Statements of a load, without the ANALYZE step a large enough load adds (the ANALYZE and the statistics
+    target set around it: three, whatever the size above it)."""
     with CaptureQueriesContext(connection) as queries:
         registry_load(path=root)
-    return sum(1 for query in queries if not query["sql"].startswith("ANALYZE"))
+    step = ("ANALYZE", "SET LOCAL default_statistics_target")
+    return sum(1 for query in queries if not query["sql"].startswith(step))
 
 
 def _analyzed(root: Path) -> list[str]:
@@ -154,6 +156,20 @@ class TestStatementsDoNotGrowWithTheRegistry:
             cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'catalog_alias'")
             assert cursor.fetchone()[0] == 320
         assert _analyzed(root) == []  # a reload that changes nothing leaves the statistics alone
+
+    @pytest.mark.skipif(connection.vendor != "postgresql", reason="ANALYZE is PostgreSQL's (SQLite plans without)")
+    def test_the_coarse_statistics_target_is_the_analyze_steps_alone(self, tmp_path):
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW default_statistics_target")
+            (before,) = cursor.fetchone()
+            with CaptureQueriesContext(connection) as queries:
+                registry_load(path=_generated(tmp_path / "r", 160))
+            cursor.execute("SHOW default_statistics_target")
+            assert cursor.fetchone() == (before,)
+        sql = [query["sql"] for query in queries]
+        analyze = next(i for i, text in enumerate(sql) if text.startswith("ANALYZE"))
+        assert sql[analyze - 1] == "SET LOCAL default_statistics_target TO 10"
+        assert sql[analyze + 1] == "SET LOCAL default_statistics_target TO DEFAULT"
 
     def test_copied_price_records_hold_what_each_offer_shows(self, tmp_path):
         registry_load(path=_generated(tmp_path / "r", 120))

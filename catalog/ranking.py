@@ -28,6 +28,7 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import QuerySet
+from django.db.models.base import ModelState
 
 from catalog.models import Lifecycle, Mapping, Provider
 from catalog.pricing import blended_price, compared_prices
@@ -74,30 +75,62 @@ def offers_to_rank(model_ids: Iterable[int]) -> QuerySet[Mapping]:
     )
 
 
+@dataclass(frozen=True)
+class _PlainRead:
+    sql: str
+    attnames: tuple[str, ...]  # the mapping's columns, in the order of the select list; the provider's follow
+    converters: tuple[tuple[int, Callable, object], ...]  # (position, converter, column) as the ORM applies them
+
+
 @functools.cache
-def _offers_to_rank_sql(columns: tuple[str, ...]) -> str:
-    """`offers_to_rank` of one model as plain SQL reading `columns`, built once per process and column set."""
+def _offers_to_rank_read(columns: tuple[str, ...]) -> _PlainRead:
+    """`offers_to_rank` of one model as plain SQL reading `columns`, built once per process and column set, with the
+    database converters the ORM would apply to each column (JSON, and on SQLite decimals, booleans, dates)."""
     quote = connection.ops.quote_name
-    column_of = {field.name: str(field.column) for field in Mapping._meta.concrete_fields}
-    names = ("id", *(name for name in columns if "__" not in name))
-    selected = ", ".join(f"m.{quote(column_of[name])}" for name in names)
-    return (
-        f"SELECT {selected}, p.slug AS provider_slug_, p.name AS provider_name_ FROM {Mapping._meta.db_table} m "
-        f"JOIN {Provider._meta.db_table} p ON p.id = m.provider_id "
+    fields = {field.name: field for field in Mapping._meta.concrete_fields}
+    selected = [fields["id"], *(fields[name] for name in columns if "__" not in name)]
+    table = Mapping._meta.db_table
+    converters = []
+    for position, field in enumerate(selected):
+        column = field.get_col(table)
+        for converter in (*connection.ops.get_db_converters(column), *column.get_db_converters(connection)):
+            converters.append((position, converter, column))
+    listed = ", ".join(f"m.{quote(str(field.column))}" for field in selected)
+    sql = (
+        f"SELECT {listed}, p.slug, p.name FROM {table} m JOIN {Provider._meta.db_table} p ON p.id = m.provider_id "
         "WHERE m.model_id = %s AND m.in_registry AND NOT (m.status = %s) ORDER BY p.slug, m.provider_model_id"
     )
+    return _PlainRead(sql, tuple(field.attname for field in selected), tuple(converters))
+
+
+def _loaded(model_class, values: dict, db: str):
+    """An instance of a row already read and converted, made the way Django unpickles one (`__new__`, then the
+    attributes): `Model.__init__` walks every field, and for the 50 offers of a ranking that cost more than the
+    query. Columns not in `values` are deferred, as with `only()`; nothing listens to `post_init` on these models."""
+    instance = model_class.__new__(model_class)
+    instance.__dict__.update(values)
+    state = instance._state = ModelState()
+    state.adding, state.db = False, db
+    return instance
 
 
 def offers_to_rank_of_model(model_pk: int, columns: tuple[str, ...] = MAPPING_COLUMNS) -> list[Mapping]:
     """`offers_to_rank([model_pk])` (in its order, with the provider's slug and name loaded), from SQL compiled once:
     compare and the model page rank one model per request, and compiling the ORM query cost more than running it.
     `columns` narrows the read (the ranking alone reads a handful); any other field is deferred, as with `only()`."""
-    mappings = list(Mapping.objects.raw(_offers_to_rank_sql(columns), [model_pk, Lifecycle.RETIRED]))
-    for mapping in mappings:
-        extra = mapping.__dict__  # the provider's columns, set by raw() as attributes
-        values = [mapping.provider_id, extra["provider_slug_"], extra["provider_name_"]]
-        provider = Provider.from_db(mapping._state.db, ["id", "slug", "name"], values)
-        Mapping.provider.field.set_cached_value(mapping, provider)
+    read = _offers_to_rank_read(columns)
+    with connection.cursor() as cursor:
+        cursor.execute(read.sql, [model_pk, Lifecycle.RETIRED])
+        rows = cursor.fetchall()
+    db, width, mappings = connection.alias, len(read.attnames), []
+    for row in rows:
+        values = list(row)
+        for position, converter, column in read.converters:
+            values[position] = converter(values[position], column, connection)
+        mapping = _loaded(Mapping, dict(zip(read.attnames, values[:width], strict=True)), db)
+        provider = _loaded(Provider, {"id": mapping.provider_id, "slug": row[width], "name": row[width + 1]}, db)
+        mapping._state.fields_cache["provider"] = provider
+        mappings.append(mapping)
     return mappings
 
 

@@ -309,8 +309,7 @@ def provider_rank_for_model(model: Model, *, from_summaries: bool = True) -> dic
                 "provider_uptime": entry.candidate.extra["provider_uptime"],
                 "samples": {"uptime": entry.candidate.uptime_samples, "latency": entry.candidate.latency_samples},
                 "components": {
-                    # _rounded inline: a ranking of 50 offers rounds a thousand of these
-                    name: {key: round(value, 4) if type(value) is float else value for key, value in component.items()}
+                    name: {key: _rounded(value) for key, value in component.items()}
                     for name, component in entry.components.items()
                 },
             }

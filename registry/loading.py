@@ -324,7 +324,7 @@ def _write(rows: dict[str, dict], reason: str) -> LoadResult:
     for (provider, provider_model_id), values in _resolve(rows["mappings"], {"model": model_pks}).items():
         mapping_rows[(provider_pks[(provider,)], provider_model_id)] = values
     offer_rows_resolve(mapping_rows)
-    _upsert(
+    mapping_pks = _upsert(
         Mapping,
         ("provider_id", "provider_model_id"),
         MAPPING_FIELDS,
@@ -337,7 +337,9 @@ def _write(rows: dict[str, dict], reason: str) -> LoadResult:
     )
     analyze_grown_tables(counts)
     # Date what the load changed: provenance says the registry set it, and the offer's price history moves on.
-    offers_open_price_records(mapping_ids=counts["mappings"].changed_pks)
+    # The offers' values as just written, so that they are not read back (offers marked gone are).
+    written = {mapping_pks[key]: mapping_rows[key] for key in counts["mappings"].changed_keys if key in mapping_rows}
+    offers_open_price_records(mapping_ids=counts["mappings"].changed_pks, written=written)
     result = LoadResult(counts=counts)
     if result.rows_written:
         model_ids, provider_ids = result.touched_model_ids(), result.touched_provider_ids()

@@ -7,6 +7,7 @@ source speaks about, so a first load of every offer stays a few bulk statements.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -79,20 +80,27 @@ def registry_price_provenance(stated: dict, previous: dict | None, now: dt.datet
     return provenance
 
 
-def offers_open_price_records(*, mapping_ids: set[int], now: dt.datetime | None = None) -> int:
+RECORD_COLUMNS = ("billing", "provenance", "prices_checked", *Mapping.PRICE_FIELDS)
+
+
+def offers_open_price_records(
+    *, mapping_ids: set[int], now: dt.datetime | None = None, written: dict[int, dict] | None = None
+) -> int:
     """After a load wrote these offers: close each one's current price record and open the next where the shown
     prices or billing moved (or the offer has none yet), from now, by the source its provenance names. Returns the
-    records opened."""
+    records opened.
+
+    `written` maps offer ids to the column values the caller has just written for them (at least RECORD_COLUMNS);
+    those offers are not read back (on a first load of 10,000 offers the read-back cost more than the rest)."""
     if not mapping_ids:
         return 0
     now = now or timezone.now()
-    columns = ("pk", "billing", "provenance", "prices_checked", *Mapping.PRICE_FIELDS)
     current = {
         r.mapping_id: r
         for r in PriceRecord.objects.filter(bulk.ids_in(mapping_ids, "mapping_id"), valid_to__isnull=True)
     }
     closing, opening = [], []
-    for row in Mapping.objects.filter(bulk.ids_in(mapping_ids)).values(*columns).iterator(chunk_size=2000):
+    for row in _offer_rows(mapping_ids, written or {}):
         prices = {name: normal_value(name, row[name]) for name in Mapping.PRICE_FIELDS if row[name] is not None}
         prices = {name: value for name, value in prices.items() if value is not None}
         record = current.get(row["pk"])
@@ -113,6 +121,17 @@ def offers_open_price_records(*, mapping_ids: set[int], now: dt.datetime | None 
     PriceRecord.objects.bulk_update(closing, ["valid_to"], batch_size=500)
     bulk.insert(PriceRecord, ("mapping_id", "valid_from", "source", "billing", "prices"), opening)
     return len(opening)
+
+
+def _offer_rows(mapping_ids: set[int], written: dict[int, dict]) -> Iterator[dict]:
+    """Each offer's RECORD_COLUMNS and pk: as just written where the caller has them, else as the database holds."""
+    for pk in mapping_ids:
+        values = written.get(pk)
+        if values is not None:
+            yield {"pk": pk, **{name: values[name] for name in RECORD_COLUMNS}}
+    unknown = [pk for pk in mapping_ids if pk not in written]
+    if unknown:
+        yield from Mapping.objects.filter(bulk.ids_in(unknown)).values("pk", *RECORD_COLUMNS).iterator(chunk_size=2000)
 
 
 def offer_pinned_facts(*, mapping_ids: set[int]) -> dict[int, dict[str, Any]]:

@@ -5,16 +5,20 @@ identity tokens' shortcuts (guards, per-token memo) read names as the full rules
 from __future__ import annotations
 
 import gc
+import shutil
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
 from catalog import bulk
 from catalog.identity.tokens import identity
 from catalog.models import Alias, Family, Mapping, Model, PriceRecord, Provider
+from ingestion.prices.registry_load import offers_open_price_records
 from registry.loading import RegistryInvalid, registry_load
 from registry.validation import validate_registry
 from registry.writer import RegistryDocuments, write_registry
@@ -183,6 +187,27 @@ class TestStatementsDoNotGrowWithTheRegistry:
             None,
         )
         assert Mapping.objects.get(provider_model_id="lab/model-0041").price_input == Decimal("0.42")
+
+    def test_records_opened_from_the_written_rows_are_what_the_offers_read_back_give(self, tmp_path):
+        # The load opens price records from the values it has just written instead of reading 10,000 offers back;
+        # opening them again from the database (the read path) must find nothing moved, for every kind of offer in
+        # the bundled registry (tiers, billing plans, uplifts, days checked), after a first load and a change.
+        root = tmp_path / "registry"
+        shutil.copytree(settings.REGISTRY_DIR, root)
+        registry_load(path=root)
+        ids = set(Mapping.objects.values_list("pk", flat=True))
+        priced = Mapping.objects.filter(Q(price_input__isnull=False) | Q(price_per_request__isnull=False)).count()
+        assert PriceRecord.objects.count() >= priced > 1000
+        assert offers_open_price_records(mapping_ids=ids) == 0
+        path = next(p for p in sorted(root.rglob("*.yaml")) if "    input: " in p.read_text())
+        text = path.read_text()
+        line = next(x for x in text.splitlines() if x.startswith("    input: "))
+        path.write_text(text.replace(line, "    input: 123.45", 1))
+        records = PriceRecord.objects.count()
+        registry_load(path=root)
+        assert PriceRecord.objects.count() == records + 1
+        assert PriceRecord.objects.filter(prices__price_input="123.45", valid_to__isnull=True).count() == 1
+        assert offers_open_price_records(mapping_ids=ids) == 0
 
     def test_new_rows_take_their_ids_from_the_sequence_that_later_inserts_use(self, tmp_path):
         # New rows are COPied with ids drawn beforehand: the pks the load returns are the rows' own, and a row

@@ -159,8 +159,8 @@ class FastLane:
             return self.app(environ, start_response)
         throttle = ClientRateThrottle()
         counter = throttle.counter(request)
-        if counter is not None and not throttle.verdict(api_cache.count_hit(counter.key, counter.timeout)):
-            api_cache.guarded_call(lambda: cache.decr(counter.key))  # Django counts it again and answers the 429
+        if counter is not None and not throttle.verdict(throttle.count(counter)):
+            throttle.uncount(counter)  # Django counts it again and answers the 429
             return self.app(environ, start_response)
         response = HttpResponse(body, status=200)
         for name, value in headers:

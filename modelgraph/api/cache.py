@@ -294,8 +294,8 @@ def guarded_call(operation: Callable[[], Any], default: Any = None) -> Any:
     return _guarded(operation, default)
 
 
-def count_hit(key: str, timeout: int) -> int | None:
-    """Add one to the counter `key` (created with `timeout`) and return it; None when the cache cannot count."""
+def count_hit(key: str, timeout: int, by: int = 1) -> int | None:
+    """Add `by` to the counter `key` (created with `timeout`) and return it; None when the cache cannot count."""
 
     client = _redis_client()
 
@@ -303,15 +303,15 @@ def count_hit(key: str, timeout: int) -> int | None:
         if client is not None:  # django-redis: one plain INCR on the connection (its incr() runs a Lua script)
             redis = client.get_client(write=True)
             redis_key = client.make_key(key)
-            count = redis.incr(redis_key)
-            if count == 1:  # a new window's first request gives the counter its lifetime
+            count = redis.incr(redis_key, by)
+            if count == by:  # a new window's first request gives the counter its lifetime
                 redis.expire(redis_key, timeout)
             return count
         try:
-            return cache.incr(key)
+            return cache.incr(key, by)
         except ValueError:  # no counter yet in this window
-            if cache.add(key, 1, timeout=timeout):
-                return 1
-            return cache.incr(key)
+            if cache.add(key, by, timeout=timeout):
+                return by
+            return cache.incr(key, by)
 
     return _guarded(increment, None)

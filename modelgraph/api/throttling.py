@@ -1,12 +1,15 @@
-"""Per-client request rate of the public API: one counter per client and window, counted with one atomic INCR."""
+"""Per-client request rate of the public API: one counter per client and window, counted with one atomic INCR (or,
+for high limits, one INCRBY per block of requests: throttle_leases)."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.cache import cache
 from rest_framework.throttling import AnonRateThrottle
 
 from modelgraph.api import cache as api_cache
 from modelgraph.api.client_ip import client_ip
+from modelgraph.api.throttle_leases import lease_size, leases
 
 
 class ClientRateThrottle(AnonRateThrottle):
@@ -42,7 +45,21 @@ class ClientRateThrottle(AnonRateThrottle):
         if getattr(view, "defer_throttle", False):
             view.throttle_counter = (counter, self)  # counted with the response-cache look-up, in one round trip
             return True
-        return self.verdict(api_cache.count_hit(counter.key, counter.timeout))
+        return self.verdict(self.count(counter))
+
+    def count(self, counter: api_cache.Counter) -> int | None:
+        """This request's number in its window (None: not counted), from this process's lease of the counter when
+        the limit is high enough to lease (see throttle_leases)."""
+        size = lease_size(self.num_requests)
+        if size == 1:
+            return api_cache.count_hit(counter.key, counter.timeout)
+        return leases.next_number(counter.key, size, lambda by: api_cache.count_hit(counter.key, counter.timeout, by))
+
+    def uncount(self, counter: api_cache.Counter) -> None:
+        """Take back a refused request's count before Django counts it again (only an unleased count: a leased
+        number is not the counter's last, and a refused client's count only grows within the window anyway)."""
+        if lease_size(self.num_requests) == 1:
+            api_cache.guarded_call(lambda: cache.decr(counter.key))
 
     def verdict(self, count: int | None) -> bool:
         return count is None or count <= self.num_requests

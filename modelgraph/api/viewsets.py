@@ -88,7 +88,7 @@ class ReadOnlyViewSet(viewsets.GenericViewSet):
         if self.throttle_counter is not None:
             counter, throttle = self.throttle_counter
             self.throttle_counter = None
-            if not throttle.verdict(api_cache.count_hit(counter.key, counter.timeout)):
+            if not throttle.verdict(throttle.count(counter)):
                 self.throttled(request, throttle.wait())
 
     def _serve_through_cache(self, handler, request, *args, **kwargs):

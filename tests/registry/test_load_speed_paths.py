@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import shutil
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from catalog import bulk
 from catalog.identity.tokens import identity
 from catalog.models import Alias, Family, Mapping, Model, PriceRecord, Provider
 from ingestion.prices.registry_load import offers_open_price_records
+from registry.identity_check import IdentityCheckInBackground
 from registry.loading import RegistryInvalid, registry_load
 from registry.validation import validate_registry
 from registry.writer import RegistryDocuments, write_registry
@@ -52,7 +54,24 @@ def _failed_load(root: Path) -> RegistryInvalid:
     return caught.value
 
 
+@pytest.fixture(params=["thread", "process"])
+def identity_checked_on(request, settings) -> str:
+    """The identity rules beside the writes on a thread (a small registry) or in a forked process (a large one:
+    REGISTRY_PARALLEL_THRESHOLD files or more)."""
+    if request.param == "process":
+        settings.REGISTRY_PARALLEL_THRESHOLD = 1
+    return request.param
+
+
+@pytest.mark.usefixtures("identity_checked_on")
 class TestIdentityRulesBesideTheWrites:
+    def test_a_large_registry_is_checked_in_another_process(self, registry_dir, identity_checked_on):
+        report = validate_registry(registry_dir, identity_rules=False)
+        background = IdentityCheckInBackground(report)
+        expected = ProcessPoolExecutor if identity_checked_on == "process" else ThreadPoolExecutor
+        assert isinstance(background._executor, expected)
+        assert background.finish() is True and report.warnings == validate_registry(registry_dir).warnings
+
     def test_an_identity_error_fails_the_load_with_validations_problems_and_writes_nothing(self, registry_dir):
         _write(registry_dir, "models/deepseek/deepseek-r1-a37b.yaml", DUPLICATE_MODEL)
         _write(registry_dir, "models/meta/orca-mini-9b.yaml", BARE_MODEL)

@@ -203,20 +203,41 @@ class Column(_Ratio):
 
 
 class ColumnReader(_Ratio):
-    """Reads a column's values in order, making the same predictions as when it was written."""
+    """Reads a column's values in order, making the same predictions as when it was written.
+
+    Integers and short decimals (nearly every figure) are decoded inline, and their value as `number` would read it
+    kept in `last_number` without parsing the token again; every other kind goes through `decode_value`."""
 
     def __init__(self, kinds: bytes, ints: bytes, raw: bytes):
         self.kinds, self.ints, self.raws = kinds, ints, iter(raw.split(b"\n")) if raw else iter(())
         self.index = self.pos = 0
+        self.last_number: float | None = None
 
     def next(self, base: float | None = None) -> bytes:
         kind = self.kinds[self.index]
         self.index += 1
         ints, pos = self.ints, self.pos
+        if kind == INT or kind >= DECIMAL:  # one integer: the mantissa's error against the prediction
+            n = ints[pos]
+            if n < 0x80:  # most integers are one byte: no call
+                pos += 1
+            else:
+                n, pos = _read_varint(ints, pos)
+            self.pos = pos
+            scale = 0 if kind == INT else kind - DECIMAL
+            mantissa = (n >> 1 if not n & 1 else -((n + 1) >> 1)) + (
+                0 if base is None else _guess(base * self.ratio, scale)
+            )
+            token = str(mantissa).encode() if kind == INT else _decimal_text(mantissa, scale)
+            parsed = float(token)  # what `number` gives for these tokens, without its pattern checks
+            self.last_number = parsed if parsed and abs(parsed) < 1e15 else None
+            if base is not None and self.last_number is not None:
+                self.ratio = self.last_number / base
+            return token
         numbers = []
-        for _ in range(ARITY.get(kind, 1 if kind >= DECIMAL else 0)):
+        for _ in range(ARITY.get(kind, 0)):
             byte = ints[pos]
-            if byte < 0x80:  # most integers are one byte: no call
+            if byte < 0x80:
                 numbers.append(byte)
                 pos += 1
             else:
@@ -224,7 +245,9 @@ class ColumnReader(_Ratio):
                 numbers.append(n)
         self.pos = pos
         token = decode_value(kind, numbers, next(self.raws) if kind == RAW else b"", self.predict(base))
-        self.learn(token, base)
+        self.last_number = number(token)
+        if base is not None and self.last_number is not None:  # as `learn`
+            self.ratio = self.last_number / base
         return token
 
 
@@ -335,6 +358,7 @@ class Block:
         self._sections = sections
         self._tokens: list[list[bytes]] = []  # the entries decoded so far, in order (see `tokens`)
         self._cursors: dict[str, ColumnReader] | None = None
+        self._plans: dict[int, list] = {}  # per entry shape, how its entries are read (see `_plan`)
         self._lock = threading.Lock()  # a decoded block is shared by a process's threads (figures.BLOCKS)
         flat, entity_id = header["rows"], 0
         self.rows: dict[int, EntityTokens] = {}
@@ -353,20 +377,41 @@ class Block:
     def _decode_until(self, entry: int) -> list[bytes]:
         if self._cursors is None:
             self._cursors = {name: ColumnReader(*parts) for name, parts in self._sections.items()}
-        cursors, decoded = self._cursors, self._tokens
+        decoded, plans = self._tokens, self._plans
         while len(decoded) <= entry:
+            shape = self.entry_shapes[len(decoded)]
+            plan = plans.get(shape)
+            if plan is None:
+                plan = plans[shape] = self._plan(shape)
             tokens = []
-            for slot in self.shapes[self.entry_shapes[len(decoded)]]:
-                if isinstance(slot, str):
-                    tokens.append(cursors[slot].next())
-                else:
-                    name, skeleton, keys = slot
-                    members = [cursors[f"{name}.{keys[0]}"].next()]
-                    base = number(members[0])
-                    members += [cursors[f"{name}.{key}"].next(base) for key in keys[1:]]
-                    tokens.append(_join_object(skeleton.encode("latin-1"), members))
+            for cursor, parts, members_after in plan:
+                if parts is None:
+                    tokens.append(cursor.next())
+                    continue
+                first = cursor.next()
+                base = cursor.last_number  # = number(first)
+                values = [first, *(member.next(base) for member in members_after)]
+                out = [parts[0]]
+                for value, part in zip(values, parts[1:], strict=True):
+                    out += [value, part]
+                tokens.append(b"".join(out))
             decoded.append(tokens)
         return decoded[entry]
+
+    def _plan(self, shape: int) -> list:
+        """How an entry of this shape is read: per slot, its (first) column's reader and, for an object, the
+        skeleton's parts and its other members' readers."""
+        cursors = self._cursors  # per slot: (reader, skeleton parts or None, other members' readers or None)
+        assert cursors is not None
+        plan: list[tuple[ColumnReader, list[bytes] | None, list[ColumnReader] | None]] = []
+        for slot in self.shapes[shape]:
+            if isinstance(slot, str):
+                plan.append((cursors[slot], None, None))
+            else:
+                name, skeleton, keys = slot
+                readers = [cursors[f"{name}.{key}"] for key in keys]
+                plan.append((readers[0], skeleton.encode("latin-1").split(SLOT), readers[1:]))
+        return plan
 
     def figures(self, entity_id: int) -> dict | None:
         """An entity's volatile fields in this batch, as JSON values (None when the batch did not see it)."""

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
-import os
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from django.conf import settings
-
 from catalog.identity import ERROR, Finding, ModelFacts, OfferFacts, catalogue_findings
+from registry.parallel import parallel_worthwhile
 
 if TYPE_CHECKING:  # registry.validation runs these checks: imported for types only
     from registry.validation import RegistryFile, ValidationReport
@@ -107,7 +105,7 @@ class IdentityCheckInBackground:
         self.report = report
         self._clean = True
         self._executor: Executor
-        if len(report.files) >= settings.REGISTRY_PARALLEL_THRESHOLD and (os.cpu_count() or 1) >= 2:
+        if parallel_worthwhile(len(report.files)):
             _forked_report = report
             try:
                 self._executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))

@@ -22,6 +22,7 @@ from registry.identifiers import check_look_alikes
 from registry.identity_check import check_identity
 from registry.key_bindings import check_key_references
 from registry.lifecycle_check import check_lifecycle
+from registry.parallel import parallel_worthwhile
 from registry.schema_messages import path_text as _path_text
 from registry.schema_messages import schema_message
 from registry.values import PRICE_DECIMAL_PLACES, PRICE_QUANTUM, price_decimal, value_problems
@@ -181,7 +182,7 @@ def _check_files(files: list[RegistryFile], max_bytes: int):
     """Yield each file's check result in order; large registries are parsed on every core."""
     jobs = [(f.kind, f.path) for f in files]
     workers = min(os.cpu_count() or 1, 8)
-    if len(jobs) < settings.REGISTRY_PARALLEL_THRESHOLD or workers < 2:
+    if not parallel_worthwhile(len(jobs)):
         for kind, path in jobs:
             yield check_syntax_and_schema(kind, path, max_bytes)
         return

@@ -175,8 +175,11 @@ class _Ratio:
     def learn(self, token: bytes, base: float | None) -> None:
         if base is None:  # a column without a base (most) never predicts: nothing to learn
             return
-        value = number(token)
-        if value is not None:
+        self.learn_value(number(token), base)
+
+    def learn_value(self, value: float | None, base: float | None) -> None:
+        """`learn` from the token's value as `number` reads it."""
+        if base is not None and value is not None:
             self.ratio = value / base
 
 
@@ -225,14 +228,11 @@ class ColumnReader(_Ratio):
                 n, pos = _read_varint(ints, pos)
             self.pos = pos
             scale = 0 if kind == INT else kind - DECIMAL
-            mantissa = (n >> 1 if not n & 1 else -((n + 1) >> 1)) + (
-                0 if base is None else _guess(base * self.ratio, scale)
-            )
+            mantissa = _unzigzag(n) + (0 if base is None else _guess(base * self.ratio, scale))
             token = str(mantissa).encode() if kind == INT else _decimal_text(mantissa, scale)
             parsed = float(token)  # what `number` gives for these tokens, without its pattern checks
             self.last_number = parsed if parsed and abs(parsed) < 1e15 else None
-            if base is not None and self.last_number is not None:
-                self.ratio = self.last_number / base
+            self.learn_value(self.last_number, base)
             return token
         numbers = []
         for _ in range(ARITY.get(kind, 0)):
@@ -246,8 +246,7 @@ class ColumnReader(_Ratio):
         self.pos = pos
         token = decode_value(kind, numbers, next(self.raws) if kind == RAW else b"", self.predict(base))
         self.last_number = number(token)
-        if base is not None and self.last_number is not None:  # as `learn`
-            self.ratio = self.last_number / base
+        self.learn_value(self.last_number, base)
         return token
 
 
@@ -269,7 +268,11 @@ def split_object(token: bytes) -> tuple[bytes, list[tuple[str, bytes]]] | None:
 
 
 def _join_object(skeleton: bytes, values: list[bytes]) -> bytes:
-    parts = skeleton.split(SLOT)
+    return _join_parts(skeleton.split(SLOT), values)
+
+
+def _join_parts(parts: list[bytes], values: list[bytes]) -> bytes:
+    """A skeleton split at its slots, with `values` put back between its parts."""
     out = [parts[0]]
     for value, part in zip(values, parts[1:], strict=True):
         out += [value, part]
@@ -390,11 +393,7 @@ class Block:
                     continue
                 first = cursor.next()
                 base = cursor.last_number  # = number(first)
-                values = [first, *(member.next(base) for member in members_after)]
-                out = [parts[0]]
-                for value, part in zip(values, parts[1:], strict=True):
-                    out += [value, part]
-                tokens.append(b"".join(out))
+                tokens.append(_join_parts(parts, [first, *(member.next(base) for member in members_after)]))
             decoded.append(tokens)
         return decoded[entry]
 

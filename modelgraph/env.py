@@ -54,6 +54,25 @@ def env_prefixed(prefix: str) -> dict[str, str]:
     return found
 
 
+def sqlite_database(name: str) -> dict:
+    """The embedded database, shared by the web server, the django-q2 workers and the ORM broker's queue.
+
+    With SQLite's defaults a transaction that reads first and writes later (update_or_create, the broker taking a
+    task) fails at once with "database is locked" when another process writes meanwhile: BEGIN IMMEDIATE takes the
+    write lock up front, so a writer waits for its turn (up to `timeout` seconds) instead. WAL lets readers go on
+    while one process writes; synchronous=NORMAL is WAL's usual durability (a power cut may lose the last commits,
+    never consistency)."""
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": name,
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env_int("SQLITE_TIMEOUT", 20),
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
+    }
+
+
 def database_from_url(url: str) -> dict:
     """Turn `postgres://USER:PASS@HOST:PORT/NAME` or `sqlite:////abs/path` into a DATABASES entry."""
     parsed = urlparse(url)
@@ -61,7 +80,7 @@ def database_from_url(url: str) -> dict:
         path = unquote(parsed.path)
         if path.startswith("//"):
             path = path[1:]
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": path or str(BASE_DIR / "var" / "db.sqlite3")}
+        return sqlite_database(path or str(BASE_DIR / "var" / "db.sqlite3"))
     if parsed.scheme in {"postgres", "postgresql", "pgsql"}:
         return {
             "ENGINE": "django.db.backends.postgresql",
@@ -80,7 +99,7 @@ def database_setting(default_sqlite_path: Path) -> dict:
     url = env_str("DATABASE_URL")
     if not url:
         default_sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(default_sqlite_path)}
+        return sqlite_database(str(default_sqlite_path))
     return database_from_url(url)
 
 

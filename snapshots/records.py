@@ -111,7 +111,7 @@ class RecordWriter:
         self.reader = reader
         self.level = level
         self.segments = SegmentWriter(level, SEGMENT_SIZE)
-        self.list_segments = SegmentWriter(level, LIST_SEGMENT_SIZE)
+        self.list_segments = SegmentWriter(level, LIST_SEGMENT_SIZE, context=self.segments)
         self.groups: dict[str, list[tuple[Blob, bytes, Blob | None]]] = {}  # group -> (new record, content, previous)
         self.grouped: set[str] = set()  # groups that may hold new items: their list has a previous version
         self.known: dict[bytes, Blob] = {}  # sha256 -> row (saved, or waiting in a segment)
@@ -169,7 +169,7 @@ class RecordWriter:
         """Write the last segments and the groups; every frame written (their records now have ids)."""
         self.segments.flush()
         self.list_segments.flush()
-        frames = [b for b in self.segments.blobs + self.list_segments.blobs if b.role == Blob.Role.SEGMENT]
+        frames = [b for b in self.segments.blobs + self.list_segments.blobs if b.role != Blob.Role.RECORD]
         for members in self.groups.values():
             chunk: list[tuple[Blob, bytes, Blob | None]] = []
             size = 0

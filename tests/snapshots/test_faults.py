@@ -37,7 +37,8 @@ ROOT = Path(__file__).resolve().parents[2]
 V1, FRONTEND = "/api/v1/models", "/api/frontend/models"
 HOUR1, HOUR2 = HOUR0 + dt.timedelta(hours=1), HOUR0 + dt.timedelta(hours=2)
 # Issue 17: a sync of 10x the real bodies grows the process by at most 64 MB over idle (peak RSS, as
-# bench/snapshots.py measures it): 44-45 MB measured (55-61 MB before glibc's mmap threshold was fixed, see
+# bench/snapshots.py measures it): 49 MB measured (44-45 MB before list segments were also compressed against the
+# batch's endpoint segments; 55-61 MB before glibc's mmap threshold was fixed, see
 # modelgraph/memory.py). Its peak is storing the 15.5 MB frontend list, held once while it is scanned and stored,
 # beside one list segment's raw bytes (4 MB) and one compression context (~9 MB).
 MEMORY_LIMIT_MB = 64

@@ -181,9 +181,13 @@ class SegmentWriter:
         self.pending: list[Blob] = []  # unsaved record rows of the open segment
         self.buffer = bytearray()
         self.blobs: list[Blob] = []  # every row written (segments and records)
-        # The newest segments this writer wrote, raw (CONTEXT_BYTES at most), for another writer to compress against.
+        # The newest segments this writer wrote, raw (CONTEXT_BYTES at most), kept while another writer has this one
+        # as its context and compresses against them.
         self.recent: list[tuple[Blob, bytearray]] = []
+        self.keeps_recent = False
         self.context = context
+        if context is not None:
+            context.keeps_recent = True
 
     @property
     def size(self) -> int:
@@ -205,7 +209,7 @@ class SegmentWriter:
         segment = Blob.objects.filter(sha256=digest.digest()).first()
         if segment is None:
             segment = Blob.objects.create(sha256=digest.digest(), size=size, **self._frame())
-        if self.limit <= CONTEXT_BYTES:  # the raw bytes themselves: the next segment starts a new buffer
+        if self.keeps_recent:  # the raw bytes themselves: the next segment starts a new buffer
             self.recent.append((segment, self.buffer))
             while sum(len(content) for _, content in self.recent) > CONTEXT_BYTES:
                 self.recent.pop(0)

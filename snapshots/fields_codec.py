@@ -6,13 +6,17 @@ entity from the same response kind: compressed alone, zstd finds little to remov
 counts them), one current per source, trained by the indexer from the first versions it writes (see indexing.py);
 a new one can be trained any time and older values keep theirs, as each value names its dictionary.
 
-A stored value is 4 bytes (little-endian) naming the dictionary by its zstd id (0: none), then a magicless zstd
-frame without checksum, content size or dictionary id. The id is the one zstd derives from the dictionary's content,
-so a cached dictionary can never be mistaken for another one, whatever database or transaction it came from.
+A stored value is 4 bytes (little-endian) naming the dictionary by its id (0: none), then a magicless zstd frame
+without checksum, content size or dictionary id. The id is written into the dictionary's header and derived from all
+its other bytes (`content_id`), so a cached dictionary can never be mistaken for another one, whatever database or
+transaction it came from. zstd's own id is not enough: it hashes only the dictionary's raw content, not its entropy
+tables, and two dictionaries trained on 42 and 43 near-identical samples share it with different bytes — a value
+written with one then read with the other fails as "data corruption" (seen once in CI).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import struct
 import threading
@@ -33,6 +37,9 @@ TRAIN_MAX_SAMPLES = 256
 TRAIN_MAX_BYTES = 512 * 1024
 HEADER = struct.Struct("<I")
 NO_DICTIONARY = 0
+# A dictionary's header: magic number, then its id (little-endian); ids below 32768 and from 2**31 are reserved.
+DICT_ID_AT = slice(4, 8)
+DICT_ID_MIN, DICT_ID_END = 32768, 2**31
 
 
 @dataclass(frozen=True)
@@ -48,11 +55,14 @@ class Dictionary:
 
 
 class _Codecs(threading.local):
-    """Compressors and decompressors by dictionary id (0: none): zstd contexts must not be shared between threads."""
+    """Compressors and decompressors by dictionary (None: none): zstd contexts must not be shared between threads.
+
+    Keyed by the dictionary itself (its id and bytes), not by its id alone: a dictionary stored before ids were
+    content-derived may share its id with another one (in another database, say), and must never get its codec."""
 
     def __init__(self) -> None:
-        self.compressors: dict[int, zstd.ZstdCompressor] = {}
-        self.decompressors: dict[int, zstd.ZstdDecompressor] = {}
+        self.compressors: dict[Dictionary | None, zstd.ZstdCompressor] = {}
+        self.decompressors: dict[Dictionary | None, zstd.ZstdDecompressor] = {}
 
 
 _CODECS = _Codecs()
@@ -60,8 +70,7 @@ _DICTIONARIES: dict[int, Dictionary] = {}  # by zstd id: content-derived, so nev
 
 
 def _compressor(dictionary: Dictionary | None) -> zstd.ZstdCompressor:
-    dict_id = dictionary.dict_id if dictionary is not None else NO_DICTIONARY
-    compressor = _CODECS.compressors.get(dict_id)
+    compressor = _CODECS.compressors.get(dictionary)
     if compressor is None:
         params = zstd.ZstdCompressionParameters.from_level(
             LEVEL,
@@ -72,16 +81,19 @@ def _compressor(dictionary: Dictionary | None) -> zstd.ZstdCompressor:
             write_content_size=0,
         )
         dict_data = dictionary.zstd_dict if dictionary is not None else None
-        compressor = _CODECS.compressors[dict_id] = zstd.ZstdCompressor(compression_params=params, dict_data=dict_data)
+        compressor = _CODECS.compressors[dictionary] = zstd.ZstdCompressor(
+            compression_params=params, dict_data=dict_data
+        )
     return compressor
 
 
 def _decompressor(dict_id: int) -> zstd.ZstdDecompressor:
-    decompressor = _CODECS.decompressors.get(dict_id)
+    dictionary = dictionary_get(dict_id) if dict_id != NO_DICTIONARY else None
+    decompressor = _CODECS.decompressors.get(dictionary)
     if decompressor is None:
-        dict_data = dictionary_get(dict_id).zstd_dict if dict_id != NO_DICTIONARY else None
+        dict_data = dictionary.zstd_dict if dictionary is not None else None
         decompressor = zstd.ZstdDecompressor(dict_data=dict_data, format=zstd.FORMAT_ZSTD1_MAGICLESS)
-        _CODECS.decompressors[dict_id] = decompressor
+        _CODECS.decompressors[dictionary] = decompressor
     return decompressor
 
 
@@ -113,6 +125,17 @@ def dictionary_get(dict_id: int) -> Dictionary:
     return dictionary
 
 
+def content_id(data: bytes) -> int:
+    """The id a dictionary's bytes give it: a hash of all of them but the id's own four (entropy tables included)."""
+    digest = hashlib.sha256(data[: DICT_ID_AT.start] + data[DICT_ID_AT.stop :]).digest()
+    return DICT_ID_MIN + int.from_bytes(digest[:8], "little") % (DICT_ID_END - DICT_ID_MIN)
+
+
+def with_content_id(data: bytes) -> bytes:
+    """The dictionary `data` with its content id written into its header (where zstd reads its id from)."""
+    return data[: DICT_ID_AT.start] + content_id(data).to_bytes(4, "little") + data[DICT_ID_AT.stop :]
+
+
 def dictionary_register(dict_id: int, data: bytes) -> Dictionary:
     """Make a dictionary known to this process (what reading its values needs)."""
     dictionary = _DICTIONARIES.get(dict_id)
@@ -141,7 +164,8 @@ def dictionary_train(samples: list[bytes]) -> Dictionary | None:
         trained = zstd.train_dictionary(DICTIONARY_SIZE, samples, k=TRAIN_K, d=TRAIN_D, level=LEVEL)
     except zstd.ZstdError:
         return None
-    return dictionary_register(trained.dict_id(), trained.as_bytes())
+    data = with_content_id(trained.as_bytes())
+    return dictionary_register(content_id(data), data)
 
 
 class DictionaryFields(dict):
@@ -207,7 +231,11 @@ def dictionary_create(dictionary_model: type[models.Model], source: str, samples
     dictionary = dictionary_train(samples)
     if dictionary is not None:
         used = len(training_set(samples))
-        dictionary_model.objects.get_or_create(  # type: ignore[attr-defined]
+        stored, _ = dictionary_model.objects.get_or_create(  # type: ignore[attr-defined]
             dict_id=dictionary.dict_id, defaults={"source": source, "data": dictionary.data, "samples": used}
         )
+        if bytes(stored.data) != dictionary.data:
+            # Another dictionary under the same id (one stored before ids were content-derived): values are
+            # written with the stored one, as they are read with it.
+            dictionary = dictionary_register(stored.dict_id, bytes(stored.data))
     return dictionary

@@ -193,8 +193,8 @@ class EntityVersion(models.Model):
 class FieldsDictionary(models.Model):
     """A zstd dictionary that entity version fields of one source are compressed with (see fields_codec.py).
 
-    Each compressed value names its dictionary by `dict_id`, the id zstd derives from the dictionary's content;
-    the newest dictionary of a source is the one new versions are written with."""
+    Each compressed value names its dictionary by `dict_id`, derived from all the dictionary's bytes (written into
+    its header, where zstd reads it); the newest dictionary of a source is the one new versions are written with."""
 
     dict_id = models.PositiveIntegerField(unique=True)
     source = models.CharField(max_length=20, help_text="The response kind it was trained on.")

@@ -6,14 +6,20 @@ import json
 from collections import Counter
 
 import pytest
+import zstandard as zstd
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from snapshots import fields_codec
 from snapshots.entities import content_hash, model_observations
 from snapshots.fields_codec import (
+    DICTIONARY_SIZE,
+    LEVEL,
     NO_DICTIONARY,
+    TRAIN_D,
+    TRAIN_K,
     TRAIN_MIN_SAMPLES,
+    content_id,
     dictionary_create,
     fields_decode,
     fields_encode,
@@ -75,6 +81,32 @@ class TestCodec:
         forget_dictionaries()
         assert fields_decode(data) == FIELDS
         assert int.from_bytes(data[:4], "little") == dictionary.dict_id != NO_DICTIONARY
+
+    def test_dictionaries_zstd_would_give_one_id_get_two_and_each_reads_its_own_values(self, db):
+        # zstd's own id hashes only the raw content: these two share it with different entropy tables.
+        trained = [
+            zstd.train_dictionary(DICTIONARY_SIZE, samples(n), k=TRAIN_K, d=TRAIN_D, level=LEVEL) for n in (42, 43)
+        ]
+        assert trained[0].dict_id() == trained[1].dict_id() and trained[0].as_bytes() != trained[1].as_bytes()
+        first, second = (dictionary_create(FieldsDictionary, "v1_models", samples(n)) for n in (42, 43))
+        assert first is not None and second is not None and first.dict_id != second.dict_id
+        for dictionary in (first, second):
+            assert (
+                zstd.ZstdCompressionDict(dictionary.data).dict_id() == dictionary.dict_id == content_id(dictionary.data)
+            )
+        values = {d: fields_encode(FIELDS | {"id": str(d.dict_id)}, d) for d in (first, second)}
+        for dictionary, data in values.items():  # the same process, both codecs cached
+            assert fields_decode(data)["id"] == str(dictionary.dict_id)
+        forget_dictionaries()
+        assert [fields_decode(data)["id"] for data in values.values()] == [str(first.dict_id), str(second.dict_id)]
+
+    def test_a_dictionary_stored_under_a_taken_id_is_not_used_for_new_values(self, db):
+        trained = dictionary_create(FieldsDictionary, "v1_models", samples(64))
+        assert trained is not None
+        FieldsDictionary.objects.filter(dict_id=trained.dict_id).update(data=b"stale bytes under the same id")
+        forget_dictionaries()
+        stored = dictionary_create(FieldsDictionary, "v1_models", samples(64))
+        assert stored is not None and stored.data == b"stale bytes under the same id"
 
     def test_a_value_naming_an_unknown_dictionary_fails_loudly(self, db):
         dictionary = dictionary_create(FieldsDictionary, "v1_models", samples(64))

@@ -66,7 +66,7 @@ class _Codecs(threading.local):
 
 
 _CODECS = _Codecs()
-_DICTIONARIES: dict[int, Dictionary] = {}  # by zstd id: content-derived, so never stale
+_DICTIONARIES: dict[int, Dictionary] = {}  # by id: derived from all its bytes, so never stale
 
 
 def _compressor(dictionary: Dictionary | None) -> zstd.ZstdCompressor:

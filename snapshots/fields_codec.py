@@ -131,11 +131,6 @@ def content_id(data: bytes) -> int:
     return DICT_ID_MIN + int.from_bytes(digest[:8], "little") % (DICT_ID_END - DICT_ID_MIN)
 
 
-def with_content_id(data: bytes) -> bytes:
-    """The dictionary `data` with its content id written into its header (where zstd reads its id from)."""
-    return data[: DICT_ID_AT.start] + content_id(data).to_bytes(4, "little") + data[DICT_ID_AT.stop :]
-
-
 def dictionary_register(dict_id: int, data: bytes) -> Dictionary:
     """Make a dictionary known to this process (what reading its values needs)."""
     dictionary = _DICTIONARIES.get(dict_id)
@@ -164,8 +159,10 @@ def dictionary_train(samples: list[bytes]) -> Dictionary | None:
         trained = zstd.train_dictionary(DICTIONARY_SIZE, samples, k=TRAIN_K, d=TRAIN_D, level=LEVEL)
     except zstd.ZstdError:
         return None
-    data = with_content_id(trained.as_bytes())
-    return dictionary_register(content_id(data), data)
+    raw = trained.as_bytes()
+    dict_id = content_id(raw)  # the same before and after the id is written: its own bytes are not hashed
+    data = raw[: DICT_ID_AT.start] + dict_id.to_bytes(4, "little") + raw[DICT_ID_AT.stop :]
+    return dictionary_register(dict_id, data)
 
 
 class DictionaryFields(dict):

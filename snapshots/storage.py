@@ -24,7 +24,7 @@ import zstandard as zstd
 
 from snapshots.columns import Block
 from snapshots.conf import setting
-from snapshots.frames import BlobReader, compact
+from snapshots.frames import BlobReader, compact, raw_dictionary
 from snapshots.models import Batch, Blob
 from snapshots.records import join_list
 
@@ -99,12 +99,8 @@ def join_volatile(template: bytes, tokens: list[bytes]) -> bytes:
 # --- compression ----------------------------------------------------------------------------------------------------
 
 
-def _dictionary(prefix: bytes | None) -> zstd.ZstdCompressionDict | None:
-    return zstd.ZstdCompressionDict(prefix, dict_type=zstd.DICT_TYPE_RAWCONTENT) if prefix else None
-
-
 def _compressor(size: int, prefix: bytes | None) -> zstd.ZstdCompressor:
-    dict_data = _dictionary(prefix)
+    dict_data = raw_dictionary(prefix)
     total = size + len(prefix or b"")
     if total < LARGE:
         return zstd.ZstdCompressor(level=setting("SNAPSHOTS_ZSTD_LEVEL"), dict_data=dict_data, write_dict_id=False)

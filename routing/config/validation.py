@@ -15,6 +15,7 @@ from jsonschema import Draft202012Validator
 
 from catalog.models import Model, Provider
 from modelgraph.secrets import ENV_NAME, FORMS, REFERENCE, key_reference_error
+from registry.key_bindings import KeyHosts, key_destination_problem, stored_key_hosts
 from registry.schema_messages import path_text, schema_message
 from registry.validation import Problem
 from registry.yamlsafe import ParsedDocument, RegistryFileError, parse_file
@@ -106,7 +107,7 @@ def _check_references(report: ConfigReport, data: dict) -> None:
     provider_slugs = {
         slug for pool in pools for key in ("include_providers", "exclude_providers") for slug in pool.get(key, ())
     } | set(data.get("providers") or {})
-    found_providers = set(Provider.objects.filter(slug__in=provider_slugs).values_list("slug", flat=True))
+    found_providers = dict(Provider.objects.filter(slug__in=provider_slugs).values_list("slug", "api_base_url"))
     for index, pool in enumerate(pools):
         if pool["capability"] not in known:
             report.add(("pools", index, "capability"), f"unknown capability {pool['capability']!r}")
@@ -117,10 +118,15 @@ def _check_references(report: ConfigReport, data: dict) -> None:
             for position, slug in enumerate(pool.get(key, ())):
                 if slug not in found_providers:
                     report.add(("pools", index, key, position), f"unknown provider {slug!r}")
+    bound: KeyHosts | None = None
     for slug, entry in (data.get("providers") or {}).items():
         if slug not in found_providers:
             report.add(("providers", slug), f"unknown provider {slug!r}")
         problem = key_reference_problem(entry["api_key"])
+        if problem is None and slug in found_providers:
+            # A key the catalogue already sends to other hosts is not handed to this provider's host from here.
+            bound = bound if bound is not None else stored_key_hosts()
+            problem = key_destination_problem(bound, slug, entry["api_key"], found_providers[slug])
         if problem:
             report.add(("providers", slug, "api_key"), problem)
 

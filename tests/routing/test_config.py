@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import call_command
@@ -55,6 +56,11 @@ def write(tmp_path: Path, text: str, name: str = "routing.yaml") -> Path:
     path = tmp_path / name
     path.write_text(textwrap.dedent(text), encoding="utf-8")
     return path
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}:{parts.port}"
 
 
 def writes(queries) -> list[str]:
@@ -165,6 +171,19 @@ class TestProblems:
     def test_a_platform_variable_cannot_be_a_providers_key(self, catalogue, tmp_path):
         [problem] = self.load_refused(write(tmp_path, CONFIG.replace("${secrets:PROVIDER_C_KEY}", "DATABASE_URL")))
         assert "providers.prov-c.api_key: 'DATABASE_URL' is one of the platform's own variables" in problem
+
+    def test_a_key_another_provider_uses_is_not_handed_to_another_host(self, catalogue, tmp_path):
+        for reference in ("PROVIDER_B_TEST_API_KEY", "${secrets:PROVIDER_A_TEST_API_KEY}"):
+            holder = "prov-b" if reference.startswith("PROVIDER_B") else "prov-a"
+            origin = origin_of(catalogue.providers[holder[-1]].api_base_url)
+            [problem] = self.load_refused(write(tmp_path, CONFIG.replace("${secrets:PROVIDER_C_KEY}", reference)))
+            assert f"providers.prov-c.api_key: {reference!r} goes only to {origin} ({holder}); this would also " in (
+                problem
+            )
+            assert f"send it to '{origin_of(catalogue.providers['c'].api_base_url)}' for provider 'prov-c'" in problem
+        # Given to prov-c in the admin (same host now), the file may name it.
+        Provider.objects.filter(slug="prov-c").update(api_key_env="PROVIDER_B_TEST_API_KEY")
+        routing_config_load(write(tmp_path, CONFIG.replace("${secrets:PROVIDER_C_KEY}", "PROVIDER_B_TEST_API_KEY")))
 
     def test_a_loop_in_the_tree_and_a_bad_pattern_are_refused(self, catalogue, tmp_path):
         text = """\

@@ -243,3 +243,56 @@ class TestRegistry:
         _replace(groq, f"api_base_url: {base_url}", "api_base_url: https://proxy.example.com/v1")
         registry_load(path=registry_dir)
         assert Provider.objects.get(slug="groq").api_base_url == "https://proxy.example.com/v1"
+
+    def test_a_load_never_hands_a_key_in_use_to_another_host(self, registry_dir, catalogue_state, admin_client):
+        """A key the catalogue already sends somewhere goes nowhere else by a registry load: not to a new provider,
+        not to an existing one given another provider's reference, not to the same host over plain http."""
+        registry_load(path=registry_dir)
+        providers = registry_dir / "providers"
+        _replace(providers / "deepseek.yaml", "api_key_env: DEEPSEEK_API_KEY", "api_key_env: GROQ_API_KEY")
+        (providers / "collector.yaml").write_text(
+            "slug: collector\nname: Collector\napi_base_url: https://collect.example.net/v1\n"
+            "api_key_env: ${secrets:OPENAI_API_KEY}\nopenai_compatible: true\n"
+        )
+        (providers / "groq-plain.yaml").write_text(
+            "slug: groq-plain\nname: Groq plain\napi_base_url: http://api.groq.com/openai/v1\n"
+            "api_key_env: GROQ_API_KEY\n"
+        )
+        before = catalogue_state()
+        with pytest.raises(RegistryInvalid) as raised:
+            registry_load(path=registry_dir)
+        problems = [str(p) for p in raised.value.report.problems]
+        advice = "give the provider that key reference in the admin, with a reason, first"
+        assert problems == [
+            "providers/collector.yaml:4: api_key_env: '${secrets:OPENAI_API_KEY}' goes only to "
+            "https://api.openai.com (openai); this would also send it to 'https://collect.example.net' for provider "
+            f"'collector': {advice}",
+            f"providers/deepseek.yaml:{_line_of(providers / 'deepseek.yaml', 'api_key_env:')}: api_key_env: "
+            "'GROQ_API_KEY' goes only to https://api.groq.com (groq); this would also send it to "
+            f"'https://api.deepseek.com' for provider 'deepseek': {advice}",
+            "providers/groq-plain.yaml:4: api_key_env: 'GROQ_API_KEY' goes only to https://api.groq.com (groq); "
+            f"this would also send it to 'http://api.groq.com' for provider 'groq-plain': {advice}",
+        ]
+        assert catalogue_state() == before
+        # What stays allowed: another provider on the same origin (a second plan at one API), and a key reference
+        # nothing stored uses yet (its first holders say where it goes).
+        (providers / "groq-plain.yaml").unlink()
+        (providers / "collector.yaml").write_text(
+            "slug: collector\nname: Collector\napi_base_url: https://collect.example.net/v1\n"
+            "api_key_env: COLLECTOR_API_KEY\nopenai_compatible: true\n"
+        )
+        (providers / "groq-batch.yaml").write_text(
+            "slug: groq-batch\nname: Groq batch\napi_base_url: https://API.groq.com/openai/v1/batch\n"
+            "api_key_env: GROQ_API_KEY\n"
+        )
+        _replace(providers / "deepseek.yaml", "api_key_env: GROQ_API_KEY", "api_key_env: DEEPSEEK_API_KEY")
+        registry_load(path=registry_dir)
+        assert Provider.objects.get(slug="groq-batch").api_key_env == "GROQ_API_KEY"
+        # A curator gives deepseek the Groq key in the admin, with a reason; then the file may say so.
+        deepseek = Provider.objects.get(slug="deepseek")
+        url = reverse("admin:catalog_provider_change", args=[deepseek.pk])
+        form = provider_form(deepseek, api_key_env="GROQ_API_KEY", change_reason="one account for both")
+        assert admin_client.post(url, form).status_code == 302
+        _replace(providers / "deepseek.yaml", "api_key_env: DEEPSEEK_API_KEY", "api_key_env: GROQ_API_KEY")
+        registry_load(path=registry_dir)
+        assert Provider.objects.get(slug="deepseek").api_key_env == "GROQ_API_KEY"

@@ -2,7 +2,11 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 
+from modelgraph.admin_relations import SafeRelationsAdmin
 from modelgraph.api_keys import hashed_key_issue, hashed_keys_revoke
 from modelgraph.models import ApiKey, ApiScope, default_api_scopes
 
@@ -63,3 +67,17 @@ class ApiKeyAdmin(HashedKeyAdmin):
     list_display = (*HashedKeyAdmin.list_display, "scopes", "last_used_at")
     readonly_fields = (*HashedKeyAdmin.readonly_fields, "last_used_at")
     fields = ("name", "scopes", *readonly_fields)
+
+
+class AccountAdmin(SafeRelationsAdmin, UserAdmin):
+    """Django's user admin; a hostile id posted for its groups or permissions is a form error, not a 500."""
+
+
+class AccountGroupAdmin(SafeRelationsAdmin, GroupAdmin):
+    """Django's group admin, with the same relation fields."""
+
+
+for _model, _admin_class in ((get_user_model(), AccountAdmin), (Group, AccountGroupAdmin)):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+    admin.site.register(_model, _admin_class)

@@ -10,6 +10,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from modelgraph.admin import HashedKeyAdmin
+from modelgraph.admin_relations import SafeRelationsAdmin
 from routing import selectors, services
 from routing.access import gateway_key_issue, gateway_keys_revoke
 from routing.batch_models import FINISHED, GatewayBatch
@@ -43,7 +44,7 @@ class PoolInline(admin.TabularInline):
 
 
 @admin.register(Capability)
-class CapabilityAdmin(FromConfigMixin, admin.ModelAdmin):
+class CapabilityAdmin(SafeRelationsAdmin, FromConfigMixin, admin.ModelAdmin):
     list_display = ("tree_name", "slug", "endpoint", "enabled", "pool_count", "is_default", "configured")
     list_filter = ("enabled", "endpoint", "is_default", "from_config")
     search_fields = ("slug", "name", "description")
@@ -90,7 +91,7 @@ class CapabilityAdmin(FromConfigMixin, admin.ModelAdmin):
 
 
 @admin.register(Pool)
-class PoolAdmin(FromConfigMixin, admin.ModelAdmin):
+class PoolAdmin(SafeRelationsAdmin, FromConfigMixin, admin.ModelAdmin):
     list_display = ("name", "slug", "capability", "priority", "strategy", "retry_scope", "enabled", "configured")
     list_filter = ("enabled", "strategy", "retry_scope", "from_config", "capability")
     readonly_fields = ("configured",)
@@ -301,7 +302,7 @@ class GatewayKeyUsageInline(admin.TabularInline):
 
 
 @admin.register(GatewayKey)
-class GatewayKeyAdmin(HashedKeyAdmin):
+class GatewayKeyAdmin(SafeRelationsAdmin, HashedKeyAdmin):
     """Bearer keys for /v1/ with their scopes, limits and usage (never the key: it is shown once when issued);
     issuing, changing or revoking one reaches every gateway process within ROUTING_GATEWAY_KEYS_TTL seconds."""
 
@@ -361,7 +362,7 @@ class GatewayKeyAdmin(HashedKeyAdmin):
 
 
 @admin.register(ProviderConnector)
-class ProviderConnectorAdmin(admin.ModelAdmin):
+class ProviderConnectorAdmin(SafeRelationsAdmin, admin.ModelAdmin):
     """Which API a provider speaks (routing.connectors); without a row: its host's native API, else OpenAI's."""
 
     list_display = ("provider", "api", "base_url", "updated_at")

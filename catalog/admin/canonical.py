@@ -20,6 +20,7 @@ from catalog.admin.offers import PriceUnitsMixin
 from catalog.curation import model_set_needs_review
 from catalog.forms import ModelAdminForm
 from catalog.models import Alias, Family, Mapping, Model
+from modelgraph.admin_relations import SafeRelationsAdmin
 
 
 @admin.register(Family)
@@ -39,7 +40,7 @@ class FamilyAdmin(CuratedAdmin):
         return obj.model_count
 
 
-class AliasInline(admin.TabularInline):
+class AliasInline(SafeRelationsAdmin, admin.TabularInline):
     model = Alias
     fields = ("alias", "provider", "status", "retirement_date", "registry_file")
     readonly_fields = ("registry_file",)
@@ -62,7 +63,7 @@ class LimitedOffersFormSet(BaseInlineFormSet):
         return self._limited
 
 
-class MappingInline(PriceUnitsMixin, admin.TabularInline):
+class MappingInline(SafeRelationsAdmin, PriceUnitsMixin, admin.TabularInline):
     model = Mapping
     formset = LimitedOffersFormSet
     template = "admin/catalog/model/offers_inline.html"

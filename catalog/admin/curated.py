@@ -11,6 +11,7 @@ from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from catalog.forms import change_reason_field
+from modelgraph.admin_relations import SafeRelationsAdmin
 
 CREATED_REASON = "created in admin"
 CHANGED_REASON = "changed in admin"
@@ -52,7 +53,7 @@ def admin_extend(model: type, extension: AdminExtension) -> None:
         registered.append(extension)
 
 
-class CuratedAdmin(SimpleHistoryAdmin):
+class CuratedAdmin(SafeRelationsAdmin, SimpleHistoryAdmin):
     """History for a curated model, a required reason on its change form, and where its values came from.
 
     Subclasses declare `fields` or `fieldsets` for the editable fields only; the Provenance fieldset and the

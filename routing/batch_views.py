@@ -14,6 +14,7 @@ from django.http import HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 
+from modelgraph.json_depth import nesting_exceeds
 from routing import access, batches, errors, surface
 from routing.conf import setting
 
@@ -52,6 +53,9 @@ def _batch_api(*methods: str):
 
 
 def _json_body(request) -> dict:
+    limit = setting("ROUTING_MAX_JSON_DEPTH")
+    if nesting_exceeds(request.body, limit):
+        raise errors.GatewayError(400, f"The body nests arrays or objects more than {limit} deep.", code="invalid_json")
     try:
         body = json.loads(request.body or b"null")
     except ValueError as exc:

@@ -8,6 +8,7 @@ import json
 import re
 from dataclasses import dataclass
 
+from modelgraph.json_depth import nesting_exceeds
 from routing import errors
 from routing.conf import setting
 
@@ -22,8 +23,6 @@ PART_FIELDS = {
     "input_audio": ("input_audio", dict),
     "file": ("file", dict),
 }
-# A JSON string (escapes included) or one bracket: enough to measure nesting without parsing.
-_TOKENS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -41,22 +40,6 @@ def has_control_characters(text: str) -> bool:
 
 def _invalid(message: str, param: str | None, code: str = "invalid_value") -> errors.GatewayError:
     return errors.GatewayError(400, message, param=param, code=code)
-
-
-def nesting_exceeds(raw: bytes, limit: int) -> bool:
-    """Whether the JSON text opens more than `limit` arrays/objects inside each other (brackets in strings aside)."""
-    if raw.count(b"[") + raw.count(b"{") <= limit:
-        return False
-    depth = 0
-    for match in _TOKENS.finditer(raw):
-        token = match.group()
-        if token in (b"[", b"{"):
-            depth += 1
-            if depth > limit:
-                return True
-        elif token in (b"]", b"}"):
-            depth -= 1
-    return False
 
 
 def _load(raw: bytes | str) -> object:

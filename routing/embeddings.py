@@ -9,9 +9,10 @@ import json
 import struct
 from dataclasses import dataclass
 
+from modelgraph.json_depth import nesting_exceeds
 from routing import errors, retry, upstream
 from routing.candidates import OPENAI_API, RouteCandidate
-from routing.chat_request import ChatRequest, has_control_characters, nesting_exceeds
+from routing.chat_request import ChatRequest, has_control_characters
 from routing.conf import setting
 from routing.connectors import CONNECTORS, malformed, reshaped
 from routing.connectors.openai_compat import embeddings_answer, embeddings_payload, embeddings_url

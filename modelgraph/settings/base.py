@@ -142,8 +142,15 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     # One error shape, `{"detail": ...}`, for every API view (public, admin and routing APIs alike).
     "EXCEPTION_HANDLER": "modelgraph.api.errors.api_exception_handler",
+    # JSON bodies nested deeper than API_MAX_JSON_DEPTH are a 400 before they are parsed (not a RecursionError).
+    "DEFAULT_PARSER_CLASSES": [
+        "modelgraph.api.parsers.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # No NUM_PROXIES here: DRF would read X-Forwarded-For from anyone. Client addresses: modelgraph/api/client_ip.py.
 }
+API_MAX_JSON_DEPTH = env_int("API_MAX_JSON_DEPTH", 64)
 # Client addresses (throttles, failed keys, login lockouts) are REMOTE_ADDR, or X-Forwarded-For only when REMOTE_ADDR
 # is one of these proxies (IPs or CIDRs, comma-separated). API_NUM_PROXIES alone trusts nothing any more (it used to
 # let anyone forge X-Forwarded-For and escape the throttle); `check --deploy` warns when it is set without these.

@@ -237,6 +237,9 @@ class TestRoutes:
         assert missing.status_code == 400 and missing.json()["error"]["param"] == "file"
         bad_json = api.post("/v1/batches", "{nope", content_type="application/json")
         assert bad_json.status_code == 400 and bad_json.json()["error"]["code"] == "invalid_json"
+        deep = api.post("/v1/batches", '{"a":' + "[" * 5000 + "]" * 5000 + "}", content_type="application/json")
+        assert deep.status_code == 400 and deep.json()["error"]["code"] == "invalid_json"  # not a RecursionError
+        assert "more than 64 deep" in deep.json()["error"]["message"]
 
     def test_a_gateway_key_is_required(self, api, db):
         api.defaults["HTTP_AUTHORIZATION"] = "Bearer wrong"

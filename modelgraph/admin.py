@@ -1,5 +1,8 @@
 """Admin for bearer keys (issued here and shown once, revoked, never deleted) and the core's admin-API keys."""
 
+from axes.admin import AccessAttemptAdmin
+from axes.handlers.proxy import AxesProxyHandler
+from axes.models import AccessAttempt
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
@@ -77,7 +80,18 @@ class AccountGroupAdmin(SafeRelationsAdmin, GroupAdmin):
     """Django's group admin, with the same relation fields."""
 
 
-for _model, _admin_class in ((get_user_model(), AccountAdmin), (Group, AccountGroupAdmin)):
+class LockoutAttemptAdmin(AccessAttemptAdmin):
+    """django-axes' admin for login attempts; its "Clean up expired attempts" action read the time the request came
+    in, which axes sets only on a login (an AttributeError, a 500, whenever a curator ran it)."""
+
+    @admin.action(description="Clean up expired attempts")
+    def cleanup_expired_attempts(self, request, queryset):
+        AxesProxyHandler.update_request(request)
+        return super().cleanup_expired_attempts(request, queryset)
+
+
+_REPLACED = ((get_user_model(), AccountAdmin), (Group, AccountGroupAdmin), (AccessAttempt, LockoutAttemptAdmin))
+for _model, _admin_class in _REPLACED:
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
     admin.site.register(_model, _admin_class)

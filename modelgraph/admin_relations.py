@@ -15,7 +15,9 @@ from django.core.exceptions import ValidationError
 
 
 def holdable(target, item) -> bool:
-    """Whether `item` is a value the key column `target` can hold (type and range), so a query may be asked."""
+    """Whether `item` is a value the key column `target` can hold (type, range, no NUL), so a query may be asked."""
+    if isinstance(item, str) and "\x00" in item:  # PostgreSQL can neither store nor compare a NUL
+        return False
     try:
         target.run_validators(target.to_python(item))
     except (ValidationError, TypeError, ValueError):

@@ -6,9 +6,10 @@ import datetime as dt
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.db import models
 
 from catalog.lifecycle import successor_links, successor_refusal
-from catalog.models import Lifecycle, Mapping, Modality, Model, ModelCapability
+from catalog.models import DeliveryMode, Lifecycle, Mapping, Modality, Model, ModelCapability
 from ingestion.curation_api.common import CurationError
 from ingestion.prices.resolution import PRICE_RESOLVED_FIELDS
 from ingestion.prices.verification import normal_value
@@ -20,6 +21,20 @@ LIST_CHOICES = {
     "capabilities": ModelCapability.values,
 }
 TEXT_FIELDS = frozenset({"quantization", "served_by", "variant", "description", "license", "knowledge_cutoff"})
+
+
+def _json_type(value) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    return {dict: "an object", list: "a list", str: "a string"}.get(type(value), "a number")
+
+
+def _no_nul(value, field: str) -> None:
+    """PostgreSQL can neither store nor compare a NUL character: refused wherever it is in the value."""
+    if isinstance(value, str) and "\x00" in value:
+        raise CurationError(field, "must not contain NUL characters")
+    for item in value.values() if isinstance(value, dict) else value if isinstance(value, list) else ():
+        _no_nul(item, field)
 
 
 def _iso_day(value, field: str) -> str | None:
@@ -45,7 +60,17 @@ def _cleaned(model_class, name: str, value, field: str):
     if value is None:
         if not db_field.null and name not in TEXT_FIELDS:
             raise CurationError(field, f"{name} cannot be empty")
-        return None
+        return None if db_field.null else ""  # a text column that holds no null: empty
+    # The JSON type must be the column's: a list or an object was kept as its Python spelling, true as 1.
+    if isinstance(db_field, models.CharField | models.TextField):
+        if not isinstance(value, str):
+            raise CurationError(field, f"a string is expected, not {_json_type(value)}")
+    elif isinstance(value, dict | list) or (isinstance(value, bool) and not isinstance(db_field, models.BooleanField)):
+        raise CurationError(
+            field,
+            f"{'true or false' if isinstance(db_field, models.BooleanField) else 'a number'} "
+            f"is expected, not {_json_type(value)}",
+        )
     if isinstance(value, float):
         value = repr(value)  # a JSON number as written (0.8), not its binary expansion
     try:
@@ -56,6 +81,7 @@ def _cleaned(model_class, name: str, value, field: str):
 
 def model_pin_value(model: Model, name: str, value, *, field: str = "value"):
     """The pin's value for a model field, in registry terms (days as ISO strings, the successor as a slug)."""
+    _no_nul(value, field)
     if name in DATE_FIELDS:
         return _iso_day(value, field)
     if name == "successor":
@@ -77,12 +103,13 @@ def model_pin_value(model: Model, name: str, value, *, field: str = "value"):
 def offer_pin_value(name: str, value, *, field: str = "value"):
     """The pin's value for an offer field: prices as decimal strings (as the price resolution keeps them), days as
     ISO strings, other facts as the column holds them."""
+    _no_nul(value, field)
     if name in PRICE_RESOLVED_FIELDS:
         return _price_value(name, value, field)
     if name == "retirement_date":
         return _iso_day(value, field)
     if name == "delivery_modes":
-        return _listed(value, field, None)
+        return _listed(value, field, DeliveryMode.values)
     if name == "status" and value not in Lifecycle.values:
         raise CurationError(field, f"{value!r} is not one of: {', '.join(Lifecycle.values)}")
     cleaned = _cleaned(Mapping, name, value, field)

@@ -105,6 +105,18 @@ class TestBadInput:
             ("post", "OFFER/pins", {"field": "provider_model_id", "value": "x", "reason": "x"}, "field"),
             ("post", "OFFER/pins", {"field": "retirement_date", "value": "soon", "reason": "x"}, "value"),
             ("delete", "OFFER/pins/price_output", {"reason": "x"}, "field"),
+            # A value of another JSON type was kept in its Python spelling ("{'$gt': 1}", "True"), true as 1, and a
+            # NUL character was a 500 (PostgreSQL cannot store it).
+            ("post", "models/gpt-4o/pins", {"field": "name", "value": {"$gt": 1}, "reason": "x"}, "value"),
+            ("post", "models/gpt-4o/pins", {"field": "license", "value": ["mit"], "reason": "x"}, "value"),
+            ("post", "models/gpt-4o/pins", {"field": "description", "value": 12, "reason": "x"}, "value"),
+            ("post", "models/gpt-4o/pins", {"field": "context_window", "value": True, "reason": "x"}, "value"),
+            ("post", "models/gpt-4o/pins", {"field": "name", "value": "GPT\u0000", "reason": "x"}, "value"),
+            ("post", "models/gpt-4o/pins", {"field": "successor", "value": "gpt\u0000", "reason": "x"}, "value"),
+            ("post", "OFFER/pins", {"field": "price_output", "value": True, "reason": "x"}, "value"),
+            ("post", "OFFER/pins", {"field": "served_by", "value": [], "reason": "x"}, "value"),
+            ("post", "OFFER/pins", {"field": "quantization", "value": "fp8\u0000", "reason": "x"}, "value"),
+            ("post", "OFFER/pins", {"field": "delivery_modes", "value": ["carrier-pigeon"], "reason": "x"}, "value"),
             ("post", "models/gpt-4o/lifecycle", {"status": "sunsetting", "reason": "x"}, "status"),
             (
                 "post",
@@ -140,6 +152,15 @@ class TestBadInput:
         assert response.json()["detail"].startswith(f"Invalid parameter '{field}'")
         assert catalogue_state() == before
         assert (FieldPin.objects.count(), OfferPin.objects.count(), AliasPin.objects.count()) == pins
+
+    @pytest.mark.parametrize("field", ["description", "license", "knowledge_cutoff"])
+    def test_a_null_text_pin_is_an_empty_text(self, loaded, curation, field):
+        """A text column that holds no null takes null as empty (it was an IntegrityError, a 500)."""
+        response = curation.post(
+            "/api/v1/admin/models/gpt-4o/pins", {"field": field, "value": None, "reason": "none known"}, format="json"
+        )
+        assert response.status_code == 200, response.content
+        assert getattr(Model.objects.get(slug="gpt-4o"), field) == ""
 
     def test_unknown_model_or_offer_is_404(self, loaded, curation):
         body = {"field": "context_window", "value": 1, "reason": "x"}

@@ -26,7 +26,10 @@ TEXT_FIELDS = frozenset({"quantization", "served_by", "variant", "description", 
 def _json_type(value) -> str:
     if isinstance(value, bool):
         return "true/false"
-    return {dict: "an object", list: "a list", str: "a string"}.get(type(value), "a number")
+    for kind, name in ((dict, "an object"), (list, "a list"), (str, "a string")):
+        if isinstance(value, kind):
+            return name
+    return "a number"
 
 
 def _no_nul(value, field: str) -> None:

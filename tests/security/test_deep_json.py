@@ -58,3 +58,20 @@ def test_the_limit_is_the_setting_and_a_body_within_it_is_read(admin_api, settin
         "/api/v1/admin/aliases", json.dumps({"alias": "[" * 100, "model": "nope"}), content_type="application/json"
     )
     assert text.status_code in (400, 404) and "deep" not in json.dumps(text.json())
+
+
+def test_a_nul_character_anywhere_in_a_json_body_is_a_400_naming_where(admin_api):
+    """PostgreSQL can neither store nor compare a NUL: one in a slug list was a database error (500)."""
+    from routing.models import GatewayKey
+
+    body = {"name": "k", "allowed_models": ["ok", "a\x00"]}
+    response = admin_api.post("/api/routing/keys", json.dumps(body), content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "allowed_models": ["a NUL character (\\u0000) in allowed_models[1]: it cannot be stored"]
+    }
+    assert response.json()["detail"].startswith("Invalid parameter 'allowed_models': a NUL character")
+    assert not GatewayKey.objects.exists()
+    for body, parameter in (({"alias": "x", "model": {"a\x00": 1}}, "model"), ({"reason\x00": "x"}, "reason\\u0000")):
+        response = admin_api.post("/api/v1/admin/aliases", json.dumps(body), content_type="application/json")
+        assert response.status_code == 400 and list(response.json()["errors"]) == [parameter], response.json()

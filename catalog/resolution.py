@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import heapq
+import unicodedata
 from dataclasses import dataclass, field, replace
 from functools import reduce
 from operator import or_
@@ -126,6 +127,18 @@ def _other_snapshot(query: Identity, model: Model) -> bool:
     return bool(mine and theirs) and not any(stamps_agree(a, b) for a in mine for b in theirs)
 
 
+# Dashes a name copied from a web page or a document may carry in place of the hyphen-minus.
+_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63", "-"))
+
+
+def plain_spelling(name: str) -> str:
+    """The name as typed on a keyboard: compatibility forms folded (NFKC: full-width `ｇｐｔ－４ｏ`, no-break
+    spaces), typographic dashes as `-`. Only the typography changes, never a letter or a digit."""
+    if name.isascii():
+        return name
+    return unicodedata.normalize("NFKC", name).translate(_DASHES).strip()
+
+
 def model_resolve_name(name: str, *, catalogue_version: int | None = None) -> Resolution:
     """Resolve `name` in stages: exact slug/alias, case-insensitive, normalised spellings (slugs and aliases, then
     model names), parsed platform spellings, then a near name that agrees on every distinguishing token.
@@ -133,19 +146,25 @@ def model_resolve_name(name: str, *, catalogue_version: int | None = None) -> Re
     Every stage reads the in-process resolution index: no query while the catalogue is unchanged (its version is
     `catalogue_version`, the API cache's `catalogue` token, when the caller has read it; see resolution_index()).
     """
-    name = name.strip()
+    asked = name.strip()
+    name = plain_spelling(asked)
     if not name:
-        return Resolution(query=name, model=None)
+        return Resolution(query=asked, model=None)
     resolver = resolution_index(catalogue_version)
     known = _resolve_by_index(name, resolver)
-    return known if known is not None else _decide(name, resolver.names, platform_forms(name)[1])
+    result = known if known is not None else _decide(name, resolver.names, platform_forms(name)[1])
+    return result if name == asked else replace(result, query=asked)
 
 
 def model_resolve_known(name: str, *, catalogue_version: int | None = None) -> Resolution | None:
     """`model_resolve_name`'s answer when an exact, alias or normalised stage finds it (dictionary look-ups in the
     in-process index); None when only the near-name search could tell (a fuzzy answer, or no match)."""
-    name = name.strip()
-    return _resolve_by_index(name, resolution_index(catalogue_version)) if name else None
+    asked = name.strip()
+    name = plain_spelling(asked)
+    if not name:
+        return None
+    known = _resolve_by_index(name, resolution_index(catalogue_version))
+    return known if known is None or name == asked else replace(known, query=asked)
 
 
 def _resolve_by_index(name: str, resolver: ResolutionIndex) -> Resolution | None:

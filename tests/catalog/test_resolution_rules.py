@@ -94,10 +94,20 @@ class TestExamples:
             ("accounts/fireworks/models/deepseek-r1", "deepseek-r1"),
             ("openrouter/openai/gpt-4o-mini", "gpt-4o-mini"),
             ("deepseek-ai/DeepSeek-R1-Distill-Llama-70B", "deepseek-r1-distill-llama-70b"),
+            # Typography only: full-width forms, typographic dashes, a no-break space (copied from a page).
+            ("ｇｐｔ－４ｏ", "gpt-4o"),
+            ("gpt\u20104o-mini", "gpt-4o-mini"),
+            ("claude\u2013opus\u20134\u20131", "claude-opus-4-1"),
+            ("Llama\u00a03\u00a08B", "llama-3-8b-instruct"),
         ],
     )
     def test_resolves(self, catalogue, name, slug):
         assert slug_of(name) == slug
+
+    def test_a_typographic_spelling_is_answered_under_the_name_asked(self, catalogue):
+        resolution = model_resolve_name("  ＧＰＴ\u20114o ")
+        assert resolution.model.slug == "gpt-4o" and resolution.query == "ＧＰＴ\u20114o"
+        assert model_resolve_name("ｇｐｔ－４．５").model is None  # folded, still no GPT-4.5 here
 
     @pytest.mark.parametrize(
         "name",

@@ -32,14 +32,6 @@ def _json_type(value) -> str:
     return "a number"
 
 
-def _no_nul(value, field: str) -> None:
-    """PostgreSQL can neither store nor compare a NUL character: refused wherever it is in the value."""
-    if isinstance(value, str) and "\x00" in value:
-        raise CurationError(field, "must not contain NUL characters")
-    for item in value.values() if isinstance(value, dict) else value if isinstance(value, list) else ():
-        _no_nul(item, field)
-
-
 def _iso_day(value, field: str) -> str | None:
     if value in (None, ""):
         return None
@@ -84,7 +76,6 @@ def _cleaned(model_class, name: str, value, field: str):
 
 def model_pin_value(model: Model, name: str, value, *, field: str = "value"):
     """The pin's value for a model field, in registry terms (days as ISO strings, the successor as a slug)."""
-    _no_nul(value, field)
     if name in DATE_FIELDS:
         return _iso_day(value, field)
     if name == "successor":
@@ -106,7 +97,6 @@ def model_pin_value(model: Model, name: str, value, *, field: str = "value"):
 def offer_pin_value(name: str, value, *, field: str = "value"):
     """The pin's value for an offer field: prices as decimal strings (as the price resolution keeps them), days as
     ISO strings, other facts as the column holds them."""
-    _no_nul(value, field)
     if name in PRICE_RESOLVED_FIELDS:
         return _price_value(name, value, field)
     if name == "retirement_date":

@@ -27,6 +27,10 @@ DEFAULTS = {
     "ROUTING_REQUEST_TIMEOUT": 120.0,  # sync: the whole upstream answer
     "ROUTING_FIRST_TOKEN_TIMEOUT": 60.0,  # streaming: until the first event
     "ROUTING_STALL_TIMEOUT": 30.0,  # streaming: the longest silence between two events
+    # An upstream answer read whole (a non-streaming completion, an error body), or one streamed event, larger than
+    # this is a failed attempt: an answer without end must not take the gateway's memory (a chat answer with an
+    # image in it is a few MB).
+    "ROUTING_MAX_RESPONSE_BYTES": 64 * 1024 * 1024,
     "ROUTING_MAX_CONNECTIONS": 1000,
     "ROUTING_MAX_BODY_BYTES": 8 * 1024 * 1024,
     # Ask streaming upstreams for a final usage chunk (dropped again unless the client asked for it).

@@ -215,13 +215,14 @@ class _Connection(asyncio.Protocol):
 class Response:
     """An upstream answer: status and headers at once, the body read whole (`aread`) or as it arrives."""
 
-    __slots__ = ("_connection", "_content", "headers", "status")
+    __slots__ = ("_connection", "_content", "_max_body", "headers", "status")
 
     def __init__(self, connection: _Connection):
         self._connection: _Connection | None = connection
         self.status = connection.status
         self.headers = connection.headers
         self._content: bytes | None = None
+        self._max_body = connection.pool.max_body
 
     @property
     def content(self) -> bytes:
@@ -242,8 +243,16 @@ class Response:
         await self.aclose()
 
     async def aread(self) -> bytes:
+        """The whole body; more than the pool's `max_body` bytes is a ReadError (the connection is closed)."""
         if self._content is None:
-            self._content = b"".join([chunk async for chunk in self.aiter_stream()])
+            limit = self._max_body
+            buffer = bytearray()
+            async for chunk in self.aiter_stream():
+                buffer += chunk
+                if len(buffer) > limit:
+                    await self.aclose()
+                    raise httpcore.ReadError(f"the answer is larger than {limit:,} bytes (ROUTING_MAX_RESPONSE_BYTES)")
+            self._content = bytes(buffer)
         return self._content
 
     async def aclose(self) -> None:
@@ -263,8 +272,10 @@ class Pool:
         ssl_context: ssl.SSLContext | None,
         max_connections: int,
         keepalive_expiry: float,
+        max_body: int = 64 * 1024 * 1024,
     ):
         self.origin = origin
+        self.max_body = max_body
         self.ssl_context = ssl_context if origin[0] == "https" else None
         self.max_connections = max_connections
         self.keepalive_expiry = keepalive_expiry
@@ -394,8 +405,16 @@ _pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, str
 )
 
 
-def pool_for(url: str, *, ssl_context: ssl.SSLContext, max_connections: int, keepalive_expiry: float) -> Pool:
-    """The pool of `url`'s origin on the running event loop (made on first use)."""
+def pool_for(
+    url: str,
+    *,
+    ssl_context: ssl.SSLContext,
+    max_connections: int,
+    keepalive_expiry: float,
+    max_body: int = 64 * 1024 * 1024,
+) -> Pool:
+    """The pool of `url`'s origin on the running event loop (made on first use); `max_body` as the caller says
+    now (the largest answer `aread` takes)."""
     origin = _target(url)[0]
     loop = asyncio.get_running_loop()
     pools = _pools.get(loop)
@@ -406,4 +425,5 @@ def pool_for(url: str, *, ssl_context: ssl.SSLContext, max_connections: int, kee
         pool = pools[origin] = Pool(
             origin, ssl_context=ssl_context, max_connections=max_connections, keepalive_expiry=keepalive_expiry
         )
+    pool.max_body = max_body
     return pool

@@ -20,7 +20,7 @@ import httpcore
 
 from modelgraph.outbound import FailureKind, classify_exception, retry_after_seconds, user_agent
 from modelgraph.secrets import key_resolve, redact
-from modelgraph.sse import SseSplitter
+from modelgraph.sse import SseSplitter, SseTooLong
 from routing import http1, retry
 from routing.candidates import RouteCandidate
 from routing.conf import setting
@@ -64,6 +64,7 @@ def _request(url: str, method: str, headers: list[tuple[bytes, bytes]], content:
         ssl_context=_ssl_context(),
         max_connections=setting("ROUTING_MAX_CONNECTIONS"),
         keepalive_expiry=KEEPALIVE_EXPIRY,
+        max_body=setting("ROUTING_MAX_RESPONSE_BYTES"),
     )
     return pool.request(
         method, url, headers=headers, content=content, connect_timeout=setting("ROUTING_CONNECT_TIMEOUT"), stream=stream
@@ -216,7 +217,7 @@ class EventStream:
     def __init__(self, response: Response):
         self.response = response
         self._chunks = response.aiter_stream()
-        self._splitter = SseSplitter()
+        self._splitter = SseSplitter(max_pending=setting("ROUTING_MAX_RESPONSE_BYTES"))
         self._events: deque[bytes] = deque()
 
     async def next(self) -> bytes | None:
@@ -227,7 +228,11 @@ class EventStream:
             except StopAsyncIteration:
                 self._events.extend(self._splitter.end_events())
                 return self._events.popleft() if self._events else None
-            self._events.extend(self._splitter.events(chunk))
+            try:
+                self._events.extend(self._splitter.events(chunk))
+            except SseTooLong as long:  # an event without end: the attempt fails as a read of the upstream does
+                await self.aclose()
+                raise httpcore.ReadError(f"{long} (ROUTING_MAX_RESPONSE_BYTES)") from None
         return self._events.popleft()
 
     async def finish(self, timeout: float = 1.0) -> None:

@@ -7,7 +7,10 @@ from django.conf import settings
 DEFAULTS = {
     "SNAPSHOTS_BASE_URL": "https://openrouter.ai",
     "SNAPSHOTS_CONCURRENCY": 32,  # endpoint requests in flight at once
-    "SNAPSHOTS_TIMEOUT": 30.0,  # seconds per request
+    "SNAPSHOTS_TIMEOUT": 30.0,  # seconds per request, the whole body included
+    # A body larger than this is refused as it arrives (64 MiB: 40x the real frontend list at 10x its size would
+    # still fit 4 times); a body that never ends must not take the worker's memory.
+    "SNAPSHOTS_MAX_RESPONSE_BYTES": 64 * 1024 * 1024,
     "SNAPSHOTS_RETRIES": 4,  # after the first attempt
     "SNAPSHOTS_BACKOFF": 0.5,  # seconds, doubled at each retry (with jitter)
     "SNAPSHOTS_MAX_RETRY_AFTER": 120.0,  # never wait longer than this for a 429's Retry-After

@@ -10,7 +10,6 @@ list of paths is. A body is received into one growing buffer (`_receive`), never
 from __future__ import annotations
 
 import asyncio
-import io
 import queue
 import tempfile
 import threading
@@ -19,7 +18,15 @@ from dataclasses import dataclass, replace
 
 import httpx
 
-from modelgraph.outbound import RETRYABLE, FailureKind, RetryPolicy, async_client, retry_after_seconds
+from modelgraph.outbound import (
+    RETRYABLE,
+    BodyTooLarge,
+    FailureKind,
+    RetryPolicy,
+    aread_capped,
+    async_client,
+    retry_after_seconds,
+)
 from snapshots.conf import setting
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -95,6 +102,7 @@ class Crawler:
         self.base_url = (base_url or setting("SNAPSHOTS_BASE_URL")).rstrip("/")
         self.concurrency = concurrency or setting("SNAPSHOTS_CONCURRENCY")
         self.timeout = timeout or setting("SNAPSHOTS_TIMEOUT")
+        self.max_bytes = setting("SNAPSHOTS_MAX_RESPONSE_BYTES")
         self.retries = setting("SNAPSHOTS_RETRIES") if retries is None else retries
         self.backoff = setting("SNAPSHOTS_BACKOFF") if backoff is None else backoff
         self.max_retry_after = setting("SNAPSHOTS_MAX_RETRY_AFTER")
@@ -141,11 +149,22 @@ class Crawler:
             self.requests += 1
             retry_after = None
             try:
-                status, body, headers = await self._receive(path)
+                # One deadline for the whole answer: a body trickled a byte at a time passes every read timeout.
+                async with asyncio.timeout(self.timeout):
+                    status, body, headers = await self._receive(path)
             except httpx.HTTPError as exc:
                 status, body, error = 0, None, f"{type(exc).__name__}: {exc}"[:300]
+                if isinstance(exc, httpx.TimeoutException):  # a read timeout and the deadline say the same
+                    error = f"no complete answer within {self.timeout:g}s ({type(exc).__name__})"
                 if not self.retry.retries_exception(exc):
                     break
+            except TimeoutError:
+                status, body, error = 0, None, f"no complete answer within {self.timeout:g}s"
+                if not self.retry.retries(FailureKind.TIMEOUT):
+                    break
+            except BodyTooLarge as exc:
+                status, body, error = 0, None, f"{exc} (SNAPSHOTS_MAX_RESPONSE_BYTES)"
+                break  # the same answer again would be as large
             else:
                 if status == 200:
                     return Fetched(path, 200, body, attempts=attempt)
@@ -162,10 +181,8 @@ class Crawler:
         `getvalue()` hands its buffer over without a copy: the body is in memory once, not once as chunks and once
         joined (what `response.content` does)."""
         async with self._client.stream("GET", path) as response:
-            buffer = io.BytesIO()
-            async for chunk in response.aiter_bytes():
-                buffer.write(chunk)
-            return response.status_code, buffer.getvalue(), response.headers
+            body = await aread_capped(response, self.max_bytes)  # refused beyond SNAPSHOTS_MAX_RESPONSE_BYTES
+            return response.status_code, body, response.headers
 
     def fetch(self, path: str) -> Fetched:
         return self._run(self._fetch(path))

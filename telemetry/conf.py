@@ -11,6 +11,9 @@ DEFAULTS = {
     "TELEMETRY_HEALTH_TIMEOUT": 10.0,  # seconds, the whole request
     "TELEMETRY_LATENCY_TIMEOUT": 30.0,  # seconds, from sending to the last streamed byte
     "TELEMETRY_CONNECT_TIMEOUT": 5.0,
+    # An answer (a model listing, a completion, an error body, one streamed line) larger than this fails the probe
+    # as malformed, read no further: a body without end must not take the worker's memory within the deadline.
+    "TELEMETRY_MAX_RESPONSE_BYTES": 16 * 1024 * 1024,
     "TELEMETRY_MAX_TOKENS": 16,
     "TELEMETRY_PROMPT": "Count from 1 to 10, separated by spaces.",
     "TELEMETRY_RETENTION_DAYS": 30,
@@ -34,6 +37,7 @@ class ProbeConfig:
     connect_timeout: float
     max_tokens: int
     prompt: str
+    max_bytes: int = 16 * 1024 * 1024
 
     @classmethod
     def for_kind(cls, kind: str, **overrides) -> ProbeConfig:
@@ -43,6 +47,7 @@ class ProbeConfig:
             "connect_timeout": setting("TELEMETRY_CONNECT_TIMEOUT"),
             "max_tokens": setting("TELEMETRY_MAX_TOKENS"),
             "prompt": setting("TELEMETRY_PROMPT"),
+            "max_bytes": setting("TELEMETRY_MAX_RESPONSE_BYTES"),
         }
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)

@@ -23,9 +23,9 @@ from urllib.parse import quote
 import httpx
 from django.utils import timezone
 
-from modelgraph.outbound import async_client
+from modelgraph.outbound import BodyTooLarge, aread_capped, async_client
 from modelgraph.secrets import redact as secrets_redact
-from modelgraph.sse import SseSplitter
+from modelgraph.sse import SseSplitter, SseTooLong
 from telemetry.classification import ErrorClass, Outcome, classify_exception, classify_status
 from telemetry.conf import ProbeConfig
 
@@ -95,9 +95,20 @@ def _headers(target: ProbeTarget) -> dict[str, str]:
     return headers
 
 
-async def _error_body(response: httpx.Response) -> str:
-    # Read it all (the deadline bounds it) so the connection can be reused; keep the start.
-    return (await response.aread())[:_ERROR_BODY_BYTES].decode("utf-8", "replace")
+async def _error_body(response: httpx.Response, max_bytes: int) -> str:
+    # Read it all (the deadline and the cap bound it) so the connection can be reused; keep the start.
+    try:
+        body = await aread_capped(response, max_bytes)
+    except BodyTooLarge as large:
+        return f"(an error body larger than {large.limit:,} bytes, not read)"
+    return body[:_ERROR_BODY_BYTES].decode("utf-8", "replace")
+
+
+async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
+    try:
+        return await aread_capped(response, max_bytes)
+    except BodyTooLarge as large:
+        raise _ProbeFailed(ErrorClass.MALFORMED, str(large)) from None
 
 
 def _read_line(line: bytes, result: ProbeResult, started: float, state: dict) -> None:
@@ -141,10 +152,10 @@ def _usage_tokens(chunk: dict) -> int | None:
     return None
 
 
-async def _read_stream(response: httpx.Response, result: ProbeResult, started: float) -> None:
+async def _read_stream(response: httpx.Response, result: ProbeResult, started: float, max_bytes: int) -> None:
     """Parse SSE `data:` lines to `[DONE]`; time the first token; take output tokens from `usage` where given."""
     state = {"token_chunks": 0, "done": False}
-    splitter = SseSplitter()
+    splitter = SseSplitter(max_pending=max_bytes)
     try:
         # Split lines ourselves from the raw bytes: httpx's text and line decoders cost more CPU than the probe.
         async for data in response.aiter_bytes():
@@ -152,6 +163,8 @@ async def _read_stream(response: httpx.Response, result: ProbeResult, started: f
                 _read_line(line, result, started, state)
         for line in splitter.end_lines():
             _read_line(line, result, started, state)
+    except SseTooLong as long:
+        raise _ProbeFailed(ErrorClass.MALFORMED, f"stream: {long}") from None
     except httpx.TransportError:
         if not state["done"]:
             raise
@@ -170,9 +183,10 @@ async def _read_stream(response: httpx.Response, result: ProbeResult, started: f
         result.tokens_per_second = round(result.output_tokens / generation_s, 3)
 
 
-async def _read_json(response: httpx.Response, result: ProbeResult, started: float) -> None:
+async def _read_json(response: httpx.Response, result: ProbeResult, started: float, max_bytes: int) -> None:
+    content = await _read_capped(response, max_bytes)
     try:
-        body = json.loads(await response.aread())
+        body = json.loads(content)
     except ValueError:
         raise _ProbeFailed(ErrorClass.MALFORMED, "answer is not JSON") from None
     # Without streaming the first token arrives with the whole answer: that is its time to first token.
@@ -217,13 +231,13 @@ async def probe_one(client: httpx.AsyncClient | None, target: ProbeTarget, confi
                 result.status_code = response.status_code
                 result.outcome, result.error_class = classify_status(response.status_code)
                 if result.outcome != Outcome.SUCCESS:
-                    result.error_message = await _error_body(response)
+                    result.error_message = await _error_body(response, config.max_bytes)
                 elif target.kind == HEALTH:
-                    await response.aread()
+                    await _read_capped(response, config.max_bytes)
                 elif target.stream:
-                    await _read_stream(response, result, started)
+                    await _read_stream(response, result, started, config.max_bytes)
                 else:
-                    await _read_json(response, result, started)
+                    await _read_json(response, result, started, config.max_bytes)
     except _ProbeFailed as failed:
         result.outcome, result.error_class, result.error_message = Outcome.FAILURE, failed.error_class, str(failed)
     except Exception as exc:  # a probe never takes the round down; classify_exception says whose fault it was

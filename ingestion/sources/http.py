@@ -10,13 +10,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from django.conf import settings
 
 from ingestion.sources.base import SourceError, SourceErrorKind
 from modelgraph.outbound import (
+    BodyTooLarge,
+    BodyTooSlow,
     FailureKind,
     RetryPolicy,
     classify_exception,
     classify_status,
+    read_capped,
     retry_after_seconds,
     sync_client,
 )
@@ -68,6 +72,7 @@ class SourceHttp:
         secrets: Iterable[str] = (),
         retry: RetryPolicy | None = None,
         timeout: float = 30.0,
+        max_bytes: int | None = None,
     ) -> None:
         self.client = client
         self.source = source
@@ -75,6 +80,7 @@ class SourceHttp:
         self.secrets = [secret for secret in secrets if secret]
         self.retry = retry or RetryPolicy()
         self.timeout = timeout
+        self.max_bytes = max_bytes if max_bytes is not None else settings.INGESTION_MAX_RESPONSE_BYTES
         origin = urlsplit(self.base_url)
         self._origin = (origin.scheme, origin.netloc)
 
@@ -123,12 +129,29 @@ class SourceHttp:
         started = time.monotonic()
         try:
             # Never follow redirects: x-api-key / x-goog-api-key would travel to whatever host they point at.
-            response = self.client.get(
-                url, params=params, headers=headers, timeout=self.timeout, follow_redirects=False
-            )
+            with self.client.stream(
+                "GET", url, params=params, headers=headers, timeout=self.timeout, follow_redirects=False
+            ) as response:
+                # The whole body within the attempt's deadline and the byte cap: a body trickled a byte at a
+                # time, one that never ends, or a small gzip that inflates to gigabytes is this source's error,
+                # never a run that hangs or a worker out of memory.
+                read_capped(response, self.max_bytes, deadline=started + self.timeout)
         except (httpx.TransportError, httpx.DecodingError) as exc:
             error = self._transport_error(exc, where)
             if not self.retry.retries_exception(exc):
+                raise error from None
+            return error, self.retry.wait(attempt)
+        except BodyTooLarge as large:
+            limit = f"{self.max_bytes:,} bytes (INGESTION_MAX_RESPONSE_BYTES)"
+            message = f"{where}: response body is larger than {limit}: {large.detail}"
+            raise self._error(SourceErrorKind.MALFORMED, message) from None
+        except BodyTooSlow as slow:
+            error = self._error(
+                SourceErrorKind.TIMEOUT,
+                f"{where}: no complete response within {self.timeout:g}s ({slow}; a body trickled this slowly "
+                "never ends the run)",
+            )
+            if not self.retry.retries(FailureKind.TIMEOUT):
                 raise error from None
             return error, self.retry.wait(attempt)
         status = response.status_code

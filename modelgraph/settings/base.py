@@ -130,7 +130,10 @@ if ROUTING_PROBE_SCHEDULE_MINUTES < 1:
 
 # Ingestion: a run still "running" after this many seconds is taken as crashed; base URLs overridable per source.
 INGESTION_RUN_TIMEOUT = env_int("INGESTION_RUN_TIMEOUT", 3600)
-INGESTION_HTTP_TIMEOUT = float(env_str("INGESTION_HTTP_TIMEOUT", "20"))
+INGESTION_HTTP_TIMEOUT = float(env_str("INGESTION_HTTP_TIMEOUT", "20"))  # per attempt, the whole body included
+# A response body larger than this (decoded) is refused as it arrives: 64 MiB is 40x the largest real listing
+# (LiteLLM's price file, 1.5 MB); a never-ending body or a gzip bomb must not take the worker's memory.
+INGESTION_MAX_RESPONSE_BYTES = env_int("INGESTION_MAX_RESPONSE_BYTES", 64 * 1024 * 1024)
 INGESTION_RETRY_ATTEMPTS = env_int("INGESTION_RETRY_ATTEMPTS", 4)
 INGESTION_RETRY_BACKOFF = float(env_str("INGESTION_RETRY_BACKOFF", "0.5"))
 INGESTION_RETRY_AFTER_MAX = float(env_str("INGESTION_RETRY_AFTER_MAX", "30"))

@@ -50,6 +50,7 @@ class Behaviour:
     hold_after_first: bool = False  # after the first chunk, wait for `release()` (timing tests without sleeping)
     cut_after: int | None = None  # chunks sent before the connection is dropped without [DONE]
     malformed: bool = False
+    endless: bool = False  # the answer never ends: a JSON body, or (streaming) an event after the first chunk
     empty: bool = False  # 200, then [DONE] with no token
     include_usage: bool = True
     line_ending: bytes = b"\n"  # SSE allows LF, CRLF or a bare CR
@@ -184,6 +185,10 @@ class FakeOpenAI:
         tokens = 0 if b.empty else min(b.tokens, payload.get("max_tokens") or b.tokens)
         if not payload.get("stream"):
             await self._sleep(b.first_token_delay + b.inter_token_delay * max(tokens - 1, 0))
+            if b.endless:
+                await send({"type": "http.response.start", "status": 200, "headers": _headers("application/json")})
+                start = b'{"id": "chatcmpl-endless", "choices": [{"message": {"content": "'
+                return await self._endless(send, receive, start)
             return await _json(send, 200, _completion(model, tokens))
         await send({"type": "http.response.start", "status": 200, "headers": _headers("text/event-stream")})
         await self._sleep(b.first_token_delay)
@@ -204,6 +209,8 @@ class FakeOpenAI:
             if b.stall_after_first:
                 await self._stall(receive)
                 return
+            if b.endless:
+                return await self._endless(send, receive, b'data: {"choices": [{"delta": {"content": "')
         if b.cut_after is not None:
             raise _CutStream  # cut after the last token, before the final chunk and [DONE]
         final = _chunk(cid, created, model, {}, finish="stop")
@@ -230,6 +237,18 @@ class FakeOpenAI:
         tokens = sum(len(item) for item in inputs)
         usage = {"prompt_tokens": tokens, "total_tokens": tokens}
         await _json(send, 200, {"object": "list", "data": data, "model": model, "usage": usage})
+
+    async def _endless(self, send, receive, start: bytes) -> None:
+        """`start`, then 64 KB of text after another until the client goes away (or the server stops)."""
+        disconnect = asyncio.ensure_future(receive())
+        try:
+            await send({"type": "http.response.body", "body": start, "more_body": True})
+            block = b"x" * 65536
+            while not self.shutdown.is_set() and not disconnect.done():
+                await send({"type": "http.response.body", "body": block, "more_body": True})
+                await asyncio.sleep(0)  # let the disconnect be seen
+        finally:
+            disconnect.cancel()
 
     async def _hold(self, receive) -> bool:
         """Wait (polling, a millisecond at a time) until the test thread calls `release()` or the server stops;

@@ -73,6 +73,9 @@ FAULTS = [
     ("malformed", {}, "malformed"),
     ("truncated", {}, "malformed"),
     ("schema_change", {}, "schema"),
+    ("trickle", {"seconds": 0.05}, "timeout"),  # a byte at a time: every read in time, the body never
+    ("endless", {}, "malformed"),  # streams without end: refused at INGESTION_MAX_RESPONSE_BYTES
+    ("bomb", {}, "malformed"),  # a small gzip that inflates to 256 MiB
 ]
 
 

@@ -21,6 +21,9 @@ without an answer). `latency` delays every response.
 
 from __future__ import annotations
 
+import functools
+import gzip
+import io
 import json
 import socket
 import threading
@@ -31,14 +34,17 @@ from typing import Any, Self
 from urllib.parse import parse_qs, unquote, urlsplit
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "sources"
-FAULT_KINDS = frozenset({"delay", "timeout", "status", "malformed", "truncated", "schema_change", "reset"})
+FAULT_KINDS = frozenset(
+    {"delay", "timeout", "status", "malformed", "truncated", "schema_change", "reset", "trickle", "endless", "bomb"}
+)
+BOMB_BYTES = 256 * 1024 * 1024  # a gzip bomb: 256 MiB of blanks (4x the default cap) from 250 KB on the wire
 SCHEMA_CHANGED = {"object": "page", "results": [{"model_id": "gpt-4o", "created_at": 1715367049}], "has_next": False}
 
 
 @dataclass
 class Fault:
     kind: str
-    seconds: float = 5.0  # delay / timeout: how long the server sits on the request
+    seconds: float = 5.0  # delay / timeout: how long the server sits on the request; trickle: between bytes
     status: int = 500
     retry_after: str | float | None = None
     body: Any = None  # status / schema_change: the body to send instead (bytes, str or JSON-able)
@@ -51,6 +57,8 @@ class Fault:
             raise ValueError(f"unknown fault {self.kind!r}; one of {sorted(FAULT_KINDS)}")
         if self.kind == "truncated" and self.mode not in ("length", "cut"):
             raise ValueError("truncated mode is 'length' or 'cut'")
+        if self.kind == "bomb":
+            _bomb()  # packed now, not while a client waits on the first request
 
     @property
     def active(self) -> bool:
@@ -116,6 +124,19 @@ def _malformed(body: bytes) -> bytes:
     if at < 0:
         return b"<html><body>502 Bad Gateway</body></html>"
     return body[: at + 1] + b" ,, " + body[at + 1 :]
+
+
+@functools.cache
+def _bomb() -> bytes:
+    """A JSON array of BOMB_BYTES (blanks inside brackets, so valid JSON if read whole), gzipped: about 1 MB."""
+    out = io.BytesIO()
+    with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=9, mtime=0) as packed:
+        packed.write(b"[")
+        blank = b" " * (1024 * 1024)
+        for _ in range(BOMB_BYTES // len(blank)):
+            packed.write(blank)
+        packed.write(b"]")
+    return out.getvalue()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -237,6 +258,8 @@ class LoopbackServer:
             return self.send(handler, fault.status, as_bytes(error), headers)
         if kind == "malformed":
             return self.send(handler, 200, _malformed(body), headers)
+        if kind in ("trickle", "endless", "bomb"):
+            return self._stream(handler, fault, body, headers)
         if kind == "schema_change":
             changed = fault.body if fault.body is not None else SCHEMA_CHANGED
             return self.send(handler, 200, as_bytes(changed), headers)
@@ -245,6 +268,42 @@ class LoopbackServer:
             return self.send(handler, 200, half, headers)
         # "length": promise the whole body, send half, hang up
         return self.send(handler, 200, half, headers, content_length=len(body), close=True)
+
+    def _stream(self, handler: Handler, fault: Fault, body: bytes, headers: dict[str, str]) -> None:
+        """trickle: the whole body promised, then one byte every `seconds` (each read arrives well within any read
+        timeout, the body never in any reasonable time); endless: a chunked body that never ends, as fast as the
+        client reads it; bomb: a gzip-encoded body that inflates to BOMB_BYTES."""
+        try:
+            handler.send_response(200)
+            for name, value in headers.items():
+                handler.send_header(name, value)
+            if fault.kind == "bomb":
+                wire = _bomb()
+                handler.send_header("Content-Encoding", "gzip")
+                handler.send_header("Content-Length", str(len(wire)))
+                handler.end_headers()
+                handler.wfile.write(wire)
+                handler.wfile.flush()
+                return
+            if fault.kind == "endless":
+                handler.send_header("Transfer-Encoding", "chunked")
+                handler.end_headers()
+                chunk = b" " * 65536
+                frame = b"%x\r\n%s\r\n" % (len(chunk), chunk)
+                handler.wfile.write(b"1\r\n[\r\n")
+                while not self._stopping.is_set():
+                    handler.wfile.write(frame)
+                return
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            for index in range(len(body)):
+                handler.wfile.write(body[index : index + 1])
+                handler.wfile.flush()
+                if self._stopping.wait(fault.seconds):
+                    return
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            pass  # the client gave up, as it should
+        handler.close_connection = True
 
     @staticmethod
     def send(

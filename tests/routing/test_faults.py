@@ -224,6 +224,31 @@ class TestBrokenStreams:
         log = RequestLog.objects.get()
         assert log.attempts == 2 and log.attempt_log[0]["kind"] == "stream" and log.outcome == Outcome.SUCCESS
 
+    def test_an_event_without_end_is_cut_at_the_limit_with_an_error_event(self, catalogue, upstreams, settings):
+        """After the first chunk the upstream sends one event that never ends: the gateway refuses to hold more
+        than ROUTING_MAX_RESPONSE_BYTES of it and ends the stream as failed, instead of filling its memory."""
+        settings.ROUTING_MAX_RESPONSE_BYTES = 1024 * 1024
+        upstreams.b.configure(endless=True)
+        status, content = run(stream, chat_body("chat-model@prov-b", stream=True))
+        data = sse_data(content)
+        assert status == 200 and contents(data) == "1 " and "[DONE]" not in data
+        error = json.loads(data[-1])["error"]
+        assert error["code"] == "stream_interrupted" and "longer than 1,048,576 bytes" in error["message"]
+        log = RequestLog.objects.get()
+        assert log.outcome == Outcome.STREAM_ERROR and "ROUTING_MAX_RESPONSE_BYTES" in log.error
+
+    def test_an_answer_without_end_is_a_failed_attempt_retried_elsewhere(
+        self, catalogue, upstreams, settings, make_pool
+    ):
+        settings.ROUTING_MAX_RESPONSE_BYTES = 1024 * 1024
+        make_pool("chat", capability="tool-use", strategy="cheapest")
+        upstreams.c.configure(endless=True)
+        response = run(post, chat_body("tool-use"))
+        assert response.status_code == 200
+        assert json.loads(response.content)["choices"][0]["message"]["content"] == "1 2 3 4 5"
+        attempt = RequestLog.objects.get().attempt_log[0]
+        assert attempt["route"] == "chat-model@prov-c" and "larger than 1,048,576 bytes" in attempt["error"]
+
     def test_an_empty_stream_is_retried_elsewhere(self, catalogue, upstreams, make_pool):
         make_pool("chat", capability="tool-use", strategy="cheapest")
         upstreams.c.configure(empty=True)

@@ -278,9 +278,14 @@ class Catalogue:
         times: int | None = None,
         retry_after: float | None = None,
         truncate: bool = False,
+        body: str | None = None,
+        seconds: float = 0.05,
     ) -> None:
-        """Fault the next `times` requests to `path` (every one when None): an error status, or a truncated body."""
-        if truncate:
+        """Fault the next `times` requests to `path` (every one when None): an error status, a truncated body, or
+        `body` ("trickle": the body a byte every `seconds`; "endless": a body without end; "bomb": a gzip bomb)."""
+        if body is not None:
+            self.faults[path] = Fault(body, times=times, seconds=seconds)
+        elif truncate:
             self.faults[path] = Fault("truncated", times=times)
         else:
             self.faults[path] = Fault("status", status=status, times=times, retry_after=retry_after)
@@ -422,7 +427,7 @@ class CatalogueServer(LoopbackServer):
                 fault = None
             if fault is not None:
                 fault.used += 1
-        if fault is not None and fault.kind != "truncated":
+        if fault is not None and fault.kind not in ("truncated", "trickle"):
             return self.inject(handler, fault, 200, b"", {})
         body = self.catalogue.body(request.path, request.query)
         if body is None:

@@ -73,7 +73,30 @@ def test_each_request_has_a_timeout(small):
         Crawler(server.url, timeout=0.1, retries=1, backoff=0.001) as crawler,
     ):
         result = crawler.fetch(path)
-    assert not result.ok and result.status == 0 and "Timeout" in result.error
+    assert not result.ok and result.status == 0 and result.error.startswith("no complete answer within 0.1s")
+
+
+def test_a_trickled_body_is_given_up_at_the_deadline(small):
+    """A byte every 20 ms passes any read timeout; the whole answer has one deadline, so the attempt ends."""
+    path = endpoints_path(next(iter(small.models)))
+    small.fail(path, body="trickle", seconds=0.02)
+    with CatalogueServer(small) as server, Crawler(server.url, timeout=0.3, retries=1, backoff=0.001) as crawler:
+        started = time.monotonic()
+        result = crawler.fetch(path)
+    assert not result.ok and result.status == 0 and result.attempts == 2
+    assert result.error.startswith("no complete answer within 0.3s") and time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize("body", ["endless", "bomb"])
+def test_a_body_beyond_the_cap_is_refused_as_it_arrives(small, settings, body):
+    """A body without end, or 250 KB of gzip that inflates to 256 MiB: refused at the cap, not retried."""
+    settings.SNAPSHOTS_MAX_RESPONSE_BYTES = 1024 * 1024
+    path = endpoints_path(next(iter(small.models)))
+    small.fail(path, body=body)
+    with CatalogueServer(small) as server, Crawler(server.url, timeout=5, retries=2, backoff=0.001) as crawler:
+        result = crawler.fetch(path)
+    assert not result.ok and result.status == 0 and result.attempts == 1
+    assert "larger than 1,048,576 bytes" in result.error
 
 
 def test_retry_after_parsing():

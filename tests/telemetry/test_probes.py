@@ -100,6 +100,20 @@ class TestLatencyProbe:
         sample = only_sample()
         assert (sample.outcome, sample.error_class, sample.status_code) == (outcome, error_class, status)
 
+    @pytest.mark.parametrize("delivery", [["stream"], ["sync"]])
+    def test_an_answer_without_end_is_malformed_at_the_cap_not_read_to_the_deadline(
+        self, fake_provider, make_provider, make_mapping, settings, delivery
+    ):
+        """A streamed event, or a JSON answer, that never ends: the probe reads TELEMETRY_MAX_RESPONSE_BYTES of it
+        and fails it as malformed, instead of holding all that arrives until the deadline."""
+        settings.TELEMETRY_MAX_RESPONSE_BYTES = 1024 * 1024
+        make_mapping(make_provider("endless"), delivery_modes=delivery)
+        fake_provider.configure(endless=True)
+        latency_round(timeout=30)
+        sample = only_sample()
+        assert (sample.outcome, sample.error_class) == (Outcome.FAILURE, ErrorClass.MALFORMED)
+        assert "1,048,576 bytes" in sample.error_message and sample.total_ms < 10_000
+
     def test_stall_mid_stream_is_a_timeout_bounded_by_the_probe_deadline(
         self, fake_provider, make_provider, make_mapping
     ):

@@ -26,6 +26,13 @@ FAULTS = [  # (fault, options, kind, words in the message, attempts made)
 ]
 
 
+BODY_FAULTS = [  # a body that never completes or never ends: (fault, options, kind, words, attempts made)
+    ("trickle", {"seconds": 0.02}, SourceErrorKind.TIMEOUT, "no complete response within 0.2s", 3),
+    ("endless", {}, SourceErrorKind.MALFORMED, "larger than 1,048,576 bytes", 1),
+    ("bomb", {}, SourceErrorKind.MALFORMED, "larger than 1,048,576 bytes", 1),
+]
+
+
 class TestFaults:
     @pytest.mark.parametrize("name", list(ADAPTERS))
     @pytest.mark.parametrize(("fault", "options", "kind", "words", "attempts"), FAULTS, ids=lambda v: str(v)[:18])
@@ -41,6 +48,24 @@ class TestFaults:
         assert len(replay_server.requests) == attempts
         if fault == "status" and options["status"] == 429:
             assert sleeps == [0.05, 0.05]  # Retry-After honoured up to the configured cap
+
+    @pytest.mark.parametrize("name", list(ADAPTERS))
+    @pytest.mark.parametrize(("fault", "options", "kind", "words", "attempts"), BODY_FAULTS, ids=lambda v: str(v)[:18])
+    def test_a_body_that_never_completes_is_a_bounded_error(
+        self, name, fault, options, kind, words, attempts, build, replay_server, client, sleeps, settings
+    ):
+        """Each read arrives well within the read timeout, or the body streams without end, or a small gzip inflates
+        to a gigabyte: the attempt's deadline and the byte cap end it, instead of a run that never returns."""
+        settings.INGESTION_MAX_RESPONSE_BYTES = 1024 * 1024
+        replay_server.mount(name)
+        replay_server.fault(fault, **options)
+        started = time.monotonic()
+        error = failing(build(name, timeout=0.2), replay_server, client)
+        assert error.kind == kind and words in error.message, error.message
+        assert error.message.startswith(f"{name}: GET {FIRST_PATH.get(name, '/v1/models')}")
+        assert error.partial == [] and KEY not in str(error)
+        assert len(replay_server.requests) == attempts
+        assert time.monotonic() - started < attempts * 0.2 + 2
 
     def test_a_passing_rate_limit_is_waited_out(self, build, replay_server, client, sleeps):
         replay_server.mount("openai")

@@ -25,6 +25,7 @@ from ingestion.prices.runs import price_feed_run
 from ingestion.prices.sources import PRICE_SOURCES
 from ingestion.provenance import model_refresh_shown_values
 from ingestion.resolution import RESOLVED_FIELDS
+from ingestion.screening import screen_records, shown, storable
 from ingestion.sources import SOURCES, make_client
 from ingestion.sources.base import SourceError, SourceErrorKind
 from modelgraph import metrics
@@ -189,6 +190,8 @@ def ingestion_run_source(
         return _finish(
             run, RunStatus.SKIPPED, message=message, details={"reason": "not configured", "key_env": env_name}
         )
+    # A record the catalogue cannot hold (an id of 5,000 characters, a NUL in a name) is left out on its own.
+    observations, unstorable = screen_records(observations)
     try:
         counts: dict[str, Any] = (
             ingestion_apply_observations(run=run, observations=observations) if observations else {}
@@ -196,13 +199,24 @@ def ingestion_run_source(
     except Exception as exc:
         log.exception("applying %s observations failed", source)
         return _finish(run, RunStatus.FAILED, message=f"{source}: could not apply observations: {exc}")
-    if error is None:
-        status = RunStatus.SUCCESS
+    if error is None and not unstorable:
+        status, message = RunStatus.SUCCESS, ""
+    elif error is None:
+        status = RunStatus.PARTIAL if observations else RunStatus.FAILED
+        first = unstorable[0]
+        message = (
+            f"{source}: {len(unstorable)} record(s) refused, the catalogue cannot hold them "
+            f"(first: {shown(first.external_id, 60)!r}: {first.reason}); the others were applied"
+        )
     else:
         status = RunStatus.PARTIAL if observations else RunStatus.FAILED
+        message = error.message
     details = {"observations": len(observations), "error_kind": error.kind if error else None}
+    if unstorable:
+        details["refused"] = [item.as_detail() for item in unstorable[:50]]
+        details["refused_count"] = len(unstorable)
     details.update(counts.get("details", {}))
-    return _finish(run, status, message=error.message if error else "", counts=counts, details=details)
+    return _finish(run, status, message=message, counts=counts, details=details)
 
 
 def _run_offers(run: IngestionRun, adapter) -> IngestionRun:
@@ -224,11 +238,12 @@ def _finish(run: IngestionRun, status: str, *, message: str = "", counts=None, d
     counts = counts or {}
     run.status = status
     run.finished_at = timezone.now()
-    run.error_message = message
+    # What describes the run is made storable (a NUL quoted from an upstream body would fail the save itself).
+    run.error_message = storable(message)
     run.models_added = counts.get("models_added", 0)
     run.models_updated = counts.get("models_updated", 0)
     run.aliases_added = counts.get("aliases_added", 0)
-    run.details = {k: v for k, v in (details or {}).items() if v is not None}
+    run.details = storable({k: v for k, v in (details or {}).items() if v is not None})
     run.save()
     seconds = (run.finished_at - run.started_at).total_seconds() if run.started_at else None
     metrics.ingestion_run_observed(run.source, status, seconds)

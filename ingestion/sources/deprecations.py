@@ -10,6 +10,7 @@ ingestion.lifecycle.
 
 from __future__ import annotations
 
+import logging
 import re
 
 from ingestion.sources.base import (
@@ -22,6 +23,8 @@ from ingestion.sources.base import (
     entries,
     text,
 )
+
+logger = logging.getLogger(__name__)
 
 # The feed's provider names → our provider slugs.
 PROVIDERS = {
@@ -73,10 +76,14 @@ class DeprecationsAdapter(ListingAdapter):
     def parse(self, body, response, listing) -> Page:
         if not isinstance(body, list):
             raise SchemaMismatch(f"expected a JSON list of notices, got {type(body).__name__}")
-        observations = []
+        observations, without_provider, notices = [], 0, 0
         for raw_id, item in entries(body, "model_id", self.name):
-            if not isinstance(item.get("provider"), str):
-                raise SchemaMismatch(f"notice for {raw_id!r} has no provider")
+            notices += 1
+            if not isinstance(item.get("provider"), str) or not item["provider"].strip():
+                # One odd notice is skipped (like an item without an id); only a list of them is a schema change.
+                logger.warning("%s: skipping the notice for %r: it names no provider", self.name, raw_id)
+                without_provider += 1
+                continue
             replacement = text(item.get("replacement_model"))
             fields = compact(
                 {
@@ -90,4 +97,6 @@ class DeprecationsAdapter(ListingAdapter):
             for model_id in model_ids(raw_id):
                 own = {k: v for k, v in fields.items() if not (k == "successor" and v == model_id)}
                 observations.append(SourceRecord(self.name, model_id, provider, own))
+        if notices and without_provider == notices:
+            raise SchemaMismatch(f"none of the {notices} notices names a provider")
         return Page(observations)

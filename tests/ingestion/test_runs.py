@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -119,6 +121,67 @@ class TestFaults:
         assert run.status == RunStatus.PARTIAL
         assert run.details["observations"] > 0 and run.details["error_kind"] == "http"
         assert Observation.objects.filter(source="anthropic").exists()
+
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "sources"
+UNSTORABLE = [  # (source, path, fixture, list key, field of the first item, value, words of the reason)
+    ("openai", "/v1/models", "openai/v1_models.json", "data", "id", "gpt-x\x00", "the id contains a NUL character"),
+    ("openai", "/v1/models", "openai/v1_models.json", "data", "id", "g" * 5000, "the id is 5,000 characters"),
+    ("mistral", "/v1/models", "mistral/v1_models.json", "data", "name", "n" * 5000, "name is 5,000 characters"),
+    ("mistral", "/v1/models", "mistral/v1_models.json", "data", "description", "a\x00b", "description contains a NUL"),
+    ("mistral", "/v1/models", "mistral/v1_models.json", "data", "max_context_length", 1e308, "outside 0…2,147,483,647"),
+    (
+        "deprecations",
+        "/v1/deprecations.json",
+        "deprecations/v1_deprecations_2025-11-23.json",
+        None,
+        "model_id",
+        "gpt-\x00x",
+        "the id contains a NUL character",
+    ),
+]
+
+
+class TestUnstorableRecords:
+    """One record the catalogue cannot hold used to fail the whole run at the database ("value too long", "cannot
+    contain NUL"), losing every other model the source listed; a NUL id even left the run row unsaved."""
+
+    @pytest.mark.parametrize(
+        ("source", "path", "fixture", "key", "field", "value", "words"), UNSTORABLE, ids=lambda v: str(v)[:24]
+    )
+    def test_an_unstorable_record_is_refused_alone_and_named(
+        self, sources, source, path, fixture, key, field, value, words
+    ):
+        body = json.loads((FIXTURES / fixture).read_text())
+        items = body[key] if key else body
+        refused_id = items[0]["model_id" if source == "deprecations" else "id"]
+        items[0][field] = value
+        sources.fault("schema_change", path=f"/{source}{path}", body=json.dumps(body))
+
+        run = ingestion_run_source(source=source)
+
+        assert run.status == RunStatus.PARTIAL, run.error_message
+        assert run.details["refused_count"] == 1 and words in run.details["refused"][0]["reason"]
+        assert "1 record(s) refused" in run.error_message and words in run.error_message
+        assert "\x00" not in run.error_message + json.dumps(run.details)
+        stored = set(Observation.objects.filter(source=source).values_list("external_id", flat=True))
+        assert run.details["observations"] > 5  # the others were applied
+        assert not any("\x00" in ident or len(ident) > 300 for ident in stored)
+        if field not in ("id", "model_id"):
+            assert refused_id not in stored  # the whole record is left out, not stored without the field
+
+    def test_one_notice_without_a_provider_is_skipped_not_the_whole_feed(self, sources):
+        body = json.loads((FIXTURES / "deprecations/v1_deprecations_2025-11-23.json").read_text())
+        body[0]["provider"] = None
+        sources.fault("schema_change", path="/deprecations/v1/deprecations.json", body=json.dumps(body))
+        run = ingestion_run_source(source="deprecations")
+        assert run.status == RunStatus.SUCCESS and run.details["observations"] > 10
+
+    def test_a_nul_in_an_error_body_is_quoted_not_a_crash_of_the_run(self, sources):
+        sources.fault("status", path="/openai/v1/models", status=400, body=b"bad \x00 request")
+        run = ingestion_run_source(source="openai")
+        run.refresh_from_db()
+        assert run.status == RunStatus.FAILED and "bad \\x00 request" in run.error_message
 
 
 class TestIngestCommand:

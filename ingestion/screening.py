@@ -14,6 +14,8 @@ from typing import Any
 from django.db import models as db_models
 
 from catalog.models import Alias, Model
+from ingestion.models import UnmatchedPrice
+from ingestion.prices.statements import PriceStatement
 from ingestion.sources.base import SourceRecord
 
 MAX_ID = Alias._meta.get_field("alias").max_length  # an id becomes an alias: what the alias column holds
@@ -118,6 +120,32 @@ def screen_records(records: list[SourceRecord]) -> tuple[list[SourceRecord], lis
             kept.append(record)
         else:
             refused.append(Refused(shown(record.external_id, 120), problem))
+    return kept, refused
+
+
+def statement_problem(statement: PriceStatement) -> str | None:
+    """Why a price feed's row cannot be stored (matched or listed as unmatched), or None."""
+    for name in ("provider_key", "model_key"):
+        value = getattr(statement, name)
+        limit = UnmatchedPrice._meta.get_field(name).max_length
+        if not isinstance(value, str) or not value.strip():
+            return f"{name} is {shown(value, 30) if value else 'empty'}, not a name"
+        if problem := _unstorable_text(value, name):
+            return problem
+        if len(value) > limit:
+            return f"{name} is {len(value):,} characters; the catalogue holds {limit}"
+    return _unstorable_text(statement.fields, "fields") or _unstorable_text(list(statement.notes), "notes")
+
+
+def screen_statements(statements: list[PriceStatement]) -> tuple[list[PriceStatement], list[Refused]]:
+    """(the rows that can be stored, the refused ones with the reason)."""
+    kept, refused = [], []
+    for statement in statements:
+        problem = statement_problem(statement)
+        if problem is None:
+            kept.append(statement)
+        else:
+            refused.append(Refused(shown(f"{statement.provider_key}/{statement.model_key}", 120), problem))
     return kept, refused
 
 

@@ -15,6 +15,7 @@ from ingestion.sources.http import SourceHttp
 MICRO = Decimal("0.000001")  # Mapping price columns keep six decimal places
 MILLION = Decimal(1_000_000)
 THOUSAND = Decimal(1_000)
+LARGEST = Decimal(10) ** 8  # the price columns: 14 digits, 6 of them decimal places
 
 
 def money(value: Any, *, scale: Decimal = Decimal(1)) -> Decimal | None:
@@ -25,8 +26,8 @@ def money(value: Any, *, scale: Decimal = Decimal(1)) -> Decimal | None:
         amount = Decimal(str(value)) * scale
     except InvalidOperation:
         return None
-    if not amount.is_finite() or amount < 0:
-        return None
+    if not amount.is_finite() or amount < 0 or amount >= LARGEST:
+        return None  # 1e308 per token is no price, and no column holds it (it also broke the quantize below)
     amount = amount.quantize(MICRO)
     return amount.to_integral_value() if amount == amount.to_integral_value() else amount.normalize()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 from decimal import Decimal
 
 import pytest
@@ -109,3 +110,48 @@ class TestFeedRuns:
         assert records[0].prices["price_input"] == "0.6" and records[1].prices["price_input"] == "0.28"
         assert records[1].prices["price_output"] == "0.42"
         assert str(deepseek_reasoner().price_input.normalize()) == "0.28"
+
+
+JANUARY = "prices/litellm/model_prices_and_context_window_2026-01-08.json"
+
+
+class TestUnstorableRows:
+    """One row the catalogue cannot hold used to fail the whole feed: a price of 1e308 per token broke the parse
+    (InvalidOperation), a NUL or 5,000 characters in a key failed the apply at the database (and, inside a caller's
+    transaction, the run row could not even be saved)."""
+
+    def _serve(self, feeds, fixtures_dir, change) -> None:
+        data = json.loads((fixtures_dir / JANUARY).read_text())
+        name = "deepseek-chat" if "deepseek-chat" in data else "deepseek/deepseek-chat"
+        change(data, name)
+        feeds.route("GET", "/bad" + LITELLM, body=json.dumps(data))
+        from django.conf import settings
+
+        settings.INGESTION_BASE_URLS = {**settings.INGESTION_BASE_URLS, "litellm": f"{feeds.url}/bad"}
+
+    @pytest.mark.parametrize(
+        ("change", "words"),
+        [
+            (lambda data, name: data.__setitem__("gpt-\x00x", data.pop(name)), "model_key contains a NUL"),
+            (lambda data, name: data.__setitem__("m" * 5000, data.pop(name)), "model_key is 5,000 characters"),
+            (lambda data, name: data[name].__setitem__("litellm_provider", "x" * 500), "provider_key is 500"),
+        ],
+        ids=["nul-key", "long-key", "long-provider"],
+    )
+    def test_an_unstorable_row_is_refused_alone_and_named(self, feeds, fixtures_dir, change, words):
+        self._serve(feeds, fixtures_dir, change)
+        run = ingestion_run_source(source="litellm")
+        assert run.status == RunStatus.PARTIAL, run.error_message
+        assert run.details["refused_count"] == 1 and words in run.details["refused"][0]["reason"]
+        assert "1 row(s) refused" in run.error_message and "\x00" not in run.error_message
+        assert run.details["matched"] > 0  # the other rows were matched and applied
+        assert OfferObservation.objects.filter(run=run).exists()
+
+    def test_a_price_no_column_holds_is_no_price_not_a_failed_feed(self, feeds, fixtures_dir):
+        self._serve(feeds, fixtures_dir, lambda data, name: data[name].__setitem__("input_cost_per_token", 1e308))
+        run = ingestion_run_source(source="litellm")
+        assert run.status == RunStatus.SUCCESS, run.error_message
+        assert run.details["matched"] > 0
+        assert not OfferObservation.objects.filter(
+            run=run, field="price_input", value__startswith="1000000000"
+        ).exists()

@@ -18,6 +18,7 @@ from catalog.models import Mapping, Provider
 from catalog.signals import catalogue_changed
 from ingestion.matching import ModelIndex
 from ingestion.models import IngestionRun
+from modelgraph.storable_text import is_storable
 
 OFFER_FIELDS = (
     "price_input",
@@ -92,8 +93,10 @@ def ingestion_apply_offers(*, run: IngestionRun, offers: list[dict]) -> Counter:
             counts["unmatched"] += 1
             continue
         provider_model_id, values = endpoint_id(offer), _offer_values(offer, model_id)
-        if values is None or len(provider_model_id) > PMID_MAX:
-            counts["invalid"] += 1  # an id or fact longer than its column: skipped, not truncated into another
+        if values is None or len(provider_model_id) > PMID_MAX or not is_storable((provider_model_id, values)):
+            # An id or fact longer than its column, or holding a NUL or a lone surrogate: skipped, never truncated
+            # into another id or cleaned into a value nobody stated.
+            counts["invalid"] += 1
             continue
         wanted[provider_model_id] = values
     existing = {

@@ -147,15 +147,3 @@ def screen_statements(statements: list[PriceStatement]) -> tuple[list[PriceState
         else:
             refused.append(Refused(shown(f"{statement.provider_key}/{statement.model_key}", 120), problem))
     return kept, refused
-
-
-def storable(value: Any) -> Any:
-    """A run's message or details made storable: NUL characters (which PostgreSQL refuses in text and JSON) shown
-    as `\\x00`. Only for what describes a run, never for catalogue data (that is refused, above)."""
-    if isinstance(value, str):
-        return value.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")
-    if isinstance(value, dict):
-        return {storable(key): storable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [storable(item) for item in value]
-    return value

@@ -25,12 +25,13 @@ from ingestion.prices.runs import price_feed_run
 from ingestion.prices.sources import PRICE_SOURCES
 from ingestion.provenance import model_refresh_shown_values
 from ingestion.resolution import RESOLVED_FIELDS
-from ingestion.screening import screen_records, shown, storable
+from ingestion.screening import screen_records, shown
 from ingestion.sources import SOURCES, make_client
 from ingestion.sources.base import SourceError, SourceErrorKind
 from modelgraph import metrics
 from modelgraph.outbound import RetryPolicy
 from modelgraph.secrets import key_reference_error, key_resolve
+from modelgraph.storable_text import storable
 
 log = logging.getLogger(__name__)
 

@@ -54,7 +54,9 @@ class EntityObservation:
 
 def content_hash(fields: dict) -> str:
     canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    # surrogatepass: a lone surrogate (JavaScript cut a string inside an emoji, "\ud83d") is valid JSON and must
+    # not make the whole list unreadable; every other text encodes exactly as plain UTF-8.
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def split_fields(item: dict) -> tuple[dict, dict]:

@@ -98,7 +98,9 @@ def _decompressor(dict_id: int) -> zstd.ZstdDecompressor:
 
 
 def fields_json(fields: dict) -> bytes:
-    return json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode()
+    # surrogatepass (and back in fields_decode): a lone surrogate in a real answer ("\ud83d", an emoji cut by
+    # JavaScript) survives the round trip; any other text is plain UTF-8.
+    return json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")
 
 
 def fields_encode(fields: dict, dictionary: Dictionary | None = None) -> bytes:
@@ -111,7 +113,8 @@ def fields_decode(data: bytes | memoryview) -> dict:
     if len(data) < HEADER.size:
         raise ValueError(f"a compressed fields value of {len(data)} bytes: too short to name its dictionary")
     (dict_id,) = HEADER.unpack_from(data)
-    return json.loads(_decompressor(dict_id).decompressobj().decompress(data[HEADER.size :]))
+    text = _decompressor(dict_id).decompressobj().decompress(data[HEADER.size :]).decode("utf-8", "surrogatepass")
+    return json.loads(text)
 
 
 def dictionary_get(dict_id: int) -> Dictionary:
@@ -204,7 +207,7 @@ class CompressedJSONField(models.BinaryField):
 
     def value_to_string(self, obj: models.Model) -> str:
         """Serialized (dumpdata) as its JSON, not as base64 bytes."""
-        return fields_json(self.value_from_object(obj)).decode()
+        return fields_json(self.value_from_object(obj)).decode("utf-8", "surrogatepass")
 
 
 def dictionaries_current(dictionary_model: type[models.Model]) -> dict[str, Dictionary]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from catalog import bulk
+from modelgraph.storable_text import storable
 from snapshots.entities import EntityObservation
 from snapshots.events import field_changes
 from snapshots.fields_codec import (
@@ -89,6 +90,9 @@ class EntityIndexer:
         self.pending = 0
 
     def _event(self, entity: Entity, kind: str, field: str = "", before=None, after=None) -> None:
+        # A NUL or a lone surrogate in a value (valid JSON, refused by jsonb) is written out as an escape here: the
+        # event only indexes the change, the archive keeps the answer byte for byte.
+        before, after = storable(before), storable(after)
         self.events.append(Event(batch=self.batch, entity=entity, kind=kind, field=field, before=before, after=after))
         self.event_counts[kind] += 1
 

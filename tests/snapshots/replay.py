@@ -54,7 +54,8 @@ ENDPOINTS_RE = re.compile(r"^/api/v1/models/(?P<id>.+)/endpoints$")
 
 
 def _compact(obj) -> bytes:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+    # A lone surrogate is written as its escape ("\ud83d"), as JavaScript's JSON.stringify does.
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "backslashreplace")
 
 
 def _suffixed(model_id: str, k: int) -> str:

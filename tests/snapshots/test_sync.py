@@ -224,6 +224,31 @@ class TestFaults:
         assert_intervals_do_not_overlap()
 
 
+class TestOddText:
+    """Valid JSON that PostgreSQL will not take as it is: a lone surrogate (JavaScript cut a description inside an
+    emoji: "\\ud83d") made the whole v1 list "unreadable" and the hour incomplete; that or a NUL in a changed value
+    made the sync itself raise while writing the change's event."""
+
+    @pytest.mark.parametrize("value", ["Fast and clever \ud83d", "a\x00b"], ids=["lone-surrogate", "nul"])
+    @pytest.mark.parametrize("field", ["description", "name"])
+    def test_the_hour_is_complete_lossless_and_the_change_an_event(self, field, value):
+        catalogue = Catalogue(limit=20)
+        model = next(iter(catalogue.models))
+        with CatalogueServer(catalogue) as server:
+            snapshot_sync(base_url=server.url, now=HOUR0)
+            catalogue.hour += 1
+            catalogue.set_model_field(model, field, value)
+            batch = snapshot_sync(base_url=server.url, now=HOUR0.replace(hour=13))
+            assert batch.complete, batch.validation
+            contents: dict = {}
+            for entry in manifest_read(batch):
+                body = entry_body(entry, contents)
+                assert hashlib.sha256(body).hexdigest() == server.served[entry.path], entry.path
+        (event,) = Event.objects.filter(batch=batch, field=field, entity__key=model)
+        shown = value.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode()
+        assert event.after == shown  # written out as visible escapes: the archive keeps the answer itself
+
+
 class TestLossless:
     def test_every_response_is_reconstructed_byte_for_byte(self, settings):
         catalogue = Catalogue(modern=True)  # the whole real catalogue, 2026 volatile fields

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from modelgraph import outbound
 from modelgraph.outbound import FailureKind, retry_after_seconds
+from modelgraph.storable_text import storable_text
 from routing.candidates import RouteCandidate
 from routing.policies import FailoverPolicy
 
@@ -38,6 +39,11 @@ class Failure:
     retry_after: float | None = None
     body: bytes = b""  # the upstream's answer, relayed (redacted) for client errors
     content_type: str = "application/json"
+
+    def __post_init__(self) -> None:
+        # The message is quoted from the upstream into the request log, the route state and events: a NUL or a
+        # lone surrogate in it (PostgreSQL refuses both) would fail those writes, and lose a whole batch of logs.
+        self.message = storable_text(self.message)
 
     def describe(self) -> str:
         return f"{self.status} {self.message}".strip() if self.status else self.message or self.kind

@@ -26,6 +26,7 @@ from django.utils import timezone
 from modelgraph.outbound import BodyTooLarge, aread_capped, async_client
 from modelgraph.secrets import redact as secrets_redact
 from modelgraph.sse import SseSplitter, SseTooLong
+from modelgraph.storable_text import storable_text
 from telemetry.classification import ErrorClass, Outcome, classify_exception, classify_status
 from telemetry.conf import ProbeConfig
 
@@ -101,7 +102,8 @@ async def _error_body(response: httpx.Response, max_bytes: int) -> str:
         body = await aread_capped(response, max_bytes)
     except BodyTooLarge as large:
         return f"(an error body larger than {large.limit:,} bytes, not read)"
-    return body[:_ERROR_BODY_BYTES].decode("utf-8", "replace")
+    # Stored with the sample: a NUL in it (PostgreSQL refuses one) would fail the round's whole insert.
+    return storable_text(body[:_ERROR_BODY_BYTES].decode("utf-8", "replace"))
 
 
 async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:

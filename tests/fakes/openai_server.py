@@ -54,6 +54,8 @@ class Behaviour:
     empty: bool = False  # 200, then [DONE] with no token
     include_usage: bool = True
     line_ending: bytes = b"\n"  # SSE allows LF, CRLF or a bare CR
+    error_message: str | None = None  # the error body's message instead of "fake <status>" (any text, NUL too)
+    error_body: bytes | None = None  # the error body itself, sent as it is (text/plain)
     echo_key_in_error: bool = False  # like "Incorrect API key provided: sk-…": the key must never reach our rows
     models: list[str] = field(default_factory=lambda: ["fake-model"])  # what GET /v1/models lists
 
@@ -155,7 +157,10 @@ class FakeOpenAI:
     async def _error(self, send, b: Behaviour, status: int, headers: dict) -> None:
         extra = [(b"retry-after", str(b.retry_after).encode())] if status == 429 and b.retry_after else []
         kind = {401: "invalid_api_key", 429: "rate_limit_exceeded"}.get(status, "server_error")
-        message = f"fake {status}"
+        if b.error_body is not None:
+            await send({"type": "http.response.start", "status": status, "headers": _headers("text/plain", extra)})
+            return await send({"type": "http.response.body", "body": b.error_body, "more_body": False})
+        message = f"fake {status}" if b.error_message is None else b.error_message
         if b.echo_key_in_error:
             message += f": key provided: {headers.get('authorization', '').removeprefix('Bearer ')}"
         await _json(send, status, {"error": {"message": message, "type": kind, "code": kind}}, extra)

@@ -122,6 +122,22 @@ class TestAuthFailures:
 
 
 @pytest.mark.django_db
+class TestOddErrorText:
+    """An upstream error message holding a NUL used to fail the request log, route state and event writes (the
+    request itself ended in an exception, and a batched log writer lost its whole batch)."""
+
+    @pytest.mark.parametrize(("status", "answered"), [(500, 502), (401, 502), (400, 400), (429, 429)])
+    def test_a_nul_in_an_upstream_error_is_logged_as_an_escape(self, catalogue, upstreams, status, answered):
+        upstreams.a.configure(status=status, error_message="bad \x00 thing")
+        response = run(post, chat_body("chat-model@prov-a"))
+        assert response.status_code == answered
+        log = RequestLog.objects.get()
+        assert "bad \\x00 thing" in log.error and "\x00" not in json.dumps(log.attempt_log)
+        for state in RouteState.objects.all():
+            assert "\x00" not in state.last_error
+
+
+@pytest.mark.django_db
 class TestStreamFailures:
     def test_stall_after_the_first_chunk_ends_with_an_error_event_and_no_duplicate(self, catalogue, upstreams):
         upstreams.b.configure(stall_after_first=True)

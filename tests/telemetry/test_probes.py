@@ -100,6 +100,13 @@ class TestLatencyProbe:
         sample = only_sample()
         assert (sample.outcome, sample.error_class, sample.status_code) == (outcome, error_class, status)
 
+    def test_a_nul_in_an_error_body_is_stored_as_an_escape(self, fake_provider, make_provider, make_mapping):
+        make_mapping(make_provider("odd"))
+        fake_provider.configure(status=500, error_body=b"bad \x00 thing")
+        latency_round()
+        sample = only_sample()
+        assert sample.error_class == ErrorClass.SERVER_ERROR and "bad \\x00 thing" in sample.error_message
+
     @pytest.mark.parametrize("delivery", [["stream"], ["sync"]])
     def test_an_answer_without_end_is_malformed_at_the_cap_not_read_to_the_deadline(
         self, fake_provider, make_provider, make_mapping, settings, delivery

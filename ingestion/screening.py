@@ -8,6 +8,7 @@ the catalogue can hold; a record that fails is left out and named in the run, an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,25 @@ class Refused:
 
     def as_detail(self) -> dict[str, str]:
         return {"id": self.external_id, "reason": self.reason}
+
+
+@dataclass
+class Screened:
+    kept: list
+    refused: list[Refused]
+
+    def details(self) -> dict[str, Any]:
+        """What a run records of the refused (the first 50 and how many); nothing when none was."""
+        if not self.refused:
+            return {}
+        return {"refused": [item.as_detail() for item in self.refused[:50]], "refused_count": len(self.refused)}
+
+    def message(self, source: str, what: str) -> str:
+        first = self.refused[0]
+        return (
+            f"{source}: {len(self.refused)} {what}(s) refused, the catalogue cannot hold them "
+            f"(first: {shown(first.external_id, 60)!r}: {first.reason}); the others were applied"
+        )
 
 
 def shown(value: Any, limit: int = 80) -> str:
@@ -111,18 +131,6 @@ def record_problem(record: SourceRecord) -> str | None:
     return None
 
 
-def screen_records(records: list[SourceRecord]) -> tuple[list[SourceRecord], list[Refused]]:
-    """(the records that can be stored, the refused ones with the reason)."""
-    kept, refused = [], []
-    for record in records:
-        problem = record_problem(record)
-        if problem is None:
-            kept.append(record)
-        else:
-            refused.append(Refused(shown(record.external_id, 120), problem))
-    return kept, refused
-
-
 def statement_problem(statement: PriceStatement) -> str | None:
     """Why a price feed's row cannot be stored (matched or listed as unmatched), or None."""
     for name in ("provider_key", "model_key"):
@@ -137,13 +145,22 @@ def statement_problem(statement: PriceStatement) -> str | None:
     return _unstorable_text(statement.fields, "fields") or _unstorable_text(list(statement.notes), "notes")
 
 
-def screen_statements(statements: list[PriceStatement]) -> tuple[list[PriceStatement], list[Refused]]:
-    """(the rows that can be stored, the refused ones with the reason)."""
-    kept, refused = [], []
-    for statement in statements:
-        problem = statement_problem(statement)
+def screen_records(records: list[SourceRecord]) -> Screened:
+    """The records that can be stored, and the refused ones with the reason."""
+    return _screen(records, record_problem, lambda record: record.external_id)
+
+
+def screen_statements(statements: list[PriceStatement]) -> Screened:
+    """The price rows that can be stored, and the refused ones with the reason."""
+    return _screen(statements, statement_problem, lambda row: f"{row.provider_key}/{row.model_key}")
+
+
+def _screen(items: list, problem_of: Callable[[Any], str | None], label_of: Callable[[Any], Any]) -> Screened:
+    screened = Screened(kept=[], refused=[])
+    for item in items:
+        problem = problem_of(item)
         if problem is None:
-            kept.append(statement)
+            screened.kept.append(item)
         else:
-            refused.append(Refused(shown(f"{statement.provider_key}/{statement.model_key}", 120), problem))
-    return kept, refused
+            screened.refused.append(Refused(shown(label_of(item), 120), problem))
+    return screened

@@ -25,7 +25,7 @@ from ingestion.prices.runs import price_feed_run
 from ingestion.prices.sources import PRICE_SOURCES
 from ingestion.provenance import model_refresh_shown_values
 from ingestion.resolution import RESOLVED_FIELDS
-from ingestion.screening import screen_records, shown
+from ingestion.screening import screen_records
 from ingestion.sources import SOURCES, make_client
 from ingestion.sources.base import SourceError, SourceErrorKind
 from modelgraph import metrics
@@ -192,7 +192,8 @@ def ingestion_run_source(
             run, RunStatus.SKIPPED, message=message, details={"reason": "not configured", "key_env": env_name}
         )
     # A record the catalogue cannot hold (an id of 5,000 characters, a NUL in a name) is left out on its own.
-    observations, unstorable = screen_records(observations)
+    screened = screen_records(observations)
+    observations = screened.kept
     try:
         counts: dict[str, Any] = (
             ingestion_apply_observations(run=run, observations=observations) if observations else {}
@@ -200,22 +201,12 @@ def ingestion_run_source(
     except Exception as exc:
         log.exception("applying %s observations failed", source)
         return _finish(run, RunStatus.FAILED, message=f"{source}: could not apply observations: {exc}")
-    if error is None and not unstorable:
+    if error is None and not screened.refused:
         status, message = RunStatus.SUCCESS, ""
-    elif error is None:
-        status = RunStatus.PARTIAL if observations else RunStatus.FAILED
-        first = unstorable[0]
-        message = (
-            f"{source}: {len(unstorable)} record(s) refused, the catalogue cannot hold them "
-            f"(first: {shown(first.external_id, 60)!r}: {first.reason}); the others were applied"
-        )
     else:
         status = RunStatus.PARTIAL if observations else RunStatus.FAILED
-        message = error.message
-    details = {"observations": len(observations), "error_kind": error.kind if error else None}
-    if unstorable:
-        details["refused"] = [item.as_detail() for item in unstorable[:50]]
-        details["refused_count"] = len(unstorable)
+        message = error.message if error is not None else screened.message(source, "record")
+    details = {"observations": len(observations), "error_kind": error.kind if error else None, **screened.details()}
     details.update(counts.get("details", {}))
     return _finish(run, status, message=message, counts=counts, details=details)
 

@@ -212,6 +212,9 @@ class _Connection(asyncio.Protocol):
             self.transport.close()
 
 
+DEFAULT_MAX_BODY = 64 * 1024 * 1024  # the largest answer `aread` takes unless the caller says otherwise
+
+
 class Response:
     """An upstream answer: status and headers at once, the body read whole (`aread`) or as it arrives."""
 
@@ -272,7 +275,7 @@ class Pool:
         ssl_context: ssl.SSLContext | None,
         max_connections: int,
         keepalive_expiry: float,
-        max_body: int = 64 * 1024 * 1024,
+        max_body: int = DEFAULT_MAX_BODY,
     ):
         self.origin = origin
         self.max_body = max_body
@@ -411,7 +414,7 @@ def pool_for(
     ssl_context: ssl.SSLContext,
     max_connections: int,
     keepalive_expiry: float,
-    max_body: int = 64 * 1024 * 1024,
+    max_body: int = DEFAULT_MAX_BODY,
 ) -> Pool:
     """The pool of `url`'s origin on the running event loop (made on first use); `max_body` as the caller says
     now (the largest answer `aread` takes)."""

@@ -11,7 +11,7 @@ from ingestion.models import IngestionRun, RunStatus
 from ingestion.prices.apply import ingestion_apply_prices
 from ingestion.prices.matching import price_statements_match, unmatched_prices_record
 from ingestion.prices.sources import PRICE_SOURCES, PriceFeedSource
-from ingestion.screening import screen_statements, shown
+from ingestion.screening import screen_statements
 from ingestion.sources.base import SourceError
 from ingestion.sources.http import make_client
 
@@ -37,7 +37,8 @@ def price_feed_run(
         log.exception("price feed %s crashed", run.source)
         return RunStatus.FAILED, f"{run.source}: unexpected error: {type(exc).__name__}", {"error_kind": "schema"}
     # A row the catalogue cannot hold (a NUL or 5,000 characters in a key) is left out alone, not the whole feed.
-    statements, unstorable = screen_statements(statements)
+    screened = screen_statements(statements)
+    statements = screened.kept
     try:
         matches = price_statements_match(statements)
         unmatched = unmatched_prices_record(unmatched=matches.unmatched, run=run)
@@ -52,15 +53,8 @@ def price_feed_run(
         "match_rate": round(matches.rate, 3),
         **dict(counts),
     }
-    if unstorable:
-        details["refused"] = [item.as_detail() for item in unstorable[:50]]
-        details["refused_count"] = len(unstorable)
-        first = unstorable[0]
-        message = (
-            f"{run.source}: {len(unstorable)} row(s) refused, the catalogue cannot hold them "
-            f"(first: {shown(first.external_id, 60)!r}: {first.reason}); the others were applied"
-        )
-        return RunStatus.PARTIAL, message, details
+    if screened.refused:
+        return RunStatus.PARTIAL, screened.message(run.source, "row"), {**details, **screened.details()}
     return RunStatus.SUCCESS, "", details
 
 
